@@ -1,0 +1,122 @@
+"""Shape inference and validation: one walk over the graph, every problem collected.
+
+Each problem is attached to the node that causes it, in words a learner can act on.
+The compiler, the summary and the canvas all read the same report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dlstudio.graph.errors import ShapeError
+from dlstudio.graph.model import Edge, Graph, Node
+from dlstudio.graph.shape_text import Shape
+
+
+@dataclass(frozen=True)
+class Problem:
+    node_id: str | None
+    message: str
+    severity: str = "error"  # "error" stops compiling; "warning" does not
+
+
+@dataclass
+class ShapeReport:
+    """The output shape of every node that has one, and every problem found."""
+
+    shapes: dict[str, Shape] = field(default_factory=dict)
+    input_shapes: dict[str, list[Shape]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def edge_shape(self, edge: Edge) -> Shape | None:
+        return self.shapes.get(edge.src)
+
+    def problems_of(self, node_id: str) -> list[Problem]:
+        return [p for p in self.problems if p.node_id == node_id]
+
+
+def label(node: Node) -> str:
+    return f'{node.type} "{node.name}"'
+
+
+def topological_order(graph: Graph) -> tuple[list[str], set[str]]:
+    """Kahn's order of the node ids, and the ids left over because they sit on a cycle."""
+    indegree = {node_id: 0 for node_id in graph.nodes}
+    for edge in graph.edges.values():
+        indegree[edge.dst] += 1
+    ready = [node_id for node_id, degree in indegree.items() if degree == 0]
+    order: list[str] = []
+    while ready:
+        current = ready.pop(0)
+        order.append(current)
+        for edge in graph.edges_out_of(current):
+            indegree[edge.dst] -= 1
+            if indegree[edge.dst] == 0:
+                ready.append(edge.dst)
+    return order, set(graph.nodes) - set(order)
+
+
+def infer_shapes(graph: Graph) -> ShapeReport:
+    report = ShapeReport()
+    order, cyclic = topological_order(graph)
+    report.order = order
+    for node_id in sorted(cyclic):
+        report.problems.append(Problem(node_id, f"{label(graph.nodes[node_id])} is part of a "
+                                                "cycle: data must flow one way"))
+    incoming: dict[str, dict[str, Edge]] = {}
+    for edge in graph.edges.values():
+        incoming.setdefault(edge.dst, {})[edge.dst_port] = edge
+    for node_id in order:
+        _infer_node(graph.nodes[node_id], incoming.get(node_id, {}), report)
+    _check_structure(graph, report)
+    return report
+
+
+def _infer_node(node: Node, wires: dict[str, Edge], report: ShapeReport) -> None:
+    shapes: list[Shape] = []
+    for port in node.input_ports:
+        edge = wires.get(port)
+        if edge is None:
+            name = "its input" if len(node.input_ports) == 1 else f"input {port!r}"
+            report.problems.append(Problem(node.id, f"{label(node)}: {name} is not connected"))
+            return
+        if edge.src not in report.shapes:
+            return  # the node upstream already has its own problem
+        shapes.append(report.shapes[edge.src])
+    try:
+        shape = tuple(node.spec.infer(node.params, shapes))
+    except ShapeError as error:
+        report.problems.append(Problem(node.id, f"{label(node)} {error}"))
+        return
+    report.input_shapes[node.id] = shapes
+    report.shapes[node.id] = shape
+
+
+def _check_structure(graph: Graph, report: ShapeReport) -> None:
+    inputs = graph.nodes_of_type("Input")
+    outputs = graph.nodes_of_type("Output")
+    if not inputs:
+        report.problems.append(Problem(None, "the graph has no Input node: add one from the "
+                                             "palette (inputs)"))
+    if not outputs:
+        report.problems.append(Problem(None, "the graph has no Output node: add one after "
+                                             "the last layer"))
+    for extra in outputs[1:]:
+        report.problems.append(Problem(extra.id, f"{label(extra)}: a graph has one Output; "
+                                                 f'"{outputs[0].name}" is already one'))
+    if len(outputs) == 1:
+        feeding = {n for n in graph.nodes if graph.has_path(n, outputs[0].id)}
+        for node in graph.nodes.values():
+            if node.id not in feeding:
+                report.problems.append(Problem(
+                    node.id, f"{label(node)} does not lead to the Output and is ignored",
+                    "warning"))

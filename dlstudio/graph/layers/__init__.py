@@ -1,0 +1,12 @@
+"""Layer definitions. Importing this package registers every layer type."""
+
+from dlstudio.graph.layers import (  # noqa: F401
+    activations,
+    convolution,
+    core,
+    inputs_outputs,
+    merge,
+    normalisation,
+    pooling,
+    recurrent,
+)

@@ -1,0 +1,106 @@
+"""Core layers: Dense, Dropout, Flatten, Reshape, Embedding."""
+
+from __future__ import annotations
+
+from dlstudio.graph.catalogue import TRAINABLE, LayerSpec, ModuleRecipe, register
+from dlstudio.graph.errors import ShapeError
+from dlstudio.graph.layers.rules import expect_rank, product
+from dlstudio.graph.params import ParamSpec, bool_param, float_param, int_param
+from dlstudio.graph.shape_text import format_shape
+
+
+def _infer_dense(params, shapes):
+    (shape,) = shapes
+    expect_rank(shape, (1, 2), "a flat input", "insert a Flatten")
+    return (*shape[:-1], params["units"])
+
+
+register(LayerSpec(
+    type="Dense",
+    category="core",
+    help="Fully connected layer: every output is a weighted sum of all inputs",
+    params=(
+        int_param("units", 64, "Number of outputs", 1, 1_000_000),
+        bool_param("bias", True, "Add a learned bias to each output"),
+        TRAINABLE,
+    ),
+    infer=_infer_dense,
+    recipe=lambda p, s: ModuleRecipe(
+        "nn.Linear", {"in_features": s[0][-1], "out_features": p["units"], "bias": p["bias"]}),
+    count_params=lambda p, s: s[0][-1] * p["units"] + (p["units"] if p["bias"] else 0),
+    key_params=("units",),
+))
+
+register(LayerSpec(
+    type="Dropout",
+    category="core",
+    help="Randomly zeroes a fraction of values while training, against overfitting",
+    params=(float_param("rate", 0.5, "Fraction of values dropped", 0.0, 0.99),),
+    infer=lambda p, s: s[0],
+    recipe=lambda p, s: ModuleRecipe("nn.Dropout", {"p": p["rate"]}),
+    key_params=("rate",),
+))
+
+register(LayerSpec(
+    type="Flatten",
+    category="core",
+    help="Turns an image or sequence into one flat vector",
+    params=(),
+    infer=lambda p, s: (product(s[0]),),
+    recipe=lambda p, s: ModuleRecipe("nn.Flatten", {}),
+))
+
+
+def _infer_reshape(params, shapes):
+    (shape,) = shapes
+    target = list(params["shape"])
+    if target.count(-1) > 1:
+        raise ShapeError("at most one axis of the target shape may be -1")
+    if 0 in target:
+        raise ShapeError("target shape axes must be ≥ 1 (or one -1)")
+    size = product(shape)
+    known = product([d for d in target if d != -1])
+    if -1 in target:
+        if size % known:
+            raise ShapeError(f"cannot reshape {format_shape(shape)} ({size} values) "
+                             f"into {format_shape(tuple(target))}")
+        target[target.index(-1)] = size // known
+    elif known != size:
+        raise ShapeError(f"cannot reshape {format_shape(shape)} ({size} values) into "
+                         f"{format_shape(tuple(target))} ({known} values)")
+    return tuple(target)
+
+
+register(LayerSpec(
+    type="Reshape",
+    category="core",
+    help="Rearranges values into a new shape with the same number of values",
+    params=(ParamSpec("shape", "ints", (-1,), "Target shape, batch left out; one axis may "
+                      "be -1", minimum=-1),),
+    infer=_infer_reshape,
+    recipe=lambda p, s: ModuleRecipe("Reshape", {"shape": _infer_reshape(p, s)}),
+    key_params=("shape",),
+))
+
+
+def _infer_embedding(params, shapes):
+    (shape,) = shapes
+    expect_rank(shape, (1,), "a sequence of token ids (a tokens Input)")
+    return (shape[0], params["dim"])
+
+
+register(LayerSpec(
+    type="Embedding",
+    category="core",
+    help="Looks up a learned vector for each token id",
+    params=(
+        int_param("vocab_size", 128, "How many different token ids there are", 1, 10_000_000),
+        int_param("dim", 32, "Length of each token's vector", 1, 100_000),
+        TRAINABLE,
+    ),
+    infer=_infer_embedding,
+    recipe=lambda p, s: ModuleRecipe(
+        "TokenEmbedding", {"num_embeddings": p["vocab_size"], "embedding_dim": p["dim"]}),
+    count_params=lambda p, s: p["vocab_size"] * p["dim"],
+    key_params=("vocab_size", "dim"),
+))
