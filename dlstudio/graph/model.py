@@ -303,7 +303,7 @@ class Graph:
 def _position(value: Any) -> Position:
     try:
         x, y = (float(v) for v in value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise GraphError(f"a position is two numbers (x, y); got {value!r}") from None
     if x != x or y != y or abs(x) > 1e9 or abs(y) > 1e9:
         raise GraphError(f"a position must be finite; got {value!r}")

@@ -27,6 +27,8 @@ RESERVED = frozenset({
     "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule",
     "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu",
     "zero_grad", "logits", "inputs", "outputs", "self", "torch", "nn", "x",
+    # attributes of dlstudio.compile.GraphModule
+    "input_names", "input_shapes", "output_shape", "loss_name", "final_activation",
 })
 
 

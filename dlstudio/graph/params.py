@@ -40,8 +40,8 @@ class ParamSpec:
     def describe_range(self) -> str:
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
-        low = "" if self.minimum is None else f"≥ {self.minimum:g}"
-        high = "" if self.maximum is None else f"≤ {self.maximum:g}"
+        low = "" if self.minimum is None else f"≥ {_number(self.minimum)}"
+        high = "" if self.maximum is None else f"≤ {_number(self.maximum)}"
         return " and ".join(part for part in (low, high) if part) or "any"
 
     def _fail(self, value: Any, expected: str) -> ParamError:
@@ -49,16 +49,16 @@ class ParamSpec:
 
     def _check_range(self, value: float) -> None:
         if self.minimum is not None and value < self.minimum:
-            raise self._fail(value, f"≥ {self.minimum:g}")
+            raise self._fail(value, f"≥ {_number(self.minimum)}")
         if self.maximum is not None and value > self.maximum:
-            raise self._fail(value, f"≤ {self.maximum:g}")
+            raise self._fail(value, f"≤ {_number(self.maximum)}")
 
     def _check_int(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise self._fail(value, "a whole number")
         try:
             number = float(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise self._fail(value, "a whole number") from None
         if not math.isfinite(number) or number != int(number):
             raise self._fail(value, "a whole number")
@@ -70,7 +70,7 @@ class ParamSpec:
             raise self._fail(value, "a number")
         try:
             number = float(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise self._fail(value, "a number") from None
         if not math.isfinite(number):
             raise self._fail(value, "a finite number")
@@ -103,7 +103,7 @@ class ParamSpec:
                 raise self._fail(value, "a list of whole numbers")
             try:
                 number = float(item)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise self._fail(value, "a list of whole numbers") from None
             if not math.isfinite(number) or number != int(number):
                 raise self._fail(value, "a list of whole numbers")
@@ -120,6 +120,11 @@ class ParamSpec:
             return self._check_int(value)
         except ParamError:
             raise self._fail(value, "a whole number ≥ 0, 'same' or 'valid'") from None
+
+
+def _number(value: float) -> str:
+    """1000000 rather than 1e+06: limits are read by learners."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def int_param(name: str, default: int, help: str, lo: int | None = None, hi: int | None = None):

@@ -43,7 +43,7 @@ register(LayerSpec(
     params=(
         choice_param("kind", "image", tuple(INPUT_KINDS), "What one sample is"),
         ParamSpec("shape", "ints", (1, 28, 28), "Shape of one sample, batch left out",
-                  minimum=1),
+                  minimum=1, maximum=1_000_000),
     ),
     infer=_infer_input,
     recipe=lambda params, shapes: None,
