@@ -26,6 +26,7 @@ class ShapeReport:
 
     shapes: dict[str, Shape] = field(default_factory=dict)
     input_shapes: dict[str, list[Shape]] = field(default_factory=dict)
+    token_nodes: set[str] = field(default_factory=set)  # nodes whose output is token ids
     problems: list[Problem] = field(default_factory=list)
     order: list[str] = field(default_factory=list)
 
@@ -93,6 +94,10 @@ def _infer_node(node: Node, wires: dict[str, Edge], report: ShapeReport) -> None
     if missing or any(src not in report.shapes for src in feeders):
         return  # a feeder without a shape has its own problem
     shapes: list[Shape] = [report.shapes[src] for src in feeders]
+    dtype_problem = _token_problem(node, any(src in report.token_nodes for src in feeders))
+    if dtype_problem:
+        report.problems.append(Problem(node.id, f"{label(node)} {dtype_problem}"))
+        return
     try:
         shape = tuple(node.spec.infer(node.params, shapes))
     except ShapeError as error:
@@ -100,6 +105,17 @@ def _infer_node(node: Node, wires: dict[str, Edge], report: ShapeReport) -> None
         return
     report.input_shapes[node.id] = shapes
     report.shapes[node.id] = shape
+    if node.type == "Input" and node.params["kind"] == "tokens":
+        report.token_nodes.add(node.id)
+
+
+def _token_problem(node: Node, gets_tokens: bool) -> str | None:
+    """Token ids are whole numbers that only an Embedding can read; shapes alone hide that."""
+    if node.type == "Embedding" and not gets_tokens:
+        return "needs token ids (from an Input of kind tokens) but gets real numbers"
+    if node.type != "Embedding" and gets_tokens:
+        return "gets token ids, which are labels, not amounts: insert an Embedding first"
+    return None
 
 
 def _check_structure(graph: Graph, report: ShapeReport) -> None:

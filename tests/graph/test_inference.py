@@ -193,3 +193,24 @@ def test_output_loss_checks_the_class_count() -> None:
         "binary_cross_entropy for a single output"]
     net.graph.set_param(out, "loss", "binary_cross_entropy")
     assert infer_shapes(net.graph).ok
+
+
+def test_token_ids_only_feed_an_embedding():
+    graph = Graph()
+    tokens = graph.add_node("Input", params={"kind": "tokens", "shape": [40]})
+    dense = graph.add_node("Dense", name="fc1")
+    graph.connect(tokens.id, dense.id)
+    graph.connect(dense.id, graph.add_node("Output").id)
+    [problem] = infer_shapes(graph).problems_of(dense.id)
+    assert problem.message.startswith('Dense "fc1" gets token ids')
+    assert "insert an Embedding" in problem.message
+
+
+def test_an_embedding_needs_token_ids():
+    graph = Graph()
+    vector = graph.add_node("Input", params={"kind": "vector", "shape": [40]})
+    embedding = graph.add_node("Embedding", name="emb")
+    graph.connect(vector.id, embedding.id)
+    graph.connect(embedding.id, graph.add_node("Output").id)
+    [problem] = infer_shapes(graph).problems_of(embedding.id)
+    assert "needs token ids" in problem.message
