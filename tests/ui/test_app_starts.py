@@ -1,4 +1,8 @@
-"""The desktop app starts and quits cleanly (exit code 0, no fatal error at exit)."""
+"""The desktop app starts and quits cleanly (exit code 0, no fatal error at exit).
+
+Each run gets its own home, config and data folders, so the user's settings and
+recovery copies are never touched.
+"""
 
 from __future__ import annotations
 
@@ -9,39 +13,37 @@ from pathlib import Path
 
 import pytest
 
-from dlstudio.ui.app import APP_NAME, MainWindow
+from dlstudio.graph.project import Project, save_project
+from dlstudio.graph.templates import build_template
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_main_py_starts_and_exits_cleanly() -> None:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DLSTUDIO_QUIT_AFTER_MS="300")
-    result = subprocess.run(
-        [sys.executable, "main.py"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _run_app(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DLSTUDIO_QUIT_AFTER_MS="400",
+               HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_DATA_HOME=str(tmp_path / "data"))
+    return subprocess.run([sys.executable, "main.py", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_main_py_starts_and_exits_cleanly(tmp_path) -> None:
+    result = _run_app(tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "Fatal" not in result.stderr
+    assert "Fatal" not in result.stderr and "Traceback" not in result.stderr
+    settings = list((tmp_path / "config").rglob("*.ini"))
+    assert settings and "geometry" in settings[0].read_text(encoding="utf-8")
 
 
-def test_main_window_title(qtbot) -> None:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    assert window.windowTitle() == APP_NAME
-    assert window.statusBar().currentMessage()
-    assert window.error is None
-
-
-def test_bad_project_file_shows_error(qtbot, tmp_path: Path) -> None:
-    pytest.importorskip("dlstudio.graph.project")
-    bad = tmp_path / "broken.dlstudio"
-    bad.write_text("{ not json", encoding="utf-8")
-    window = MainWindow(bad)
-    qtbot.addWidget(window)
-    assert window.error is not None
-    assert "broken.dlstudio" in window.label_text
+@pytest.mark.parametrize("content", ["project", "{ not json"])
+def test_main_py_with_a_project_file(tmp_path, content) -> None:
+    path = tmp_path / "net.dlstudio"
+    if content == "project":
+        save_project(Project(graph=build_template("lenet5"), name="lenet5"), path)
+    else:
+        path.write_text(content, encoding="utf-8")
+    result = _run_app(tmp_path, str(path))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    recent = (next((tmp_path / "config").rglob("*.ini"))).read_text(encoding="utf-8")
+    assert ("net.dlstudio" in recent) == (content == "project")

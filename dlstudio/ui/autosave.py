@@ -1,0 +1,166 @@
+"""Recovery copies: unsaved work survives a crash.
+
+While a window has unsaved changes, a timer writes a copy of its project into a recovery
+folder. A clean close (or a save) deletes the copy. Each running session holds a lock
+file, so at the next start a copy whose session is gone (its lock is stale because the
+process died) is an orphan, and the user is offered to restore it. Copies of sessions
+still running elsewhere are left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
+
+from dlstudio.graph.project import Project, ProjectError, load_project, save_project
+from dlstudio.ui.document import Document
+
+DEFAULT_INTERVAL_MS = 60_000
+SUFFIX = ".dlstudio"
+
+
+def default_recovery_dir() -> Path:
+    """<AppDataLocation>/recovery, e.g. ~/.local/share/DL Studio/DL Studio/recovery."""
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(location) / "recovery"
+
+
+@dataclass(frozen=True)
+class RecoveryFile:
+    """A recovery copy left by a session that ended without closing cleanly."""
+
+    path: Path
+    original: Path | None  # the file the project was opened from, None if never saved
+    saved_at: float  # seconds since the epoch
+    title: str
+
+    def load(self) -> Project:
+        return load_project(self.path)
+
+    def discard(self) -> None:
+        for file in (self.path, self.path.with_suffix(".json")):
+            file.unlink(missing_ok=True)
+
+
+class RecoveryStore:
+    """The recovery folder as seen by one session: its own copy, and the orphans."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.session = uuid.uuid4().hex
+        self._lock = QLockFile(str(self.folder / f"{self.session}.lock"))
+        self._lock.lock()
+        self.copy_path = self.folder / f"{self.session}{SUFFIX}"
+
+    def write(self, project: Project, original: Path | None, title: str) -> Path:
+        """Write (or replace) this session's copy; atomic like every project save."""
+        save_project(project, self.copy_path)
+        meta = {"original": None if original is None else str(original),
+                "saved_at": time.time(), "title": title}
+        meta_path = self.copy_path.with_suffix(".json")
+        temporary = meta_path.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(meta), encoding="utf-8")
+        os.replace(temporary, meta_path)
+        return self.copy_path
+
+    def discard(self) -> None:
+        """Delete this session's copy (nothing to recover)."""
+        RecoveryFile(self.copy_path, None, 0.0, "").discard()
+
+    def close(self) -> None:
+        """End of a clean session: no copy, no lock."""
+        self.discard()
+        self._lock.unlock()
+
+    def orphans(self) -> list[RecoveryFile]:
+        """Copies left by sessions that died, newest first."""
+        found = []
+        for path in self.folder.glob(f"*{SUFFIX}"):
+            session = path.stem
+            if session == self.session or not self._claim(session):
+                continue
+            found.append(_describe(path))
+        return sorted(found, key=lambda item: item.saved_at, reverse=True)
+
+    def _claim(self, session: str) -> bool:
+        # A lock we can take belongs to nobody: its process is gone (QLockFile checks the pid).
+        lock = QLockFile(str(self.folder / f"{session}.lock"))
+        if not lock.tryLock(0):
+            return False
+        lock.unlock()
+        return True
+
+
+def _describe(path: Path) -> RecoveryFile:
+    try:
+        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = {}
+    original = meta.get("original")
+    saved_at = meta.get("saved_at")
+    if not isinstance(saved_at, int | float):
+        saved_at = path.stat().st_mtime
+    title = meta.get("title") if isinstance(meta.get("title"), str) else path.stem
+    return RecoveryFile(path, Path(original) if isinstance(original, str) else None,
+                        float(saved_at), title)
+
+
+class Autosaver(QObject):
+    """Writes the document's recovery copy every `interval_ms` while it has changes."""
+
+    saved = Signal(object)  # Path of the copy
+    failed = Signal(str)  # why a copy could not be written
+
+    def __init__(self, store: RecoveryStore, interval_ms: int = DEFAULT_INTERVAL_MS,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._document: Document | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._timer.start()
+
+    @property
+    def interval_ms(self) -> int:
+        return self._timer.interval()
+
+    def set_document(self, document: Document | None) -> None:
+        if self._document is not None:
+            self._document.undo_stack.cleanChanged.disconnect(self._on_undo_clean_changed)
+        self._document = document
+        if document is not None:
+            document.undo_stack.cleanChanged.connect(self._on_undo_clean_changed)
+        self.save_now()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def save_now(self) -> Path | None:
+        """Write the copy if there are unsaved changes, else drop it; returns the copy."""
+        document = self._document
+        if document is None or not document.is_modified():
+            self.store.discard()
+            return None
+        title = document.path.name if document.path else document.project.name or "Untitled"
+        try:
+            path = self.store.write(document.project, document.path, title)
+        except (ProjectError, OSError) as error:
+            self.failed.emit(f"Could not write the recovery copy to {self.store.folder}: {error}")
+            return None
+        self.saved.emit(path)
+        return path
+
+    def _on_timer_timeout(self) -> None:
+        self.save_now()
+
+    def _on_undo_clean_changed(self, clean: bool) -> None:
+        if clean:  # saved (or undone back to the saved state): the copy is not needed
+            self.store.discard()

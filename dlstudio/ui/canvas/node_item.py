@@ -1,0 +1,284 @@
+"""A node on the canvas: type, name, key parameters, output shape, typed ports, a badge.
+
+A view of one graph node. It never edits the model: the scene feeds it what to show
+(`sync` from the node, `set_report` from the shape report) and turns gestures on it
+into GraphEditor calls. Its painting is cached per zoom level.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from dlstudio.graph import Node
+from dlstudio.ui.canvas.describe import node_tooltip, param_items
+from dlstudio.ui.canvas.lod import DETAIL_LOD, TEXT_LOD, level_of_detail, pixel_font
+
+if TYPE_CHECKING:
+    from dlstudio.ui.canvas.wire_item import WireItem
+
+NODE_WIDTH = 160.0
+HEADER = 20.0
+NAME_LINE = 19.0
+PARAM_LINE = 15.0
+SHAPE_LINE = 19.0
+MAX_PARAM_LINES = 2
+PORT_RADIUS = 5.5
+PORT_HIT = 9.0
+SIDE = 8.0
+
+
+@cache
+def fonts() -> dict[str, QFont]:
+    """The canvas fonts, made once (a QFont needs a running application)."""
+    return {"type": pixel_font(11, bold=True), "name": pixel_font(13, bold=True),
+            "params": pixel_font(11), "shape": pixel_font(12), "badge": pixel_font(12, True)}
+
+
+def wrap_items(pieces: list[str], font: QFont, width: float, max_lines: int) -> list[str]:
+    """Join pieces with spaces into at most `max_lines` lines of `width`, eliding the rest."""
+    metrics = QFontMetricsF(font)
+    lines: list[str] = []
+    for piece in pieces:
+        joined = f"{lines[-1]}  {piece}" if lines else piece
+        if lines and metrics.horizontalAdvance(joined) <= width:
+            lines[-1] = joined
+        elif len(lines) < max_lines:
+            lines.append(piece)
+        else:
+            lines[-1] = lines[-1] + "  " + piece
+            break
+    return [metrics.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in lines]
+
+
+class PortItem(QGraphicsItem):
+    """An input or output port, coloured by the kind of tensor it carries."""
+
+    def __init__(self, node_item: NodeItem, port: str, is_output: bool) -> None:
+        super().__init__(node_item)
+        self.node_item, self.port, self.is_output = node_item, port, is_output
+        self.kind = "unknown"
+        self.highlighted = False
+        self.setZValue(1)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    @property
+    def node_id(self) -> str:
+        return self.node_item.node_id
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-PORT_HIT, -PORT_HIT, 2 * PORT_HIT, 2 * PORT_HIT)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addEllipse(self.boundingRect())
+        return path
+
+    def set_kind(self, kind: str, tooltip: str) -> None:
+        if kind != self.kind:
+            self.kind = kind
+            self.update()
+        if tooltip != self.toolTip():
+            self.setToolTip(tooltip)
+
+    def set_highlighted(self, on: bool) -> None:
+        if on != self.highlighted:
+            self.highlighted = on
+            self.update()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        if level_of_detail(option, painter) < TEXT_LOD:
+            return
+        colors = self.scene().colors
+        if self.highlighted:
+            painter.setPen(QPen(colors.color("accept"), 2.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(QPointF(0, 0), PORT_HIT - 1.5, PORT_HIT - 1.5)
+        painter.setPen(QPen(colors.color("node_fill"), 1.5))
+        painter.setBrush(colors.port(self.kind))
+        painter.drawEllipse(QPointF(0, 0), PORT_RADIUS, PORT_RADIUS)
+
+
+class NodeItem(QGraphicsItem):
+    """One layer drawn as a card; its position is its centre."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__()
+        self.node_id = node.id
+        flags = QGraphicsItem.GraphicsItemFlag
+        self.setFlags(flags.ItemIsSelectable | flags.ItemIsMovable
+                      | flags.ItemSendsGeometryChanges)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.wires: list[WireItem] = []
+        self.inputs: dict[str, PortItem] = {}
+        self.output: PortItem | None = None
+        self.type_name, self.category = node.type, node.spec.category
+        self.name = node.name
+        self.shape_text = "?"
+        self.severity: str | None = None
+        self.messages: list[str] = []
+        self._node = node
+        self._param_lines: list[str] = []
+        self._rect = QRectF()
+        self.sync(node)
+        self.setPos(*node.position)
+
+    # ----- what it shows -------------------------------------------------------------
+    def sync(self, node: Node) -> None:
+        """Take name, parameters and ports from the node (after a rename or a param edit)."""
+        self._node, self.name = node, node.name
+        width = NODE_WIDTH - 2 * SIDE
+        self._param_lines = wrap_items(param_items(node), fonts()["params"], width,
+                                       MAX_PARAM_LINES)
+        wanted = node.input_ports
+        for port in [p for p in self.inputs if p not in wanted]:
+            item = self.inputs.pop(port)
+            item.setParentItem(None)
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+        for port in wanted:
+            if port not in self.inputs:
+                self.inputs[port] = PortItem(self, port, is_output=False)
+        self.inputs = {port: self.inputs[port] for port in wanted}
+        if node.output_ports and self.output is None:
+            self.output = PortItem(self, "out", is_output=True)
+        self._relayout()
+        self._refresh_tooltip()
+
+    def set_report(self, shape_text: str, severity: str | None, messages: list[str]) -> None:
+        if (shape_text, severity, messages) == (self.shape_text, self.severity, self.messages):
+            return
+        self.shape_text, self.severity, self.messages = shape_text, severity, messages
+        self._refresh_tooltip()
+        self.update()
+
+    def _refresh_tooltip(self) -> None:
+        self.setToolTip(node_tooltip(self._node, self.messages))
+
+    def _relayout(self) -> None:
+        height = HEADER + NAME_LINE + PARAM_LINE * len(self._param_lines) + SHAPE_LINE + 6
+        rect = QRectF(-NODE_WIDTH / 2, -height / 2, NODE_WIDTH, height)
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+        body_top, body = rect.top() + HEADER, height - HEADER
+        count = len(self.inputs)
+        for index, item in enumerate(self.inputs.values()):
+            item.setPos(rect.left(), body_top + body * (index + 1) / (count + 1))
+        if self.output is not None:
+            self.output.setPos(rect.right(), body_top + body / 2)
+        for wire in self.wires:
+            wire.adjust()
+        self.update()
+
+    def ports(self) -> list[PortItem]:
+        return list(self.inputs.values()) + ([self.output] if self.output else [])
+
+    def name_rect(self) -> QRectF:
+        """Where the name is drawn, in item coordinates (the in-place editor goes here)."""
+        top = self._rect.top() + HEADER + 2
+        return QRectF(self._rect.left() + SIDE, top, NODE_WIDTH - 2 * SIDE, NAME_LINE)
+
+    # ----- QGraphicsItem -------------------------------------------------------------
+    def boundingRect(self) -> QRectF:
+        return self._rect.adjusted(-2, -2, 2, 2)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(self._rect, 6, 6)
+        return path
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        scene = self.scene()
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and scene is not None:
+            return scene.snapped(self, value)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for wire in self.wires:
+                wire.adjust()
+        return super().itemChange(change, value)
+
+    def mouseDoubleClickEvent(self, event: Any) -> None:
+        self.scene().rename_requested.emit(self.node_id)
+        event.accept()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        colors = self.scene().colors
+        lod = level_of_detail(option, painter)
+        rect = self._rect
+        if self.isSelected():
+            border = QPen(colors.color("node_selected"), 2.5)
+        elif self.severity == "error":
+            border = QPen(colors.color("error"), 1.5)
+        else:
+            border = QPen(colors.color("node_border"), 1.0)
+        painter.setPen(border)
+        if lod < DETAIL_LOD:  # an overview: a block in its category's colour
+            painter.setBrush(colors.category(self.category))
+            painter.drawRoundedRect(rect, 6, 6)
+            return
+        painter.setBrush(colors.color("node_fill"))
+        painter.drawRoundedRect(rect, 6, 6)
+        header = QRectF(rect.left(), rect.top(), rect.width(), HEADER)
+        painter.save()
+        painter.setClipRect(header)
+        painter.setBrush(colors.category(self.category))
+        painter.drawRoundedRect(rect, 6, 6)
+        painter.restore()
+        if lod >= TEXT_LOD:
+            self._paint_text(painter, colors)
+        else:
+            self._paint_big_name(painter, colors, lod)
+        if self.severity is not None:
+            self._paint_badge(painter, colors)
+
+    def _paint_text(self, painter: QPainter, colors: Any) -> None:
+        rect, f = self._rect, fonts()
+        left, width = rect.left() + SIDE, rect.width() - 2 * SIDE
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.setPen(colors.color("header_text"))
+        painter.setFont(f["type"])
+        painter.drawText(QRectF(left, rect.top(), width - 16, HEADER), align, self.type_name)
+        painter.setPen(colors.color("text"))
+        painter.setFont(f["name"])
+        name = QFontMetricsF(f["name"]).elidedText(self.name, Qt.TextElideMode.ElideRight,
+                                                   width)
+        painter.drawText(self.name_rect(), align, name)
+        y = rect.top() + HEADER + 2 + NAME_LINE
+        painter.setPen(colors.color("text_dim"))
+        painter.setFont(f["params"])
+        for line in self._param_lines:
+            painter.drawText(QRectF(left, y, width, PARAM_LINE), align, line)
+            y += PARAM_LINE
+        kind = self.output.kind if self.output is not None else "unknown"
+        painter.setPen(colors.port(kind) if kind != "unknown" else colors.color("text_dim"))
+        painter.setFont(f["shape"])
+        painter.drawText(QRectF(left, y, width, SHAPE_LINE), align, f"→ {self.shape_text}")
+
+    def _paint_big_name(self, painter: QPainter, colors: Any, lod: float) -> None:
+        """Zoomed out, only the name, drawn large enough to read (~10 screen pixels)."""
+        font = QFont(fonts()["name"])
+        font.setPixelSize(max(1, round(10 / lod)))
+        body = self._rect.adjusted(4, HEADER, -4, 0)
+        # The end of a name tells a node from its neighbours (layer1_0_conv1, ..._bn1).
+        name = QFontMetricsF(font).elidedText(self.name, Qt.TextElideMode.ElideLeft,
+                                              body.width())
+        painter.setPen(colors.color("text"))
+        painter.setFont(font)
+        painter.drawText(body, Qt.AlignmentFlag.AlignCenter, name)
+
+    def _paint_badge(self, painter: QPainter, colors: Any) -> None:
+        centre = QPointF(self._rect.right() - 11, self._rect.top() + HEADER / 2)
+        painter.setPen(QPen(QColor("#ffffff"), 1.5))
+        painter.setBrush(QBrush(colors.color("error" if self.severity == "error"
+                                             else "warning")))
+        painter.drawEllipse(centre, 8, 8)
+        painter.setFont(fonts()["badge"])
+        painter.drawText(QRectF(centre.x() - 8, centre.y() - 8, 16, 16),
+                         Qt.AlignmentFlag.AlignCenter, "!")

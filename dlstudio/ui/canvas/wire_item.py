@@ -1,0 +1,137 @@
+"""A wire on the canvas: a curve from an output port to an input port, labelled with
+the shape of the tensor that flows along it (32×13×13)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from dlstudio.ui.canvas.lod import TEXT_LOD, level_of_detail, pixel_font
+from dlstudio.ui.canvas.node_item import PortItem
+
+
+@cache
+def label_font() -> QFont:
+    return pixel_font(11)
+
+
+def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
+    """A horizontal S-curve, which reads well in a left-to-right layout."""
+    bend = max(40.0, abs(end.x() - start.x()) * 0.5)
+    path = QPainterPath(start)
+    path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
+    return path
+
+
+class WireItem(QGraphicsItem):
+    """One edge of the graph; it follows its ports whenever a node moves."""
+
+    def __init__(self, edge_id: str, source: PortItem, target: PortItem) -> None:
+        super().__init__()
+        self.edge_id, self.source, self.target = edge_id, source, target
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(-1)
+        self.label = ""
+        self._path = QPainterPath()
+        self._label_rect = QRectF()
+        self._bounds = QRectF()
+        self._hit: QPainterPath | None = None
+        self.adjust()
+
+    def set_label(self, text: str) -> None:
+        if text != self.label:
+            self.label = text
+            self.adjust()
+
+    def adjust(self) -> None:
+        """Recompute the curve from the ports' current scene positions."""
+        self.prepareGeometryChange()
+        self._path = wire_path(self.source.scenePos(), self.target.scenePos())
+        self._hit = None
+        middle = self._path.pointAtPercent(0.5)
+        if self.label:
+            width = QFontMetricsF(label_font()).horizontalAdvance(self.label) + 10
+            self._label_rect = QRectF(middle.x() - width / 2, middle.y() - 8, width, 16)
+        else:
+            self._label_rect = QRectF()
+        bounds = self._path.boundingRect()
+        if self.label:
+            bounds = bounds.united(self._label_rect)
+        self._bounds = bounds.adjusted(-4, -4, 4, 4)
+        scene = self.scene()
+        if scene is not None:
+            scene.overview.invalidate()
+
+    @property
+    def path(self) -> QPainterPath:
+        return self._path
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        if self._hit is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)
+            self._hit = stroker.createStroke(self._path)
+            if self.label:
+                self._hit.addRect(self._label_rect)
+        return self._hit
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        colors = self.scene().colors
+        lod = level_of_detail(option, painter)
+        selected = self.isSelected()
+        pen = QPen(colors.color("wire_selected" if selected else "wire"), 2.5 if selected else 1.6)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        if lod >= TEXT_LOD and self.label:
+            painter.setPen(QPen(pen.color(), 1.0))
+            painter.setBrush(colors.color("wire_label_fill"))
+            painter.drawRoundedRect(self._label_rect, 4, 4)
+            painter.setPen(colors.color("wire_label_text"))
+            painter.setFont(label_font())
+            painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+class WireOverview(QGraphicsItem):
+    """Every wire as one path, drawn instead of the wire items when zoomed out.
+
+    Hundreds of wire items cost one Python paint call each per frame; one combined path
+    costs one, which keeps a zoomed-out frame of a big graph fast.
+    """
+
+    def __init__(self, wires: dict[str, WireItem], extent: QRectF) -> None:
+        super().__init__()
+        self._wires, self._extent = wires, extent
+        self._path: QPainterPath | None = None
+        self.setZValue(-2)
+        self.setVisible(False)
+
+    def invalidate(self) -> None:
+        self._path = None
+        if self.isVisible():
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._extent
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        if self._path is None:
+            self._path = QPainterPath()
+            for wire in self._wires.values():
+                self._path.addPath(wire.path)
+        colors = self.scene().colors
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(colors.color("wire"), 1.6))
+        painter.drawPath(self._path)
+        painter.setPen(QPen(colors.color("wire_selected"), 2.5))
+        for wire in self._wires.values():
+            if wire.isSelected():
+                painter.drawPath(wire.path)

@@ -1,0 +1,108 @@
+"""One open project as the UI sees it: graph, undo stack, file path and live shape report.
+
+The canvas, the panels and the main window all hold the same Document; it turns the
+graph's plain events into Qt signals and recomputes shapes once per burst of edits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+
+from dlstudio.graph import Graph, ShapeReport, infer_shapes
+from dlstudio.graph.project import Project, load_project, save_project
+from dlstudio.ui.commands import GraphEditor
+
+
+class Document(QObject):
+    """One open project: its graph, undo stack, file path and live shape report."""
+
+    changed = Signal()
+    report_updated = Signal(object)
+    selection_changed = Signal(list)
+    path_changed = Signal(object)
+
+    def __init__(self, project: Project | None = None, path: Path | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project: Project = project if project is not None else Project(graph=Graph())
+        self.path: Path | None = path
+        self.undo_stack = QUndoStack(self)
+        self.editor = GraphEditor(self.graph, self.undo_stack, self.current_report)
+        self.report: ShapeReport = infer_shapes(self.graph)
+        self._selection: list[str] = []
+        # Many model events arrive per gesture (a paste, a layout); shapes are computed once.
+        self._report_timer = QTimer(self)
+        self._report_timer.setSingleShot(True)
+        self._report_timer.setInterval(0)
+        self._report_timer.timeout.connect(self.refresh_report)
+        self.graph.events.changed.connect(self._on_graph_changed)
+        self.graph.events.node_removed.connect(self._on_graph_node_removed)
+
+    @property
+    def graph(self) -> Graph:
+        return self.project.graph
+
+    # ----- shapes --------------------------------------------------------------------
+    def refresh_report(self) -> ShapeReport:
+        """Recompute shapes now (normally done automatically after edits)."""
+        self._report_timer.stop()
+        self.report = infer_shapes(self.graph)
+        self.report_updated.emit(self.report)
+        return self.report
+
+    def current_report(self) -> ShapeReport:
+        """The report for the graph as it is now (recomputed only if edits are pending)."""
+        return self.refresh_report() if self._report_timer.isActive() else self.report
+
+    def _on_graph_changed(self) -> None:
+        self.changed.emit()
+        self._report_timer.start()
+
+    def _on_graph_node_removed(self, node: Any) -> None:
+        if node.id in self._selection:
+            self.set_selection([i for i in self._selection if i != node.id])
+
+    # ----- selection -----------------------------------------------------------------
+    def selected_ids(self) -> list[str]:
+        return list(self._selection)
+
+    def set_selection(self, ids: list[str]) -> None:
+        ids = [i for i in ids if i in self.graph.nodes]
+        if ids != self._selection:
+            self._selection = ids
+            self.selection_changed.emit(list(ids))
+
+    # ----- files ---------------------------------------------------------------------
+    def is_modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def save(self, path: Path | None = None) -> None:
+        """Write the project atomically (to `path` or the current one) and mark it clean."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("this project has no file yet: choose where to save it")
+        save_project(self.project, target)
+        self.undo_stack.setClean()
+        if target != self.path:
+            self.path = target
+            self.path_changed.emit(target)
+
+    @classmethod
+    def open(cls, path: Path) -> Document:
+        """Load a project file; a malformed one raises ProjectError naming the field."""
+        path = Path(path)
+        return cls(load_project(path), path)
+
+    @classmethod
+    def from_template(cls, name: str) -> Document:
+        """A new, unsaved project holding one of the built-in templates."""
+        from dlstudio.graph.templates import build_template
+
+        built = build_template(name)
+        if isinstance(built, Graph):
+            return cls(Project(graph=built, name=name))
+        return cls(built)

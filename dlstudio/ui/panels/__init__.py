@@ -1,0 +1,1 @@
+"""Dockable panels around the canvas: inspector, model summary, problems."""

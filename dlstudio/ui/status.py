@@ -1,0 +1,82 @@
+"""The permanent part of the status bar: is the network sound, and where would it train.
+
+The device is found on a worker thread because importing torch takes a second or two;
+the window shows "Device: …" until it is known.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtWidgets import QApplication, QLabel, QStatusBar
+
+from dlstudio.graph.summary import ModelSummary
+from dlstudio.ui.theme import current_ui_colors
+
+
+class DeviceProbe(QThread):
+    """Finds the device training on "auto" would use, off the GUI thread."""
+
+    found = Signal(str, str)  # short label, longer description
+
+    def run(self) -> None:
+        try:
+            from dlstudio.train.devices import describe_device, resolve_device
+        except ImportError as error:  # no torch: designing still works
+            self.found.emit("none", f"Training is unavailable: {error}")
+            return
+        device = resolve_device("auto")
+        self.found.emit(device.type.upper(), f"Training on auto runs on {describe_device(device)}")
+
+
+class StatusIndicators(QObject):
+    """Two labels at the right of the status bar: shape status and device."""
+
+    def __init__(self, bar: QStatusBar) -> None:
+        super().__init__(bar)
+        self.shape_label = QLabel(bar)
+        self.device_label = QLabel("Device: …", bar)
+        self.device_label.setToolTip("Looking for a GPU…")
+        bar.addPermanentWidget(self.shape_label)
+        bar.addPermanentWidget(self.device_label)
+        self._counts = (0, 0)
+        self._total_params = 0
+        self._probe = DeviceProbe(self)
+        self._probe.found.connect(self._on_probe_found)
+        self._probe.start()
+
+    def set_counts(self, errors: int, warnings: int) -> None:
+        self._counts = (errors, warnings)
+        self.refresh()
+
+    def set_summary(self, summary: ModelSummary) -> None:
+        self._total_params = summary.total_params
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw in the current theme's colours."""
+        errors, warnings = self._counts
+        colors = current_ui_colors()
+        if errors:
+            parts = [f"{errors} error{'s' * (errors > 1)}"]
+            if warnings:
+                parts.append(f"{warnings} warning{'s' * (warnings > 1)}")
+            text, colour = "✖ " + ", ".join(parts), colors.error
+        else:
+            text = f"✔ {self._total_params:,} parameters"
+            colour = colors.warning if warnings else colors.ok
+        self.shape_label.setText(text)
+        self.shape_label.setStyleSheet(f"color: {colour}; padding: 0 8px;")
+
+    def wait_for_device(self) -> None:
+        """Block until the device is shown (screenshots)."""
+        self._probe.wait()
+        QApplication.processEvents()
+
+    def stop(self) -> None:
+        """Let the probe finish before the window goes (a running QThread must not be
+        destroyed)."""
+        self._probe.wait()
+
+    def _on_probe_found(self, label: str, description: str) -> None:
+        self.device_label.setText(f"Device: {label}")
+        self.device_label.setToolTip(description)

@@ -1,0 +1,147 @@
+"""The confusion matrix of the last epoch as a heat map with counts, and per-class
+precision and recall beside it, so the classes the model mixes up stand out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dlstudio.ui.training.dashboard.series import palette_colours, style_plot
+
+MAX_COUNT_LABELS = 20  # more classes than this: the colours alone, no numbers in cells
+COLOUR_MAP = "CET-L12"  # white to blue, readable in both themes with dark numbers
+
+
+def precision_recall(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per class (rows = true class, columns = predicted): precision, recall and support.
+    A class never predicted (or never present) gets NaN, shown as "–"."""
+    matrix = matrix.astype(np.float64)
+    correct = np.diag(matrix)
+    predicted = matrix.sum(axis=0)
+    support = matrix.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(predicted > 0, correct / predicted, np.nan)
+        recall = np.where(support > 0, correct / support, np.nan)
+    return precision, recall, support
+
+
+class ConfusionPanel(QWidget):
+    """Heat map (true class down, predicted across) and a precision/recall table."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        background, _ = palette_colours()
+        self.plot_widget = pg.PlotWidget(background=background)
+        self.plot = self.plot_widget.getPlotItem()
+        style_plot(self.plot, "Confusion matrix (validation)", "true class", "predicted class")
+        self.plot.legend.hide()
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(True)
+        self.image = pg.ImageItem()
+        self.image.setColorMap(pg.colormap.get(COLOUR_MAP))
+        self.plot.addItem(self.image)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["class", "precision", "recall", "support"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.caption = QLabel("Shown after the first epoch of a classification run.")
+        self.caption.setWordWrap(True)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.plot_widget)
+        splitter.addWidget(self.table)
+        splitter.setSizes([300, 220])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.caption)
+        self._labels: list[pg.TextItem] = []
+        self._names: tuple[str, ...] = ()
+        self.matrix: np.ndarray | None = None
+
+    def reset(self, class_names: Sequence[str]) -> None:
+        """A new run: its classes name the axes and the table rows."""
+        self._names = tuple(class_names)
+        self.matrix = None
+        self.image.clear()
+        for label in self._labels:
+            self.plot.removeItem(label)
+        self._labels = []
+        self.table.setRowCount(0)
+        self.caption.setText("Shown after the first epoch." if self._names else
+                             "A regression run has no classes to confuse.")
+        ticks = [(i, name) for i, name in enumerate(self._names)]
+        if len(ticks) > MAX_COUNT_LABELS:
+            ticks = ticks[::max(1, len(ticks) // MAX_COUNT_LABELS)]
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).setTicks([[(i + 0.5, name) for i, name in ticks]])
+
+    def set_matrix(self, confusion: Sequence[Sequence[int]], epoch: int) -> None:
+        matrix = np.asarray(confusion, dtype=np.int64)
+        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+            return
+        self.matrix = matrix
+        size = matrix.shape[0]
+        # Colour by share of the true class (row), so small classes show their errors too.
+        rows = matrix.sum(axis=1, keepdims=True)
+        shares = np.divide(matrix, rows, out=np.zeros(matrix.shape), where=rows > 0)
+        self.image.setImage(shares.T, levels=(0.0, 1.0))  # ImageItem is indexed [x, y]
+        self.image.setRect(0, 0, size, size)
+        self._show_counts(matrix, shares)
+        self._fill_table(matrix)
+        total = int(matrix.sum())
+        correct = int(np.trace(matrix))
+        accuracy = correct / total if total else 0.0
+        self.caption.setText(f"Epoch {epoch}: {correct:,} of {total:,} validation samples "
+                             f"right ({accuracy:.1%}). Colour = share of the true class.")
+
+    def _show_counts(self, matrix: np.ndarray, shares: np.ndarray) -> None:
+        size = matrix.shape[0]
+        if size > MAX_COUNT_LABELS:
+            return
+        if len(self._labels) != size * size:
+            for label in self._labels:
+                self.plot.removeItem(label)
+            self._labels = []
+            for true in range(size):
+                for pred in range(size):
+                    label = pg.TextItem(anchor=(0.5, 0.5))
+                    label.setPos(pred + 0.5, true + 0.5)
+                    self.plot.addItem(label)
+                    self._labels.append(label)
+        for index, label in enumerate(self._labels):
+            true, pred = divmod(index, size)
+            count = int(matrix[true, pred])
+            label.setText(str(count) if count else "")
+            label.setColor("#ffffff" if shares[true, pred] > 0.55 else "#202020")
+
+    def _fill_table(self, matrix: np.ndarray) -> None:
+        precision, recall, support = precision_recall(matrix)
+        names = self._names or tuple(str(i) for i in range(len(matrix)))
+        self.table.setRowCount(len(matrix))
+        for row in range(len(matrix)):
+            cells = (names[row] if row < len(names) else str(row), _share(precision[row]),
+                     _share(recall[row]), f"{int(support[row]):,}")
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, column, item)
+
+
+def _share(value: float) -> str:
+    return "–" if np.isnan(value) else f"{value:.0%}"

@@ -1,0 +1,79 @@
+"""Per-layer weight and gradient norms over the epochs, on a log scale, so vanishing
+(gradients falling towards zero in the early layers) or exploding gradients show."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from dlstudio.ui.training.dashboard.series import (
+    LiveCurve,
+    colour_for,
+    palette_colours,
+    style_plot,
+)
+
+KINDS = (("weight_norm", "Weight norm"), ("grad_norm", "Gradient norm"))
+TINY = 1e-12  # a zero norm still gets a point on the log axis
+
+
+class LayerStatsPanel(QWidget):
+    """Two plots, one curve per layer with weights, in graph order."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        background, _ = palette_colours()
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground(background)
+        self.plots: dict[str, pg.PlotItem] = {}
+        for column, (kind, title) in enumerate(KINDS):
+            plot = self.view.addPlot(row=0, col=column)
+            style_plot(plot, title, "L2 norm (log)")
+            plot.setLogMode(y=True)
+            self.plots[kind] = plot
+        self.caption = QLabel("Norms per layer after each epoch. Gradients that shrink "
+                              "towards 0 layer by layer vanish; norms that shoot up explode.")
+        self.caption.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.caption)
+        self.curves: dict[tuple[str, str], LiveCurve] = {}
+        self._layers: list[str] = []
+
+    def reset(self) -> None:
+        for (kind, _), curve in self.curves.items():
+            self.plots[kind].removeItem(curve.item)
+        for plot in self.plots.values():
+            if plot.legend is not None:
+                plot.legend.clear()
+        self.curves.clear()
+        self._layers.clear()
+
+    def add_epochs(self, epochs: Sequence[Any]) -> None:
+        """EpochStats in order; `layer_stats` maps layer name -> {weight_norm, grad_norm}."""
+        for stats in epochs:
+            layers: Mapping[str, Mapping[str, float]] = stats.layer_stats or {}
+            for layer, norms in layers.items():
+                for kind, _ in KINDS:
+                    value = norms.get(kind)
+                    if value is not None and np.isfinite(value):
+                        self._curve(kind, layer).append(stats.epoch, max(float(value), TINY))
+
+    def _curve(self, kind: str, layer: str) -> LiveCurve:
+        curve = self.curves.get((kind, layer))
+        if curve is None:
+            if layer not in self._layers:
+                self._layers.append(layer)
+            colour = colour_for(self._layers.index(layer))  # the same in both plots
+            curve = LiveCurve(self.plots[kind], layer, colour, symbol="o")
+            self.curves[(kind, layer)] = curve
+        return curve
+
+    def flush(self) -> None:
+        for curve in self.curves.values():
+            curve.flush()
