@@ -2,7 +2,3 @@
 
 This is the only package allowed to import PySide6 or pyqtgraph.
 """
-
-from dlstudio.ui.compat import keep_singletons_alive
-
-keep_singletons_alive()  # before any Qt call: see compat.py

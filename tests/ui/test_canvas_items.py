@@ -153,7 +153,7 @@ def test_switching_documents_drops_the_old_scene(qtbot) -> None:
 
 def test_heavy_qt_use_then_exit_is_clean() -> None:
     """Thousands of Qt calls and signals, a big scene rendered, then exit code 0
-    (shiboken6 6.12 on Python 3.11 would abort: see dlstudio/ui/compat.py)."""
+    (shiboken6 6.12.0 on Python 3.11 aborts here: see docs/architecture.md)."""
     script = textwrap.dedent("""
         import os
         os.environ["QT_QPA_PLATFORM"] = "offscreen"

@@ -1,0 +1,294 @@
+"""A form for every option of the training engine (TrainSettings), grouped as a user
+thinks of them, with a device chooser that lists what this machine really has.
+
+The form holds no settings of its own: `settings()` builds a checked TrainSettings from
+the widgets (TrainSettingsError names the field, and the form marks that widget), and
+`set_settings()` shows one.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dlstudio.train.settings import (
+    LOSSES,
+    MONITORS,
+    OPTIMIZERS,
+    SCHEDULES,
+    TrainSettings,
+    TrainSettingsError,
+)
+
+Field = QSpinBox | QDoubleSpinBox | QComboBox | QCheckBox
+INVALID_STYLE = "background: rgba(220, 50, 47, 60);"
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """(setting value, label) for each device this PyTorch can train on here."""
+    devices = [("auto", "Automatic (best available)")]
+    if torch.cuda.is_available():
+        devices += [(f"cuda:{i}", f"CUDA {i}: {torch.cuda.get_device_name(i)}")
+                    for i in range(torch.cuda.device_count())]
+    backend = getattr(torch.backends, "mps", None)
+    if backend is not None and backend.is_available():
+        devices.append(("mps", "Apple GPU (MPS)"))
+    devices.append(("cpu", f"CPU ({torch.get_num_threads()} threads)"))
+    return devices
+
+
+class ScientificSpinBox(QDoubleSpinBox):
+    """A number from 1e-8 to 1e6 shown as 0.001 or 1e-05; the arrows step by ×2 / ÷2,
+    which suits learning rates and decays better than fixed steps."""
+
+    def __init__(self, minimum: float, maximum: float) -> None:
+        super().__init__()
+        self.setDecimals(10)
+        self.setRange(minimum, maximum)
+        self.setKeyboardTracking(False)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
+        return f"{value:g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> object:
+        try:
+            float(text)
+            return QValidator.State.Acceptable, text, pos
+        except ValueError:
+            return QValidator.State.Intermediate, text, pos
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt override)
+        value = self.value() or self.minimum() or 1e-4
+        self.setValue(value * math.pow(2.0, steps))
+
+
+def _spin(low: int, high: int) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    return box
+
+
+def _real(low: float, high: float, step: float, decimals: int = 3) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setDecimals(decimals)
+    return box
+
+
+def _combo(items: list[tuple[Any, str]]) -> QComboBox:
+    box = QComboBox()
+    for value, label in items:
+        box.addItem(label, value)
+    return box
+
+
+def _choices(values: tuple[str, ...]) -> QComboBox:
+    return _combo([(v, v) for v in values])
+
+
+# (group, [(setting, label, tooltip)]); augmentation fields are "augment.<name>".
+GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
+    ("Optimizer", [
+        ("optimizer", "Optimizer", "How the weights move: Adam adapts each step; SGD is "
+                                   "plain gradient descent with momentum"),
+        ("lr", "Learning rate", "Size of each step; too high diverges (NaN loss), too low "
+                                "crawls"),
+        ("batch_size", "Batch size", "Samples per step; smaller uses less memory"),
+        ("epochs", "Epochs", "Passes over the training data"),
+        ("momentum", "Momentum", "SGD only: how much of the last step carries over"),
+        ("nesterov", "Nesterov", "SGD only: look-ahead momentum"),
+    ]),
+    ("Schedule", [
+        ("schedule", "Schedule", "How the learning rate changes during training"),
+        ("step_size", "Step every (epochs)", "step: multiply by gamma every this many epochs"),
+        ("gamma", "Gamma", "step and plateau: the factor the rate is multiplied by"),
+        ("plateau_patience", "Plateau patience", "plateau: epochs without improvement "
+                                                 "before the rate drops"),
+        ("warmup_epochs", "Warm-up epochs", "Grow the rate linearly from near 0 first"),
+    ]),
+    ("Regularisation", [
+        ("weight_decay", "Weight decay (L2)", "Pulls weights towards 0 (decoupled for AdamW)"),
+        ("l1", "L1", "Adds l1 × sum |w|: pushes weights to exactly 0"),
+        ("grad_clip", "Gradient clipping", "Largest gradient norm; 0 = off"),
+        ("label_smoothing", "Label smoothing", "Cross-entropy only: softer targets"),
+        ("loss", "Loss", "Which loss to train with"),
+    ]),
+    ("Early stopping", [
+        ("early_stopping", "Stop early", "Stop when the monitored metric stops improving"),
+        ("monitor", "Monitor", "The metric that picks the best epoch (best.pt)"),
+        ("patience", "Patience", "Epochs without improvement before stopping"),
+        ("restore_best", "Restore best weights", "End with the best epoch's weights"),
+    ]),
+    ("Augmentation", [
+        ("augment.shift", "Shift", "Largest move, as a share of the size (0.1 = 10 %)"),
+        ("augment.rotation", "Rotation (°)", "Largest turn either way"),
+        ("augment.scale", "Zoom", "Largest zoom change (0.1 = 90 %..110 %)"),
+        ("augment.noise", "Noise", "Standard deviation of added Gaussian noise"),
+        ("augment.flip_horizontal", "Flip left-right", "Mirror half the images (only where "
+                                                      "the data allows it)"),
+        ("augment.flip_vertical", "Flip up-down", "Mirror half the images upside down"),
+    ]),
+    ("Run", [
+        ("seed", "Seed", "Same seed, same split, same run"),
+        ("val_fraction", "Validation share", "Share of the data held out to validate"),
+        ("device", "Device", "Where to train"),
+        ("mixed_precision", "Mixed precision", "CUDA only: faster, less memory"),
+    ]),
+]
+
+
+def _make_field(name: str) -> Field:
+    makers: dict[str, Any] = {
+        "optimizer": lambda: _choices(OPTIMIZERS),
+        "lr": lambda: ScientificSpinBox(1e-8, 10.0),
+        "batch_size": lambda: _spin(1, 65536),
+        "epochs": lambda: _spin(1, 100_000),
+        "momentum": lambda: _real(0.0, 0.999, 0.05),
+        "schedule": lambda: _choices(SCHEDULES),
+        "step_size": lambda: _spin(1, 100_000),
+        "gamma": lambda: _real(0.001, 1.0, 0.05),
+        "plateau_patience": lambda: _spin(1, 1000),
+        "warmup_epochs": lambda: _spin(0, 1000),
+        "weight_decay": lambda: _real(0.0, 10.0, 1e-4, 6),
+        "l1": lambda: _real(0.0, 10.0, 1e-5, 6),
+        "grad_clip": lambda: _real(0.0, 1e6, 0.5),
+        "label_smoothing": lambda: _real(0.0, 0.99, 0.05),
+        "loss": lambda: _combo([(None, "as the Output node says")]
+                               + [(v, v) for v in LOSSES]),
+        "monitor": lambda: _choices(MONITORS),
+        "patience": lambda: _spin(1, 1000),
+        "augment.shift": lambda: _real(0.0, 1.0, 0.05),
+        "augment.rotation": lambda: _real(0.0, 180.0, 5.0, 1),
+        "augment.scale": lambda: _real(0.0, 0.9, 0.05),
+        "augment.noise": lambda: _real(0.0, 10.0, 0.05),
+        "seed": lambda: _spin(0, 2**31 - 1),
+        "val_fraction": lambda: _real(0.0, 0.95, 0.05, 2),
+        "device": lambda: _combo(available_devices()),
+    }
+    maker = makers.get(name)
+    return maker() if maker is not None else QCheckBox()
+
+
+class SettingsForm(QWidget):
+    """Every TrainSettings field as a widget; `changed` fires on any edit."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.fields: dict[str, Field] = {}
+        for title, rows in GROUPS:
+            group = QGroupBox(title)
+            form = QFormLayout(group)
+            for name, label, tip in rows:
+                widget = _make_field(name)
+                widget.setToolTip(tip)
+                widget.setObjectName(f"setting_{name}")
+                form.addRow(label, widget)
+                self.fields[name] = widget
+                _connect(widget, self._on_field_changed)
+            layout.addWidget(group)
+        layout.addStretch(1)
+        self._data = ""
+        self.set_settings(TrainSettings())
+
+    def set_settings(self, settings: TrainSettings) -> None:
+        """Show `settings` (a device this machine lacks falls back to automatic)."""
+        values = settings.to_dict()
+        self._data = settings.data
+        for name, widget in self.fields.items():
+            widget.blockSignals(True)
+            _set_value(widget, values.get(name))
+            widget.blockSignals(False)
+        self._clear_marks()
+        self._update_enabled()
+
+    def settings(self, data: str | None = None) -> TrainSettings:
+        """A checked TrainSettings from the widgets; TrainSettingsError names a bad field
+        (and that widget is marked)."""
+        values: dict[str, Any] = {name: _value(w) for name, w in self.fields.items()}
+        values["data"] = self._data if data is None else data
+        self._clear_marks()
+        try:
+            return TrainSettings.from_dict(values)
+        except TrainSettingsError as error:
+            widget = self.fields.get(error.field)
+            if widget is None and error.field == "augment":
+                widget = self.fields["augment.shift"]
+            if widget is not None:
+                widget.setStyleSheet(INVALID_STYLE)
+                widget.setToolTip(str(error))
+            raise
+
+    def _clear_marks(self) -> None:
+        for widget in self.fields.values():
+            widget.setStyleSheet("")
+
+    def _on_field_changed(self, *_: object) -> None:
+        self._update_enabled()
+        self.changed.emit()
+
+    def _update_enabled(self) -> None:
+        """Grey out what the current choices ignore, so the form says what applies."""
+        f = self.fields
+        sgd = _value(f["optimizer"]) == "sgd"
+        schedule = _value(f["schedule"])
+        early = bool(_value(f["early_stopping"]))
+        f["momentum"].setEnabled(sgd)
+        f["nesterov"].setEnabled(sgd)
+        f["step_size"].setEnabled(schedule == "step")
+        f["gamma"].setEnabled(schedule in ("step", "plateau"))
+        f["plateau_patience"].setEnabled(schedule == "plateau")
+        f["patience"].setEnabled(early)
+        f["restore_best"].setEnabled(early)
+
+
+def _connect(widget: Field, slot: Any) -> None:
+    if isinstance(widget, QComboBox):
+        widget.currentIndexChanged.connect(slot)
+    elif isinstance(widget, QCheckBox):
+        widget.toggled.connect(slot)
+    else:
+        widget.valueChanged.connect(slot)
+
+
+def _value(widget: Field) -> Any:
+    if isinstance(widget, QComboBox):
+        return widget.currentData()
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    return widget.value()
+
+
+def _set_value(widget: Field, value: Any) -> None:
+    if isinstance(widget, QComboBox):
+        index = widget.findData(value)
+        widget.setCurrentIndex(max(index, 0))
+    elif isinstance(widget, QCheckBox):
+        widget.setChecked(bool(value))
+    elif value is not None:
+        widget.setValue(value)
+

@@ -1,0 +1,241 @@
+"""The drawing pad: a square to draw on with the mouse or a tablet.
+
+Ink lives in one alpha image at the pad's logical size (1 = full ink), so reading it
+for the model is a copy of its bytes, and the screen shows it as dark ink on paper.
+Strokes are smoothed with quadratic curves through the midpoints of the sampled points
+and drawn piece by piece as the pointer moves; undo repaints the remaining strokes the
+same way, so what the model saw before a stroke is what it sees after undoing it.
+Tablets need no code of their own: Qt turns unhandled tablet events into mouse events.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QTransform,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from dlstudio.data import DataError
+from dlstudio.infer.pad import Placement, ink_from_image
+
+PAD_SIZE = 280
+PEN_FRACTION = 1 / 12  # of the pad's side: MNIST strokes are about this thick
+PAPER = QColor("#fbfbf8")
+HINT = "Draw here"
+
+
+class DrawingPad(QWidget):
+    """A square pad of `size` logical pixels. `ink()` is what has been drawn."""
+
+    ink_changed = Signal()  # after each drawn piece, a clear, an undo or a loaded image
+    stroke_finished = Signal()  # the pointer was released: a good time for slow work
+
+    def __init__(self, size: int = PAD_SIZE, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFixedSize(size, size)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setToolTip("Draw with the mouse or a pen; the prediction follows each stroke")
+        self._pen = QPen(QColor(0, 0, 0, 255), size * PEN_FRACTION, Qt.PenStyle.SolidLine,
+                         Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+        self._base = self._blank()  # a loaded picture, or nothing
+        self._ink = self._blank()
+        self._strokes: list[list[QPointF]] = []
+        self._drawing = False
+        self._overlay: QImage | None = None
+        self._overlay_transform = QTransform()
+
+    # ----- reading and changing the ink -------------------------------------------------
+    def ink(self) -> np.ndarray:
+        """The drawing as (size, size) float32 in 0..1, 1 = full ink."""
+        return _to_array(self._ink).astype(np.float32) / 255.0
+
+    def stroke_count(self) -> int:
+        return len(self._strokes)
+
+    def is_empty(self) -> bool:
+        return not self._strokes and _to_array(self._base).max() == 0
+
+    def clear(self) -> None:
+        """Remove every stroke and any loaded picture."""
+        self._base = self._blank()
+        self._strokes.clear()
+        self._repaint_ink()
+
+    def undo_stroke(self) -> bool:
+        """Remove the last stroke; False when there was none."""
+        if not self._strokes:
+            return False
+        self._strokes.pop()
+        self._repaint_ink()
+        return True
+
+    def load_image(self, path: Path) -> None:
+        """Replace the drawing with the picture at `path`, as ink (see `ink_from_image`).
+        DataError names the file when it cannot be read."""
+        try:
+            with Image.open(path) as image:
+                ink = ink_from_image(image, (self.height(), self.width()))
+        except (OSError, UnidentifiedImageError) as error:
+            raise DataError(f"cannot read image {path}: {error}") from None
+        data = np.ascontiguousarray(np.round(ink * 255).astype(np.uint8))
+        self._base = QImage(data.data, data.shape[1], data.shape[0], data.shape[1],
+                            QImage.Format.Format_Alpha8).copy()
+        self._strokes.clear()
+        self._repaint_ink()
+
+    def set_overlay(self, heat: np.ndarray | None, placement: Placement | None) -> None:
+        """Lay a heat map (H, W) in 0..1 over the drawing; `placement` maps the pad onto
+        its pixels. None removes it."""
+        if heat is None or placement is None:
+            self._overlay = None
+        else:
+            self._overlay = heat_image(heat)
+            scale_x, scale_y = placement.scale
+            origin_x, origin_y = placement.origin
+            self._overlay_transform = QTransform(1 / scale_x, 0, 0, 1 / scale_y,
+                                                 origin_x, origin_y)
+        self.update()
+
+    def has_overlay(self) -> bool:
+        return self._overlay is not None
+
+    # ----- painting ----------------------------------------------------------------------
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return self.size()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), PAPER)
+        painter.drawImage(0, 0, self._ink)  # alpha images paint as black
+        if self._overlay is not None:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.setTransform(self._overlay_transform)
+            painter.drawImage(QRectF(0, 0, self._overlay.width(), self._overlay.height()),
+                              self._overlay)
+            painter.resetTransform()
+        if self.is_empty():
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, HINT)
+        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        painter.end()
+
+    # ----- the pointer -------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if event.button() != Qt.MouseButton.LeftButton:
+            return super().mousePressEvent(event)
+        self._drawing = True
+        self._strokes.append([event.position()])
+        self._paint_latest()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if not self._drawing or not event.buttons() & Qt.MouseButton.LeftButton:
+            return super().mouseMoveEvent(event)
+        points = self._strokes[-1]
+        if (event.position() - points[-1]).manhattanLength() < 0.5:
+            return
+        points.append(event.position())
+        self._paint_latest()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if event.button() != Qt.MouseButton.LeftButton or not self._drawing:
+            return super().mouseReleaseEvent(event)
+        self._drawing = False
+        points = self._strokes[-1]
+        painter = self._painter()
+        _paint_piece(painter, points, len(points), final=True)
+        painter.end()
+        self._changed()
+        self.stroke_finished.emit()
+
+    # ----- helpers -----------------------------------------------------------------------
+    def _blank(self) -> QImage:
+        image = QImage(self.width(), self.height(), QImage.Format.Format_Alpha8)
+        image.fill(0)
+        return image
+
+    def _painter(self) -> QPainter:
+        painter = QPainter(self._ink)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(self._pen)
+        return painter
+
+    def _paint_latest(self) -> None:
+        points = self._strokes[-1]
+        painter = self._painter()
+        _paint_piece(painter, points, len(points) - 1, final=False)
+        painter.end()
+        self._changed()
+
+    def _repaint_ink(self) -> None:
+        self._ink = self._base.copy()
+        painter = self._painter()
+        for points in self._strokes:
+            for index in range(len(points)):
+                _paint_piece(painter, points, index, final=False)
+            _paint_piece(painter, points, len(points), final=True)
+        painter.end()
+        self._changed()
+
+    def _changed(self) -> None:
+        self.update()
+        self.ink_changed.emit()
+
+
+def _paint_piece(painter: QPainter, points: list[QPointF], index: int, final: bool) -> None:
+    """Draw the part of a stroke that point `index` completes: a dot for the first
+    point, a curve between midpoints bent towards the point before, and at the end
+    (`final`, index == len(points)) the straight run into the last point."""
+    if final:
+        if len(points) > 1:
+            painter.drawLine(_middle(points[-2], points[-1]), points[-1])
+        return
+    if index == 0:
+        painter.drawPoint(points[0])
+    elif index == 1:
+        painter.drawLine(points[0], _middle(points[0], points[1]))
+    else:
+        path_start = _middle(points[index - 2], points[index - 1])
+        path_end = _middle(points[index - 1], points[index])
+        path = QPainterPath(path_start)
+        path.quadTo(points[index - 1], path_end)
+        painter.drawPath(path)
+
+
+def _middle(a: QPointF, b: QPointF) -> QPointF:
+    return (a + b) / 2
+
+
+def _to_array(image: QImage) -> np.ndarray:
+    """An alpha image's bytes as (height, width) uint8, copied."""
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(),
+                                                             image.bytesPerLine())
+    return rows[:, :image.width()].copy()
+
+
+def heat_image(heat: np.ndarray) -> QImage:
+    """A 0..1 map as a see-through heat colour: clear where 0, then yellow to red."""
+    level = np.clip(np.asarray(heat, dtype=np.float32), 0.0, 1.0)
+    argb = np.empty(level.shape + (4,), dtype=np.uint8)  # B, G, R, A in memory
+    argb[..., 0] = 0
+    argb[..., 1] = np.round(220 * (1.0 - level)).astype(np.uint8)
+    argb[..., 2] = 255
+    argb[..., 3] = np.round(200 * np.sqrt(level)).astype(np.uint8)
+    height, width = level.shape
+    image = QImage(argb.data, width, height, width * 4, QImage.Format.Format_ARGB32)
+    return image.copy()
