@@ -1,0 +1,214 @@
+"""Download MNIST, Fashion-MNIST or KMNIST into a cache folder that `idx:DIR` then reads.
+
+Each file is checked against its published SHA-256, written to `<file>.part` and renamed
+only when complete and correct; an interrupted download resumes from the `.part` file
+where the server allows it. Errors say what failed and what to do (offline: copy the
+files in by hand).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.error import HTTPError, URLError
+from urllib.request import Request, urlopen
+
+from dlstudio.atomic import write_atomic
+from dlstudio.data.errors import DataError, DownloadCancelled
+from dlstudio.data.idx import META_FILE, IdxMeta
+
+FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class MnistFamilySource:
+    """Where one data set lives and the SHA-256 of each of its four files."""
+
+    mirrors: tuple[str, ...]
+    sha256: Mapping[str, str]
+    meta: IdxMeta
+
+
+# The published sums, as repeated by torchvision and other projects (docs/data.md says
+# where they come from); a caller can override them (`checksums=`).
+FAMILIES: dict[str, MnistFamilySource] = {
+    "mnist": MnistFamilySource(
+        mirrors=("https://ossci-datasets.s3.amazonaws.com/mnist/",
+                 "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+        sha256={
+            FILES[0]: "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+            FILES[1]: "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+            FILES[2]: "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+            FILES[3]: "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        },
+        meta=IdxMeta("mnist", tuple(str(d) for d in range(10)), content_fraction=20 / 28,
+                     description="MNIST handwritten digits (LeCun, Cortes & Burges)"),
+    ),
+    "fashion-mnist": MnistFamilySource(
+        mirrors=("https://fashion-mnist.s3.eu-central-1.amazonaws.com/",
+                 "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"),
+        sha256={
+            FILES[0]: "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+            FILES[1]: "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+            FILES[2]: "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+            FILES[3]: "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        },
+        meta=IdxMeta("fashion-mnist", ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+                     allowed_flips=("horizontal",),
+                     description="Fashion-MNIST clothing images (Zalando Research, MIT)"),
+    ),
+    "kmnist": MnistFamilySource(
+        mirrors=("https://codh.rois.ac.jp/kmnist/dataset/kmnist/",
+                 "http://codh.rois.ac.jp/kmnist/dataset/kmnist/"),
+        sha256={
+            FILES[0]: "51467d22d8cc72929e2a028a0428f2086b092bb31cfb79c69cc0a90ce135fde4",
+            FILES[1]: "e38f9ebcd0f3ebcdec7fc8eabdcdaef93bb0df8ea12bee65224341c8183d8e17",
+            FILES[2]: "edd7a857845ad6bb1d0ba43fe7e794d164fe2dce499a1694695a792adfac43c5",
+            FILES[3]: "20bb9a0ef54c7db3efc55a92eef5582c109615df22683c380526788f98e42a1c",
+        },
+        meta=IdxMeta("kmnist", ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+                     description="Kuzushiji-MNIST cursive hiragana (CODH, CC BY-SA 4.0)"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DownloadProgress:
+    """Reported after every chunk: bytes of the current file, and which file of how many.
+    `total` is None when the server does not say the size."""
+
+    dataset: str
+    file: str
+    file_index: int
+    file_count: int
+    done: int
+    total: int | None
+
+
+Progress = Callable[[DownloadProgress], None]
+Cancel = Callable[[], bool]
+
+
+def default_cache_dir() -> Path:
+    """$DLSTUDIO_DATA_DIR, else $XDG_CACHE_HOME/dlstudio/data, else ~/.cache/dlstudio/data."""
+    if os.environ.get("DLSTUDIO_DATA_DIR"):
+        return Path(os.environ["DLSTUDIO_DATA_DIR"])
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "dlstudio" / "data"
+
+
+def download_mnist_family(name: str, cache_dir: str | Path | None = None, *,
+                          base_url: str | None = None,
+                          checksums: Mapping[str, str] | None = None,
+                          progress: Progress | None = None, cancel: Cancel | None = None,
+                          timeout: float = 30.0) -> Path:
+    """Fetch the four IDX files of `name` ("mnist", "fashion-mnist" or "kmnist") into
+    `cache_dir/name` and return that folder (ready for `idx:`). Files already there
+    with the right checksum are kept. `base_url` replaces the mirrors, `checksums`
+    (file name -> SHA-256) replaces the published sums."""
+    if name not in FAMILIES:
+        raise DataError(f"unknown data set {name!r} to download; choose one of: "
+                        f"{', '.join(FAMILIES)}")
+    family = FAMILIES[name]
+    sums = {**family.sha256, **(checksums or {})}
+    folder = Path(cache_dir or default_cache_dir()) / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"cannot create the download folder {folder}: {error}") from None
+    mirrors = (base_url,) if base_url else family.mirrors
+    for index, file in enumerate(FILES):
+        target = folder / file
+        if target.is_file() and _sha256(target) == sums[file]:
+            continue
+
+        def report(done: int, total: int | None, file: str = file, index: int = index
+                   ) -> None:
+            if cancel is not None and cancel():
+                raise DownloadCancelled(f"download of {name} cancelled at {file}; the "
+                                        "part already fetched is kept to resume")
+            if progress is not None:
+                progress(DownloadProgress(name, file, index, len(FILES), done, total))
+
+        _fetch_from_mirrors(name, file, mirrors, target, sums[file], report, timeout)
+    write_atomic(folder / META_FILE, _meta_json(family.meta))
+    return folder
+
+
+def _meta_json(meta: IdxMeta) -> str:
+    return json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _fetch_from_mirrors(name: str, file: str, mirrors: tuple[str, ...], target: Path,
+                        expected: str, report: Callable[[int, int | None], None],
+                        timeout: float) -> None:
+    problems = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + file
+        try:
+            _fetch(url, target, expected, report, timeout)
+            return
+        except _Failed as failure:
+            problems.append(f"{url}: {failure}")
+    where = target.parent
+    raise DataError(f"cannot download {name} ({file}): " + "; ".join(problems) + ". Check "
+                    f"the network connection, or copy the four IDX files into {where} by "
+                    f"hand and load them with idx:{where}")
+
+
+class _Failed(Exception):
+    """One mirror failed for one file; the next mirror is tried."""
+
+
+def _fetch(url: str, target: Path, expected: str,
+           report: Callable[[int, int | None], None], timeout: float) -> None:
+    part = target.with_name(target.name + ".part")
+    offset = part.stat().st_size if part.is_file() else 0
+    headers = {"User-Agent": "dlstudio", **({"Range": f"bytes={offset}-"} if offset else {})}
+    try:
+        with urlopen(Request(url, headers=headers), timeout=timeout) as response:
+            resumed = offset > 0 and response.status == 206
+            done = offset if resumed else 0
+            length = response.headers.get("Content-Length")
+            total = done + int(length) if length and length.isdigit() else None
+            with open(part, "ab" if resumed else "wb") as out:
+                report(done, total)
+                while chunk := response.read(CHUNK):
+                    out.write(chunk)
+                    done += len(chunk)
+                    report(done, total)
+        if total is not None and done < total:  # http.client reports a cut body as EOF
+            raise _Failed(f"the connection broke after {done} of {total} bytes; try again "
+                          "to resume")
+    except HTTPError as error:
+        if error.code == 416 and offset:  # the .part is stale: start again from zero
+            part.unlink()
+            return _fetch(url, target, expected, report, timeout)
+        raise _Failed(f"the server answered {error.code} {error.reason}") from None
+    except URLError as error:
+        raise _Failed(f"unreachable ({error.reason})") from None
+    except (OSError, http.client.HTTPException) as error:
+        raise _Failed(f"the connection broke ({error or type(error).__name__}); "
+                      "try again to resume") from None
+    actual = _sha256(part)
+    if actual != expected:
+        part.unlink()
+        raise _Failed(f"the file's SHA-256 is {actual}, expected {expected} (a corrupted "
+                      "download or a changed mirror)")
+    os.replace(part, target)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

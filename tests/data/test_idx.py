@@ -1,0 +1,90 @@
+"""IDX files, raw and gzipped, read back; MNIST-style folders become bundles."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from dlstudio.data import DataError, load_data
+from dlstudio.data.idx import read_idx
+
+from .conftest import WriteIdx, fake_digits, idx_bytes
+
+
+@pytest.mark.parametrize("name", ["images-idx3-ubyte", "images-idx3-ubyte.gz"])
+def test_read_idx_returns_the_written_array(tmp_path: Path, write_idx: WriteIdx,
+                                            name: str) -> None:
+    array = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    assert np.array_equal(read_idx(write_idx(tmp_path / name, array)), array)
+
+
+def test_read_idx_handles_wider_types(tmp_path: Path, write_idx: WriteIdx) -> None:
+    floats = np.linspace(-1, 1, 6, dtype=">f4").reshape(2, 3)
+    ints = np.array([70000, -5], dtype=">i4")
+    assert np.allclose(read_idx(write_idx(tmp_path / "f", floats)), floats)
+    assert read_idx(write_idx(tmp_path / "i", ints)).tolist() == [70000, -5]
+
+
+def test_read_idx_names_the_broken_file(tmp_path: Path) -> None:
+    bad = tmp_path / "not-idx"
+    bad.write_bytes(b"hello world")
+    with pytest.raises(DataError, match="not-idx is not an IDX file"):
+        read_idx(bad)
+    short = tmp_path / "short.gz"
+    short.write_bytes(gzip.compress(idx_bytes(np.zeros((4, 2, 2), np.uint8))[:-3]))
+    with pytest.raises(DataError, match=r"short.gz: the header promises 4×2×2"):
+        read_idx(short)
+
+
+def test_idx_folder_loads_with_its_official_test_set(mnist_folder: Path) -> None:
+    bundle = load_data(f"idx:{mnist_folder}", seed=2, val_fraction=0.1, test_fraction=0.3)
+    info = bundle.info
+    assert (len(bundle.train), len(bundle.val), len(bundle.test)) == (180, 20, 50)
+    assert info.input_shape == (1, 28, 28) and info.class_names == tuple("0123456789")
+    assert info.name == "mnist-like" and info.source == f"idx:{mnist_folder}"
+    assert bundle.train.x.dtype == torch.uint8  # stored compactly, scaled per batch
+    x, y = next(bundle.test.batches(50))
+    assert x.shape == (50, 1, 28, 28) and x.dtype == torch.float32
+    images, labels = fake_digits(50, seed=1)
+    assert torch.equal(y, torch.from_numpy(labels.astype(np.int64)))
+    assert info.image.original_size == (28, 28) and info.allowed_flips == ()
+
+
+def test_idx_folder_resizes_and_converts_per_batch(mnist_folder: Path) -> None:
+    bundle = load_data(f"idx:{mnist_folder}", image_size=(14, 16), channels=3)
+    assert bundle.info.input_shape == (3, 14, 16)
+    assert bundle.train.x.shape[1:] == (1, 28, 28)
+    x, _ = next(bundle.train.batches(4))
+    assert x.shape == (4, 3, 14, 16) and torch.equal(x[:, 0], x[:, 2])
+
+
+def test_dataset_json_names_the_classes(mnist_folder: Path) -> None:
+    names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    (mnist_folder / "dataset.json").write_text(json.dumps(
+        {"name": "words", "class_names": names, "allowed_flips": ["horizontal"],
+         "content_fraction": 0.7}))
+    info = load_data(f"idx:{mnist_folder}").info
+    assert info.name == "words" and info.class_names == tuple(names)
+    assert info.allowed_flips == ("horizontal",) and info.image.content_fraction == 0.7
+    (mnist_folder / "dataset.json").write_text(json.dumps({"class_names": "zero"}))
+    with pytest.raises(DataError, match="dataset.json: field 'class_names'"):
+        load_data(f"idx:{mnist_folder}")
+
+
+def test_idx_folder_problems_are_named(tmp_path: Path, write_idx: WriteIdx) -> None:
+    with pytest.raises(DataError, match="does not exist"):
+        load_data(f"idx:{tmp_path / 'missing'}")
+    with pytest.raises(DataError, match="no train-images"):
+        load_data(f"idx:{tmp_path}")
+    images, labels = fake_digits(10)
+    write_idx(tmp_path / "train-images-idx3-ubyte", images)
+    with pytest.raises(DataError, match="found train-images-idx3-ubyte but no matching labels"):
+        load_data(f"idx:{tmp_path}")
+    write_idx(tmp_path / "train-labels-idx1-ubyte", labels[:7])
+    with pytest.raises(DataError, match="7 labels for 10 images"):
+        load_data(f"idx:{tmp_path}")
