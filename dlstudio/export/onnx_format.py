@@ -1,0 +1,121 @@
+"""ONNX export: torch's exporter, then `onnx.checker`, then onnxruntime against PyTorch.
+
+Uses the torch.export-based ("dynamo") exporter, torch's default since 2.9: the older
+TorchScript-based one still works in torch 2.13 but warns that it will be removed. It
+needs the `onnx` and `onnxscript` packages; the check needs `onnxruntime`. The batch axis
+of every input and of the output is dynamic and named "batch".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import warnings
+from collections.abc import Iterator
+from importlib.util import find_spec
+from typing import Any
+
+import torch
+
+from dlstudio.export.diagnose import explain_failure
+from dlstudio.export.errors import ExportError, root_reason
+from dlstudio.export.job import CHECK_BATCHES, EXPORT_BATCH, ExportJob, Written
+
+OPSET = 18  # the dynamo exporter's native opset (the issue asks for 17 or newer)
+BATCH_AXIS = "batch"
+NEEDED = {"onnx": "to write ONNX", "onnxscript": "to write ONNX",
+          "onnxruntime": "to check the ONNX file"}
+
+
+def missing_packages() -> list[str]:
+    """The ONNX packages that are not installed (the other formats need none of them)."""
+    return [name for name in NEEDED if find_spec(name) is None]
+
+
+def write_onnx(job: ExportJob) -> Written:
+    missing = missing_packages()
+    if missing:
+        why = "; ".join(f"{name} {NEEDED[name]}" for name in missing)
+        raise ExportError(f"ONNX export needs the Python package(s) {', '.join(missing)} "
+                          f"({why}): pip install {' '.join(missing)}")
+    import onnx
+
+    job.report("exporting to ONNX", 0.1)
+    input_names = [spec.name for spec in job.inputs]
+    example = job.example(EXPORT_BATCH)
+    try:
+        program = to_onnx(job.model, example, input_names, job.output.name)
+    except Exception as error:  # torch reports export failures with many error types
+        job.report("looking for the layer that cannot be exported", 0.3)
+        raise ExportError(explain_failure(job, example, error, to_onnx)) from None
+    job.report("saving the ONNX file", 0.5)
+    path = job.stage.path(job.name)
+    program.save(str(path), external_data=False)  # torch moves weights > 2 GB out anyway
+    job.report("checking it with onnx.checker", 0.6)
+    try:
+        onnx.checker.check_model(str(path), full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
+        raise ExportError(f"the ONNX file fails onnx.checker: {root_reason(error)}") from None
+    header = onnx.load(str(path), load_external_data=False)
+    job.report("running it in onnxruntime", 0.75)
+    runs = _run_in_onnxruntime(job, str(path), input_names)
+    checks = {
+        "exporter": f"torch.onnx.export (dynamo), torch {torch.__version__}",
+        "opset": max(op.version for op in header.opset_import if op.domain in ("", "ai.onnx")),
+        "dynamic_axes": {name: {0: BATCH_AXIS} for name in [*input_names, job.output.name]},
+        "onnx_checker": "passed",
+        "onnxruntime": job.compare("the ONNX model (onnxruntime)", runs),
+    }
+    files = {"model": job.name}
+    if job.stage.path(f"{job.name}.data").exists():  # torch's choice for weights over 2 GB
+        files["external_data"] = f"{job.name}.data"
+    return Written(files, checks)
+
+
+def to_onnx(module: torch.nn.Module, example: tuple[torch.Tensor, ...],
+            input_names: list[str], output_name: str) -> Any:
+    """`module(*inputs)` as an ONNXProgram with a free batch axis on every tensor."""
+    batch = torch.export.Dim(BATCH_AXIS)
+    with quiet_exporter():
+        return torch.onnx.export(
+            module, example, None, input_names=input_names, output_names=[output_name],
+            opset_version=OPSET, dynamo=True, verbose=False,
+            # forward(*inputs): one group for the star argument, one entry per tensor
+            dynamic_shapes=(tuple({0: batch} for _ in example),),
+        )
+
+
+@contextlib.contextmanager
+def quiet_exporter() -> Iterator[None]:
+    """torch's exporter logs and warns about its own internals (missing torchvision ops,
+    deprecations); none of it is the user's business, and the CLI's stderr stays clean."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _run_in_onnxruntime(job: ExportJob, path: str, input_names: list[str]) -> dict[int, Any]:
+    import onnxruntime
+
+    try:
+        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises its own exception types
+        raise ExportError(f"onnxruntime cannot load the ONNX file: {root_reason(error)}") \
+            from None
+    runs = {}
+    for seed, batch in enumerate(CHECK_BATCHES, start=1):
+        inputs = job.example(batch, seed)
+        feeds = {name: tensor.numpy() for name, tensor in zip(input_names, inputs, strict=True)}
+        try:
+            (got,) = session.run(None, feeds)
+        except Exception as error:
+            raise ExportError(f"onnxruntime cannot run the ONNX model on a batch of {batch}: "
+                              f"{root_reason(error)}") from None
+        runs[batch] = (got, job.reference(inputs))
+    return runs
