@@ -1,7 +1,8 @@
 """The drawing pad: a square to draw on with the mouse or a tablet.
 
-Ink lives in one alpha image at the pad's logical size (1 = full ink), so reading it
-for the model is a copy of its bytes, and the screen shows it as dark ink on paper.
+Ink lives in one image of black ink whose alpha is the amount of ink (1 = full), at the
+pad's logical size: reading it for the model is a copy of its alpha bytes, and the screen
+draws it over paper. Premultiplied ARGB is Qt's fastest format to paint into and from.
 Strokes are smoothed with quadratic curves through the midpoints of the sampled points
 and drawn piece by piece as the pointer moves; undo repaints the remaining strokes the
 same way, so what the model saw before a stroke is what it sees after undoing it.
@@ -35,13 +36,15 @@ PAD_SIZE = 280
 PEN_FRACTION = 1 / 12  # of the pad's side: MNIST strokes are about this thick
 PAPER = QColor("#fbfbf8")
 HINT = "Draw here"
+HEAT_FLOOR = 0.1  # saliency below this share of the maximum stays clear
+HEAT_ALPHA = 190
+INK_UNDER_HEAT = 0.4  # ink opacity while a heat map is shown
 
 
 class DrawingPad(QWidget):
     """A square pad of `size` logical pixels. `ink()` is what has been drawn."""
 
     ink_changed = Signal()  # after each drawn piece, a clear, an undo or a loaded image
-    stroke_finished = Signal()  # the pointer was released: a good time for slow work
 
     def __init__(self, size: int = PAD_SIZE, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,6 +56,7 @@ class DrawingPad(QWidget):
         self._pen = QPen(QColor(0, 0, 0, 255), size * PEN_FRACTION, Qt.PenStyle.SolidLine,
                          Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
         self._base = self._blank()  # a loaded picture, or nothing
+        self._has_base = False
         self._ink = self._blank()
         self._strokes: list[list[QPointF]] = []
         self._drawing = False
@@ -62,17 +66,22 @@ class DrawingPad(QWidget):
     # ----- reading and changing the ink -------------------------------------------------
     def ink(self) -> np.ndarray:
         """The drawing as (size, size) float32 in 0..1, 1 = full ink."""
-        return _to_array(self._ink).astype(np.float32) / 255.0
+        return _alpha(self._ink).astype(np.float32) / 255.0
+
+    def is_drawing(self) -> bool:
+        """True while a stroke is under way (the button is held)."""
+        return self._drawing
 
     def stroke_count(self) -> int:
         return len(self._strokes)
 
     def is_empty(self) -> bool:
-        return not self._strokes and _to_array(self._base).max() == 0
+        return not self._strokes and not self._has_base
 
     def clear(self) -> None:
         """Remove every stroke and any loaded picture."""
         self._base = self._blank()
+        self._has_base = False
         self._strokes.clear()
         self._repaint_ink()
 
@@ -92,9 +101,11 @@ class DrawingPad(QWidget):
                 ink = ink_from_image(image, (self.height(), self.width()))
         except (OSError, UnidentifiedImageError) as error:
             raise DataError(f"cannot read image {path}: {error}") from None
-        data = np.ascontiguousarray(np.round(ink * 255).astype(np.uint8))
-        self._base = QImage(data.data, data.shape[1], data.shape[0], data.shape[1],
-                            QImage.Format.Format_Alpha8).copy()
+        pixels = np.round(ink * 255).astype(np.uint32) << 24  # black, premultiplied
+        height, width = pixels.shape
+        self._base = QImage(pixels.data, width, height, width * 4,
+                            QImage.Format.Format_ARGB32_Premultiplied).copy()
+        self._has_base = bool(pixels.any())
         self._strokes.clear()
         self._repaint_ink()
 
@@ -121,7 +132,10 @@ class DrawingPad(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
         painter.fillRect(self.rect(), PAPER)
-        painter.drawImage(0, 0, self._ink)  # alpha images paint as black
+        if self._overlay is not None:
+            painter.setOpacity(INK_UNDER_HEAT)  # grey ink, so the heat colours show
+        painter.drawImage(0, 0, self._ink)
+        painter.setOpacity(1.0)
         if self._overlay is not None:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.setTransform(self._overlay_transform)
@@ -161,12 +175,12 @@ class DrawingPad(QWidget):
         _paint_piece(painter, points, len(points), final=True)
         painter.end()
         self._changed()
-        self.stroke_finished.emit()
 
     # ----- helpers -----------------------------------------------------------------------
     def _blank(self) -> QImage:
-        image = QImage(self.width(), self.height(), QImage.Format.Format_Alpha8)
-        image.fill(0)
+        image = QImage(self.width(), self.height(),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(0)  # transparent: no ink
         return image
 
     def _painter(self) -> QPainter:
@@ -221,21 +235,22 @@ def _middle(a: QPointF, b: QPointF) -> QPointF:
     return (a + b) / 2
 
 
-def _to_array(image: QImage) -> np.ndarray:
-    """An alpha image's bytes as (height, width) uint8, copied."""
-    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(),
-                                                             image.bytesPerLine())
-    return rows[:, :image.width()].copy()
+def _alpha(image: QImage) -> np.ndarray:
+    """The alpha of a 32-bit ARGB image as (height, width) uint8, copied."""
+    rows = np.frombuffer(image.constBits(), np.uint32).reshape(image.height(),
+                                                              image.bytesPerLine() // 4)
+    return (rows[:, :image.width()] >> 24).astype(np.uint8)
 
 
 def heat_image(heat: np.ndarray) -> QImage:
-    """A 0..1 map as a see-through heat colour: clear where 0, then yellow to red."""
+    """A 0..1 map as a see-through heat colour: clear below a tenth, then from faint
+    yellow to strong red."""
     level = np.clip(np.asarray(heat, dtype=np.float32), 0.0, 1.0)
-    argb = np.empty(level.shape + (4,), dtype=np.uint8)  # B, G, R, A in memory
-    argb[..., 0] = 0
-    argb[..., 1] = np.round(220 * (1.0 - level)).astype(np.uint8)
-    argb[..., 2] = 255
-    argb[..., 3] = np.round(200 * np.sqrt(level)).astype(np.uint8)
+    strength = np.clip((level - HEAT_FLOOR) / (1.0 - HEAT_FLOOR), 0.0, 1.0)
+    red = np.full(level.shape, 255, dtype=np.uint32)
+    green = np.round(230 * (1.0 - strength)).astype(np.uint32)
+    alpha = np.round(HEAT_ALPHA * strength ** 0.7).astype(np.uint32)
+    pixels = np.ascontiguousarray((alpha << 24) | (red << 16) | (green << 8))
     height, width = level.shape
-    image = QImage(argb.data, width, height, width * 4, QImage.Format.Format_ARGB32)
+    image = QImage(pixels.data, width, height, width * 4, QImage.Format.Format_ARGB32)
     return image.copy()
