@@ -30,7 +30,7 @@ TEXT_FILE = "alice-chapter1.txt"
 TEXT_WINDOW = 40
 TEXT_VOCAB = 128
 DIGIT_NAMES = tuple(str(d) for d in range(10))
-# MNIST style: the digit fills a 20×20 box centred in 28×28.
+# MNIST style: the digit fills a 20×20 box, its centre of mass in the middle of 28×28.
 MNIST_BOX, MNIST_SIDE = 20, 28
 
 
@@ -60,11 +60,25 @@ def _digits_8x8() -> tuple[torch.Tensor, torch.Tensor]:
 
 def digits_28(x8: torch.Tensor) -> torch.Tensor:
     """8×8 digits (0..16) as MNIST-shaped 28×28 images in 0..1: upscaled to 20×20 and
-    centred, white digit on black."""
+    centred by centre of mass, white digit on black."""
     box = F.interpolate(x8 / 16.0, size=(MNIST_BOX, MNIST_BOX), mode="bilinear",
                         align_corners=False).clamp(0.0, 1.0)
     margin = (MNIST_SIDE - MNIST_BOX) // 2
-    return F.pad(box, (margin, margin, margin, margin))
+    return _centre_of_mass_to_middle(F.pad(box, (margin, margin, margin, margin)), margin)
+
+
+def _centre_of_mass_to_middle(images: torch.Tensor, limit: int) -> torch.Tensor:
+    """Shift each image by whole pixels so its ink's centre of mass is in the middle, as
+    MNIST does (and as the drawing pad does), at most `limit` pixels so no ink wraps."""
+    side = images.shape[-1]
+    grid = torch.arange(side, dtype=images.dtype)
+    mass = images.sum(dim=(1, 2, 3)).clamp_min(1e-6)
+    rows = (images.sum(dim=(1, 3)) * grid).sum(dim=1) / mass
+    cols = (images.sum(dim=(1, 2)) * grid).sum(dim=1) / mass
+    middle = (side - 1) / 2
+    shifts = torch.stack([middle - rows, middle - cols], dim=1).round().clamp(-limit, limit)
+    return torch.stack([torch.roll(image, (int(dy), int(dx)), dims=(1, 2))
+                        for image, (dy, dx) in zip(images, shifts.tolist(), strict=True)])
 
 
 def _digits(opts: LoadOptions) -> DataBundle:

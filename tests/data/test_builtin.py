@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from dlstudio.data import DataError, builtin_description, builtin_names, load_data
-from dlstudio.data.builtin import digits_28, text_codes
+from dlstudio.data.builtin import _digits_8x8, digits_28, text_codes
 from dlstudio.resources import resource_path
 
 
@@ -119,3 +119,12 @@ def test_a_small_network_learns_the_digits_from_index_batches() -> None:
     with torch.no_grad():
         correct = sum(int((model(x).argmax(1) == y).sum()) for x, y in bundle.val.batches(256))
     assert correct / len(bundle.val) > 0.9
+
+
+def test_digits28_puts_each_centre_of_mass_in_the_middle_like_mnist() -> None:
+    images = digits_28(_digits_8x8()[0])
+    grid = torch.arange(28, dtype=images.dtype)
+    mass = images.sum(dim=(1, 2, 3))
+    rows = (images.sum(dim=(1, 3)) * grid).sum(dim=1) / mass
+    cols = (images.sum(dim=(1, 2)) * grid).sum(dim=1) / mass
+    assert (rows - 13.5).abs().max() <= 0.5 and (cols - 13.5).abs().max() <= 0.5
