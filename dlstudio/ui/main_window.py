@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setDockNestingEnabled(True)
         self.last_error: str | None = None
+        self.trained_checkpoint: Path | None = None  # set by the training panel after a run
         self._closed = False
         self._error_box: QMessageBox | None = None
         self._shortcuts_dialog: ShortcutsDialog | None = None
@@ -171,6 +172,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([a["save"], a["save_as"]])
         file_menu.addSeparator()
+        file_menu.addAction(a["export"])
+        file_menu.addSeparator()
         file_menu.addActions([a["close"], a["quit"]])
         edit_menu = menus.addMenu("&Edit")
         edit_menu.addActions([undo, redo])
@@ -213,6 +216,7 @@ class MainWindow(QMainWindow):
         a["save"].triggered.connect(files.save)
         a["save_as"].triggered.connect(lambda: files.save_as())
         a["close"].triggered.connect(files.close)
+        a["export"].triggered.connect(self.show_export_dialog)
         a["quit"].triggered.connect(self.close)
         for key, method in (("cut", "cut"), ("copy", "copy"), ("paste", "paste"),
                             ("duplicate", "duplicate"), ("delete", "delete_selected"),
@@ -263,6 +267,19 @@ class MainWindow(QMainWindow):
         self._error_box = QMessageBox(QMessageBox.Icon.Critical, title, message,
                                       QMessageBox.StandardButton.Ok, self)
         self._error_box.open()
+
+    def show_export_dialog(self) -> None:
+        """File > Export…: the graph as it is now, with the last run's weights if they fit."""
+        from dlstudio.ui.export_dialog import ExportDialog  # torch loads on first export only
+
+        document = self.document
+        folder = document.path.parent if document.path else Path.home()
+        name = document.path.stem if document.path else document.project.name
+        dialog = ExportDialog(document.graph, name or "model", folder=folder,
+                              checkpoint=self.trained_checkpoint, settings=self.settings,
+                              parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # only once its thread ended
+        dialog.exec()
 
     def offer_recovery(self) -> bool:
         return self.files.offer_recovery(self.store)

@@ -33,6 +33,8 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("open", "&Open…", ("Ctrl+O",), "Open a .dlstudio project", "open"),
     ActionSpec("save", "&Save", ("Ctrl+S",), "Save the project", "save"),
     ActionSpec("save_as", "Save &as…", ("Ctrl+Shift+S",), "Save the project to a new file"),
+    ActionSpec("export", "&Export…", ("Ctrl+E",),
+               "Export the network to ONNX, TorchScript, a state_dict or PyTorch source"),
     ActionSpec("close", "&Close", ("Ctrl+W",), "Close the project"),
     ActionSpec("quit", "&Quit", ("Ctrl+Q",), "Quit DL Studio"),
     # Edit (undo and redo come from the undo group, with these shortcuts)
