@@ -12,6 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from dlstudio import cli_export, cli_predict, cli_train
 from dlstudio.cli_support import (
     EXIT_OK,
     EXIT_USER_ERROR,
@@ -72,6 +73,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("templates", "list the built-in templates", _add_templates, _run_templates),
     Command("summary", "layers, output shapes and parameter counts of a network",
             _add_summary, _run_summary),
+    cli_train.COMMAND,
+    cli_export.COMMAND,
+    cli_predict.COMMAND,
 )
 
 

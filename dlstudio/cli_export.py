@@ -1,0 +1,110 @@
+"""`dlstudio export`: a network (fresh, or trained in a checkpoint) to ONNX, TorchScript, a
+state_dict or PyTorch source, with a model card beside it.
+
+Progress goes to stderr; stdout says where the files went (or, with `--json`, one object).
+With `--checkpoint` alone the checkpoint's own graph is exported; a PROJECT or --template
+given as well must describe the same network, else the export is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from dlstudio.cli_support import (
+    EXIT_OK,
+    Command,
+    UserError,
+    add_json_flag,
+    load_graph,
+    print_json,
+)
+
+
+def _add_export(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("project", nargs="?", type=Path, help="a .dlstudio project file")
+    source.add_argument("--template", metavar="NAME",
+                        help="a built-in template (see `dlstudio templates`)")
+    parser.add_argument("--checkpoint", type=Path, metavar="FILE",
+                        help="export these trained weights (and the graph stored with them)")
+    parser.add_argument("--format", required=True, metavar="onnx|torchscript|state_dict|python",
+                        help="python writes a .py file and its .pt weights beside it")
+    parser.add_argument("-o", "--output", required=True, type=Path, metavar="FILE",
+                        help="the file to write; its model card goes beside it "
+                             "(FILE.card.json)")
+    parser.add_argument("--seed", type=int, default=0, metavar="N",
+                        help="seeds the fresh weights exported without --checkpoint "
+                             "(default 0)")
+    add_json_flag(parser)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from dlstudio.export import ExportError, export_model
+
+    graph, state, extra = _what_to_export(args)
+    try:
+        result = export_model(graph, state, args.format, args.output, card_extra=extra,
+                              progress=_print_progress, seed=args.seed)
+    except ExportError as error:
+        raise UserError(str(error)) from None
+    if args.json:
+        print_json({"format": args.format, "path": str(result.path),
+                    "card": str(result.card_path), "files": [str(f) for f in result.files],
+                    "checks": result.checks, "seconds": round(result.seconds, 3)})
+    else:
+        others = ", ".join(f.name for f in result.files if f != result.path)
+        print(f"wrote {result.path} (+ {others}) in {result.seconds:.1f}s; "
+              f"checks: {_checks_line(result.checks)}")
+    return EXIT_OK
+
+
+def _what_to_export(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
+    """The graph, the weights (None: fresh) and the model card's facts about them."""
+    from dlstudio.export import graph_differences, run_facts
+
+    named = args.project is not None or args.template is not None
+    if args.checkpoint is None:
+        if not named:
+            raise UserError("give a PROJECT, --template NAME or --checkpoint FILE to export")
+        graph, label = load_graph(args)
+        return graph, None, {"source": {"graph": label, "weights": f"freshly initialised "
+                                        f"with seed {args.seed}, not trained"}}
+    from dlstudio.train.checkpoint import CheckpointError, load_checkpoint
+
+    try:
+        checkpoint = load_checkpoint(args.checkpoint)
+    except CheckpointError as error:
+        raise UserError(str(error)) from None
+    if named:
+        graph, label = load_graph(args)
+        differences = graph_differences(graph, checkpoint.graph, (label, "the checkpoint"))
+        if differences:
+            raise UserError(f"{label} is not the network in {args.checkpoint} "
+                            f"({'; '.join(differences)}): leave out {label} to export the "
+                            "checkpoint's own graph")
+    facts = run_facts(checkpoint.data_info, checkpoint.history, checkpoint.epoch)
+    facts["source"] = {"checkpoint": str(args.checkpoint), "epoch": checkpoint.epoch,
+                       "data": checkpoint.settings.data}
+    return checkpoint.graph, checkpoint.model_state, facts
+
+
+def _print_progress(message: str, fraction: float) -> None:
+    print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+
+
+def _checks_line(checks: dict[str, Any]) -> str:
+    """The checks in a few words, e.g. 'onnx_checker passed, onnxruntime max diff 3e-08'."""
+    parts = []
+    for name, value in checks.items():
+        if isinstance(value, dict) and "max_abs_diff" in value:
+            parts.append(f"{name} max diff {value['max_abs_diff']:.1g}")
+        elif value == "passed":
+            parts.append(f"{name} passed")
+    return ", ".join(parts)
+
+
+COMMAND = Command("export", "export a network to ONNX, TorchScript, a state_dict or source",
+                  _add_export, _run_export)

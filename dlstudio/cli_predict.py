@@ -1,0 +1,133 @@
+"""`dlstudio predict`: run a trained checkpoint on images, numbers or text.
+
+What an INPUT is depends on the model: an image file for image models; numbers
+("0.5, 1.2") or a CSV file of rows for vector and sequence models; a text prompt for the
+text model. The checkpoint holds everything else (preprocessing, class names).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dlstudio.cli_support import EXIT_OK, Command, UserError, add_json_flag, print_json
+
+if TYPE_CHECKING:  # torch loads only when a prediction starts
+    from dlstudio.infer import Prediction, Predictor
+
+
+def _add_predict(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", type=Path, required=True, metavar="FILE",
+                        help="a checkpoint written by `dlstudio train` (best.pt, last.pt)")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="image files (image models), numbers like \"0.5, 1.2\" or CSV "
+                             "files (vector models), text prompts (text models)")
+    parser.add_argument("--top-k", type=int, default=5, metavar="K",
+                        help="how many of the most likely classes to list (default 5)")
+    parser.add_argument("--length", type=int, default=40, metavar="N",
+                        help="text models: characters to generate after the prompt "
+                             "(default 40, 0 for none)")
+    parser.add_argument("--device", default="cpu", metavar="auto|cpu|cuda|mps",
+                        help="where to run the model (default cpu)")
+    add_json_flag(parser)
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    from dlstudio.data import DataError
+    from dlstudio.infer import PredictError, Predictor
+    from dlstudio.train import CheckpointError, TrainingError
+    from dlstudio.train.devices import resolve_device
+
+    if args.top_k < 1:
+        raise UserError(f"--top-k must be at least 1, got {args.top_k}")
+    if not args.checkpoint.is_file():
+        raise UserError(f"no checkpoint file at {args.checkpoint}")
+    try:
+        device = resolve_device(args.device)
+    except TrainingError as error:  # CUDA or MPS asked for where there is none
+        raise UserError(str(error)) from None
+    except RuntimeError:  # not a device name at all
+        raise UserError(f"--device {args.device!r} is not auto, cpu, cuda, cuda:N or "
+                        "mps") from None
+    try:
+        predictor = Predictor.from_checkpoint(args.checkpoint, device=str(device))
+        predictions = [p for raw in args.inputs for p in _predict(predictor, raw, args)]
+    except (CheckpointError, DataError, PredictError) as error:
+        raise UserError(str(error)) from None
+    if args.json:
+        print_json({"checkpoint": str(args.checkpoint), "task": predictor.info.task,
+                    "predictions": [p.to_dict() for p in predictions]})
+    else:
+        quoted = predictor.info.kind == "tokens"
+        for prediction in predictions:
+            print(_describe(prediction, quoted))
+    return EXIT_OK
+
+
+def _predict(predictor: Predictor, raw: str, args: argparse.Namespace) -> list[Prediction]:
+    kind = predictor.info.kind
+    if kind == "image":
+        return [predictor.predict_image(Path(raw), top_k=args.top_k, label=raw)]
+    if kind == "tokens":
+        return [predictor.predict_text(raw, top_k=args.top_k, length=args.length)]
+    path = Path(raw)
+    if path.suffix.lower() in (".csv", ".txt") and path.is_file():
+        rows = _csv_rows(path, predictor.info.feature_names)
+        return [predictor.predict_vector(row, top_k=args.top_k) for row in rows]
+    return [predictor.predict_vector(raw, top_k=args.top_k)]
+
+
+def _csv_rows(path: Path, feature_names: tuple[str, ...]) -> list[list[float]]:
+    """The numeric rows of a CSV file. A header row is skipped; when it names the
+    model's features, those columns are taken (so a file with its target column works)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as stream:
+            rows = [row for row in csv.reader(stream) if any(cell.strip() for cell in row)]
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"cannot read {path}: {error}") from None
+    if not rows:
+        raise UserError(f"{path} holds no rows")
+    columns = None
+    if not _numeric(rows[0]):
+        header = [cell.strip() for cell in rows.pop(0)]
+        if feature_names and set(feature_names) <= set(header):
+            columns = [header.index(name) for name in feature_names]
+    values = []
+    for line, row in enumerate(rows, start=2 if columns is not None else 1):
+        cells = row if columns is None else [row[i] for i in columns if i < len(row)]
+        if not _numeric(cells):
+            raise UserError(f"{path}, row {line}: {','.join(row)!r} is not all numbers")
+        values.append([float(cell) for cell in cells])
+    return values
+
+
+def _numeric(cells: list[str]) -> bool:
+    try:
+        for cell in cells:
+            float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _describe(prediction: Prediction, quoted: bool) -> str:
+    if prediction.task != "classification":
+        values = ", ".join(f"{v:.6g}" for v in prediction.value)
+        return f"{prediction.input}: {values}"
+    top = "  ".join(f"{_name(c.name, quoted)} {c.probability:.1%}" for c in prediction.top)
+    line = (f"{_name(prediction.input, quoted)}: {_name(prediction.label, quoted)} "
+            f"({prediction.probability:.1%})   top: {top}")
+    if prediction.continuation is not None:
+        line += f"\n  continues: {prediction.continuation!r}"
+    return line
+
+
+def _name(name: str, quoted: bool) -> str:
+    """Characters are shown quoted, so a space or a newline can be seen."""
+    return repr(name) if quoted else name
+
+
+COMMAND = Command("predict", "predict with a trained checkpoint (images, numbers, text)",
+                  _add_predict, _run_predict)
