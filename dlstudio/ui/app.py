@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from dlstudio.ui.canvas.clipboard import release_nodes
 from dlstudio.ui.main_window import APP_NAME, ORGANIZATION, MainWindow
 
 QUIT_AFTER_ENV = "DLSTUDIO_QUIT_AFTER_MS"
@@ -57,4 +58,5 @@ def run(argv: Sequence[str] | None = None) -> int:
     code = app.exec()
     window.close()
     del window
+    release_nodes()
     return int(code)

@@ -53,8 +53,9 @@ def drag(qtbot, view: CanvasView, start: QPoint, end: QPoint, button=LEFT, steps
 def drop_layer(view: CanvasView, type_name: str, point: QPoint) -> None:
     mime, copy = layer_mime_data(type_name), Qt.DropAction.CopyAction
     viewport = view.viewport()
-    for event in (QDragEnterEvent(QPointF(point), copy, mime, LEFT, NO_MOD),
-                  QDragMoveEvent(QPointF(point), copy, mime, LEFT, NO_MOD),
+    # Qt 6 takes a QPoint for enter/move and a QPointF for the drop itself.
+    for event in (QDragEnterEvent(point, copy, mime, LEFT, NO_MOD),
+                  QDragMoveEvent(point, copy, mime, LEFT, NO_MOD),
                   QDropEvent(QPointF(point), copy, mime, LEFT, NO_MOD)):
         QApplication.sendEvent(viewport, event)
 

@@ -34,3 +34,15 @@ def get_nodes() -> dict[str, Any] | None:
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
     return data if isinstance(data, dict) and data.get("nodes") else None
+
+
+def release_nodes() -> None:
+    """Take our copied nodes off the clipboard before the application object goes away.
+
+    PySide6 6.11 crashes at exit (segmentation fault, offscreen and elsewhere) when the
+    clipboard still holds a QMimeData the app put there; other programs' data is left.
+    """
+    clipboard = QGuiApplication.clipboard()
+    mime = clipboard.mimeData()
+    if mime is not None and mime.hasFormat(NODES_MIME):
+        clipboard.clear()

@@ -12,20 +12,23 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from dlstudio.ui.training.dashboard.series import (
     TRAIN_COLOUR,
     VAL_COLOUR,
     LiveCurve,
+    RangeKeeper,
     colour_for,
     palette_colours,
     style_plot,
 )
 
 SMOOTHING = 0.9  # weight of the past in the smoothed loss, as TensorBoard's slider
-METRIC_NAMES = {"accuracy": "accuracy", "mae": "mean abs. error", "rmse": "RMS error",
-                "mse": "mean sq. error", "r2": "R²"}
+METRIC_NAMES = {"accuracy": "accuracy", "precision": "precision (macro)",
+                "recall": "recall (macro)", "f1": "F1 (macro)", "mae": "mean abs. error",
+                "r2": "R²"}
+PREFERRED = ("accuracy", "mae")  # shown first: the metric people read
 
 
 class CurvesPanel(QWidget):
@@ -38,9 +41,17 @@ class CurvesPanel(QWidget):
         self.view = pg.GraphicsLayoutWidget(self)
         self.view.setBackground(background)
         self.view.ci.setSpacing(6)
+        self.metric_choice = QComboBox()
+        self.metric_choice.setToolTip("Which metric the lower-left plot shows")
+        self.metric_choice.currentIndexChanged.connect(self._on_metric_choice_changed)
+        choice = QHBoxLayout()
+        choice.addWidget(QLabel("Metric"))
+        choice.addWidget(self.metric_choice)
+        choice.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
+        layout.addLayout(choice)
+        layout.addWidget(self.view, 1)
         add = self.view.addPlot
         self.batch_plot = add(row=0, col=0, colspan=2)
         self.epoch_plot = add(row=0, col=2)
@@ -52,15 +63,25 @@ class CurvesPanel(QWidget):
         style_plot(self.metric_plot, "Accuracy", "accuracy")
         style_plot(self.lr_plot, "Learning rate", "lr")
         style_plot(self.speed_plot, "Speed", "samples / s")
-        self.batch_raw = LiveCurve(self.batch_plot, "raw", TRAIN_COLOUR, width=1, alpha=90)
-        self.batch_smooth = LiveCurve(self.batch_plot, "smoothed", TRAIN_COLOUR)
+        self.batch_raw = LiveCurve(self.batch_plot, "raw", TRAIN_COLOUR, width=1, alpha=90,
+                                   dense=True)
+        self.batch_smooth = LiveCurve(self.batch_plot, "smoothed", TRAIN_COLOUR, dense=True)
         self.train_loss = LiveCurve(self.epoch_plot, "train", TRAIN_COLOUR, symbol="o")
         self.val_loss = LiveCurve(self.epoch_plot, "val", VAL_COLOUR, symbol="o")
-        self.lr = LiveCurve(self.lr_plot, "lr", colour_for(0))
-        self.speed = LiveCurve(self.speed_plot, "samples/s", colour_for(1))
+        self.lr = LiveCurve(self.lr_plot, None, colour_for(0), dense=True)
+        self.speed = LiveCurve(self.speed_plot, None, colour_for(1), dense=True)
         self.metric_curves: dict[tuple[str, str], LiveCurve] = {}
+        self._metric_list: list[LiveCurve] = []  # the metric keeper follows this list
+        self.keepers = [
+            RangeKeeper(self.batch_plot, [self.batch_raw, self.batch_smooth]),
+            RangeKeeper(self.lr_plot, [self.lr]),
+            RangeKeeper(self.speed_plot, [self.speed]),
+            RangeKeeper(self.epoch_plot, [self.train_loss, self.val_loss]),
+            RangeKeeper(self.metric_plot, self._metric_list),
+        ]
         self._ema: float | None = None
         self._ema_steps = 0
+        self._last_report: tuple[int, int, float] = (0, 0, 0.0)
 
     @property
     def curves(self) -> list[LiveCurve]:
@@ -68,17 +89,26 @@ class CurvesPanel(QWidget):
                  self.speed]
         return fixed + list(self.metric_curves.values())
 
-    def reset(self) -> None:
-        """Forget the previous run's points (a new run starts)."""
+    def reset(self, epochs: int = 1) -> None:
+        """Forget the previous run's points: a run of `epochs` starts."""
         for curve in self.curves:
             curve.clear()
         for curve in self.metric_curves.values():
             self.metric_plot.removeItem(curve.item)
         self.metric_curves.clear()
+        self._metric_list.clear()
+        for keeper in self.keepers[:3]:  # batch x: 0 .. epochs
+            keeper.reset(0.0, 1.0, float(epochs))
+        for keeper in self.keepers[3:]:  # epoch x: 1 .. epochs, a point per epoch
+            keeper.reset(0.5, 4.5, epochs + 0.5)
+        self.metric_choice.blockSignals(True)
+        self.metric_choice.clear()
+        self.metric_choice.blockSignals(False)
         legend = self.metric_plot.legend
         if legend is not None:
             legend.clear()
         self._ema, self._ema_steps = None, 0
+        self._last_report = (0, 0, 0.0)
 
     def add_batches(self, batches: Sequence[Any]) -> None:
         """BatchStats in order (fields epoch, batch, batches, loss, lr,
@@ -87,13 +117,24 @@ class CurvesPanel(QWidget):
             return
         x = np.fromiter((b.epoch - 1 + b.batch / max(b.batches, 1) for b in batches),
                         dtype=np.float64, count=len(batches))
-        loss = np.fromiter((b.loss for b in batches), dtype=np.float64, count=len(batches))
+        loss = np.fromiter((self._window_loss(b) for b in batches), dtype=np.float64,
+                           count=len(batches))
         self.batch_raw.extend(x, loss)
         self.batch_smooth.extend(x, self._smoothed(loss))
         self.lr.extend(x, np.fromiter((b.lr for b in batches), dtype=np.float64,
                                       count=len(batches)))
         self.speed.extend(x, np.fromiter((b.samples_per_second for b in batches),
                                          dtype=np.float64, count=len(batches)))
+
+    def _window_loss(self, stats: Any) -> float:
+        """The mean loss of the batches since the previous report. The trainer reports
+        the epoch's running mean (reading the loss every batch would stall a GPU), so
+        the batches in between are recovered from two running means."""
+        epoch, batch, mean = self._last_report
+        if stats.epoch != epoch or stats.batch <= batch:
+            batch, mean = 0, 0.0
+        self._last_report = (stats.epoch, stats.batch, stats.loss)
+        return (stats.loss * stats.batch - mean * batch) / (stats.batch - batch)
 
     def _smoothed(self, loss: np.ndarray) -> np.ndarray:
         """Debiased exponential moving average, carried across ticks; a NaN loss is
@@ -123,22 +164,50 @@ class CurvesPanel(QWidget):
     def _metric_curve(self, split: str, key: str) -> LiveCurve:
         curve = self.metric_curves.get((split, key))
         if curve is None:
-            keys = sorted({k for _, k in self.metric_curves} | {key})
-            index = keys.index(key)
-            colour = (TRAIN_COLOUR, VAL_COLOUR)[split == "val"] if index == 0 else \
-                colour_for(2 * index + (split == "val"))
-            name = f"{split} {METRIC_NAMES.get(key, key)}"
-            curve = LiveCurve(self.metric_plot, name, colour, symbol="o")
+            colour = TRAIN_COLOUR if split == "train" else VAL_COLOUR
+            curve = LiveCurve(self.metric_plot, None, colour, symbol="o")
             self.metric_curves[(split, key)] = curve
-            title = "Accuracy" if keys == ["accuracy"] else "Metrics"
-            self.metric_plot.setTitle(title, color=palette_colours()[1], size="10pt")
-            self.metric_plot.setLabel("left", ", ".join(METRIC_NAMES.get(k, k) for k in keys))
+            self._metric_list.append(curve)
+            if self.metric_choice.findData(key) < 0:
+                self.metric_choice.addItem(METRIC_NAMES.get(key, key), key)
+                if key in PREFERRED:
+                    self.metric_choice.setCurrentIndex(self.metric_choice.count() - 1)
+            self._show_metric()
         return curve
 
-    def flush(self) -> None:
-        """Draw what was buffered since the last tick."""
-        for curve in self.curves:
+    def _on_metric_choice_changed(self, index: int) -> None:
+        self._show_metric()
+
+    def _show_metric(self) -> None:
+        """Only the chosen metric's train and val curves are drawn (their scales differ)."""
+        key = self.metric_choice.currentData()
+        for (_, curve_key), curve in self.metric_curves.items():
+            curve.item.setVisible(curve_key == key)
             curve.flush()
+        name = METRIC_NAMES.get(key, key or "")
+        self.metric_plot.setTitle(name[:1].upper() + name[1:], color=palette_colours()[1],
+                                  size="10pt")
+        self.metric_plot.setLabel("left", name)
+        self.keepers[-1].update()
+
+    def flush(self) -> None:
+        """Draw everything buffered since the last frame."""
+        self.flush_batches()
+        self.flush_epochs()
+
+    def flush_batches(self) -> None:
+        """The three per-batch plots (every frame)."""
+        for curve in (self.batch_raw, self.batch_smooth, self.lr, self.speed):
+            curve.flush()
+        for keeper in self.keepers[:3]:
+            keeper.update()
+
+    def flush_epochs(self) -> None:
+        """The two per-epoch plots (after an epoch)."""
+        for curve in [self.train_loss, self.val_loss, *self.metric_curves.values()]:
+            curve.flush()
+        for keeper in self.keepers[3:]:
+            keeper.update()
 
     def point_count(self) -> int:
         """Points shown on the batch-loss curve (tests and the benchmark read it)."""

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from dlstudio.ui.training.dashboard.series import (
     LiveCurve,
+    RangeKeeper,
     colour_for,
     palette_colours,
     style_plot,
@@ -44,10 +45,17 @@ class LayerStatsPanel(QWidget):
         layout.addWidget(self.caption)
         self.curves: dict[tuple[str, str], LiveCurve] = {}
         self._layers: list[str] = []
+        self._lists: dict[str, list[LiveCurve]] = {kind: [] for kind, _ in KINDS}
+        self.keepers = [RangeKeeper(self.plots[kind], self._lists[kind], log=True)
+                        for kind, _ in KINDS]
 
-    def reset(self) -> None:
+    def reset(self, epochs: int = 1) -> None:
         for (kind, _), curve in self.curves.items():
             self.plots[kind].removeItem(curve.item)
+        for curves in self._lists.values():
+            curves.clear()
+        for keeper in self.keepers:
+            keeper.reset(0.5, 4.5, epochs + 0.5)
         for plot in self.plots.values():
             if plot.legend is not None:
                 plot.legend.clear()
@@ -70,10 +78,15 @@ class LayerStatsPanel(QWidget):
             if layer not in self._layers:
                 self._layers.append(layer)
             colour = colour_for(self._layers.index(layer))  # the same in both plots
-            curve = LiveCurve(self.plots[kind], layer, colour, symbol="o")
+            # One legend is enough: a layer has the same colour in both plots.
+            name = layer if kind == KINDS[0][0] else None
+            curve = LiveCurve(self.plots[kind], name, colour)
             self.curves[(kind, layer)] = curve
+            self._lists[kind].append(curve)
         return curve
 
     def flush(self) -> None:
         for curve in self.curves.values():
             curve.flush()
+        for keeper in self.keepers:
+            keeper.update()

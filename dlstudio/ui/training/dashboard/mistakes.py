@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 
 from dlstudio.ui.training.probe import Mistake, MistakeReport
 
-COLUMNS = 6
 TILE = 64  # pixels per side of a sample picture
 
 
@@ -35,29 +34,34 @@ def to_pixmap(image: np.ndarray, side: int = TILE) -> QPixmap:
 
 
 class MistakeTile(QWidget):
-    """One wrong sample: its picture (or its values) over 'true → predicted'."""
+    """One wrong sample: its picture (or its values) over 'true → predicted'. Tiles are
+    reused from epoch to epoch; only their contents change."""
 
-    def __init__(self, mistake: Mistake, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(1)
-        if mistake.image is not None:
-            picture = QLabel()
-            picture.setPixmap(to_pixmap(mistake.image))
-            picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            layout.addWidget(picture)
-        else:
-            values = QLabel(mistake.text)
-            values.setWordWrap(True)
-            values.setStyleSheet("font-family: monospace;")
-            layout.addWidget(values)
-        self.caption = QLabel(f"{mistake.true} → <b>{mistake.predicted}</b>")
+        self.picture = QLabel()
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.values = QLabel()
+        self.values.setWordWrap(True)
+        self.values.setStyleSheet("font-family: monospace;")
+        self.caption = QLabel()
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.caption.setToolTip(f"Validation sample {mistake.index}: truly {mistake.true}, "
-                                f"predicted {mistake.predicted} with "
-                                f"{mistake.confidence:.0%} confidence")
-        layout.addWidget(self.caption)
+        for label in (self.picture, self.values, self.caption):
+            layout.addWidget(label)
+
+    def show_mistake(self, mistake: Mistake) -> None:
+        if mistake.image is not None:
+            self.picture.setPixmap(to_pixmap(mistake.image))
+        self.values.setText(mistake.text)
+        self.picture.setVisible(mistake.image is not None)
+        self.values.setVisible(mistake.image is None)
+        self.caption.setText(f"{mistake.true} → <b>{mistake.predicted}</b>")
+        self.setToolTip(f"Validation sample {mistake.index}: truly {mistake.true}, "
+                        f"predicted {mistake.predicted} with {mistake.confidence:.0%} "
+                        "confidence")
 
 
 class MistakesPanel(QWidget):
@@ -70,14 +74,17 @@ class MistakesPanel(QWidget):
         self._grid_host = QWidget()
         self._grid = QGridLayout(self._grid_host)
         self._grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self._grid_host)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self._grid_host)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
-        layout.addWidget(scroll, 1)
-        self.tiles: list[MistakeTile] = []
+        layout.addWidget(self.scroll, 1)
+        self._pool: list[MistakeTile] = []  # made once, reused every epoch
+        self.tiles: list[MistakeTile] = []  # those showing now
+        self._columns = 0
         self.reset(classification=True)
 
     def reset(self, classification: bool) -> None:
@@ -96,13 +103,31 @@ class MistakesPanel(QWidget):
         more = f"; the first {shown} are shown" if shown < report.wrong else ""
         self.caption.setText(f"Epoch {report.epoch}: {report.wrong} of the first "
                              f"{report.checked} validation samples are wrong{more}.")
-        for position, mistake in enumerate(report.mistakes):
-            tile = MistakeTile(mistake)
-            self._grid.addWidget(tile, *divmod(position, COLUMNS))
-            self.tiles.append(tile)
+        while len(self._pool) < shown:
+            self._pool.append(MistakeTile())
+            self._columns = 0  # place the new tiles
+        for tile, mistake in zip(self._pool, report.mistakes, strict=False):
+            tile.show_mistake(mistake)
+            tile.show()
+        self.tiles = self._pool[:shown]
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """As many columns as the panel's width holds."""
+        columns = max(1, self.scroll.viewport().width() // (TILE + 14))
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for tile in self._pool:
+            self._grid.removeWidget(tile)
+        for index, tile in enumerate(self._pool):
+            self._grid.addWidget(tile, *divmod(index, columns))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._arrange()
 
     def _clear(self) -> None:
-        for tile in self.tiles:
-            self._grid.removeWidget(tile)
-            tile.deleteLater()
+        for tile in self._pool:
+            tile.hide()
         self.tiles = []

@@ -54,7 +54,7 @@ class RunsPanel(QWidget):
         background, _ = palette_colours()
         self.plot_widget = pg.PlotWidget(background=background)
         self.plot = self.plot_widget.getPlotItem()
-        style_plot(self.plot, "Runs compared", "loss")
+        style_plot(self.plot, "Runs compared", "loss", grid=True)
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.hint = QLabel("Tick runs to overlay them.")
@@ -176,7 +176,9 @@ class RunsPanel(QWidget):
                     rows.append((name, values))
         self.table.clear()
         self.table.setColumnCount(len(runs))
-        self.table.setHorizontalHeaderLabels([run.id for run in runs])
+        self.table.setHorizontalHeaderLabels([run.id.split("_", 1)[-1] for run in runs])
+        for column, run in enumerate(runs):
+            self.table.horizontalHeaderItem(column).setToolTip(run.label)
         self.table.setRowCount(len(rows))
         self.table.setVerticalHeaderLabels([name for name, _ in rows])
         for row, (_, values) in enumerate(rows):

@@ -3,6 +3,8 @@ bound to pyqtgraph items that clip to the view and downsample by peaks (STYLE.md
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
@@ -11,7 +13,38 @@ from PySide6.QtWidgets import QApplication
 # Colour-blind-safe pairs (Okabe-Ito): training solid, validation its partner.
 TRAIN_COLOUR = "#0072B2"
 VAL_COLOUR = "#D55E00"
+AXIS_WIDTH = 54
 EXTRA_COLOURS = ("#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C564B", "#7F7F7F")
+
+
+class FrameBudget:
+    """Paces the dashboard so the GUI thread stays mostly idle while a model trains.
+
+    A frame may start once the GUI thread's processor time since the previous frame
+    began (frames, painting, progress text, everything) is at most `share` of the time
+    passed: 10 % of one core, so training keeps the processor, the window answers at
+    once and no frame waits behind a long one. Frames come at most every `min_interval`
+    (~30 a second) and at least every `max_interval`, whatever they cost.
+    """
+
+    def __init__(self, share: float = 0.05, min_interval: float = 1 / 30,
+                 max_interval: float = 1.0) -> None:
+        self.share, self.min_interval, self.max_interval = share, min_interval, max_interval
+        self._started = -1e9  # wall time when the previous frame began
+        self._cpu = 0.0  # the GUI thread's processor time then
+
+    def wait(self, now: float, cpu: float | None = None) -> float:
+        """Seconds until the next frame may start (`cpu`: this thread's processor time,
+        time.thread_time(), called on the GUI thread)."""
+        cpu = time.thread_time() if cpu is None else cpu
+        due = self._started + (cpu - self._cpu) / self.share
+        due = min(max(due, self._started + self.min_interval),
+                  self._started + self.max_interval)
+        return max(0.0, due - now)
+
+    def frame_started(self, now: float, cpu: float | None = None) -> None:
+        self._started = now
+        self._cpu = time.thread_time() if cpu is None else cpu
 
 
 class GrowingBuffer:
@@ -55,18 +88,21 @@ class GrowingBuffer:
 
 class LiveCurve:
     """One PlotDataItem fed from a GrowingBuffer; `flush()` pushes new points, called by
-    the dashboard's timer tick, never per batch."""
+    the dashboard's frames, never per batch. `dense` curves (a point per report, maybe
+    millions) clip to the view and downsample by peaks; sparse ones (a point per epoch)
+    skip that work, which pyqtgraph would redo on every change of the view."""
 
-    def __init__(self, plot: pg.PlotItem, name: str, colour: str, *, width: float = 2.0,
-                 alpha: int = 255, symbol: str | None = None) -> None:
+    def __init__(self, plot: pg.PlotItem, name: str | None, colour: str, *, width: float = 2.0,
+                 alpha: int = 255, symbol: str | None = None, dense: bool = False) -> None:
         pen_colour = QColor(colour)
         pen_colour.setAlpha(alpha)
         self.buffer = GrowingBuffer()
         self.item = plot.plot(name=name, pen=pg.mkPen(pen_colour, width=width),
                               symbol=symbol, symbolSize=6, symbolBrush=colour,
                               symbolPen=None, skipFiniteCheck=True)
-        self.item.setClipToView(True)
-        self.item.setDownsampling(auto=True, method="peak")
+        if dense:
+            self.item.setClipToView(True)
+            self.item.setDownsampling(auto=True, method="peak")
         self._shown = 0
 
     def append(self, x: float, y: float) -> None:
@@ -76,7 +112,8 @@ class LiveCurve:
         self.buffer.extend(xs, ys)
 
     def flush(self) -> None:
-        if len(self.buffer) != self._shown:
+        """Push new points to the plot; a hidden curve waits until it is shown."""
+        if self.item.isVisible() and len(self.buffer) != self._shown:
             self._shown = len(self.buffer)
             # Non-finite points (a diverged loss) are dropped by connect="finite".
             self.item.setData(self.buffer.x, self.buffer.y, connect="finite",
@@ -84,8 +121,8 @@ class LiveCurve:
 
     def clear(self) -> None:
         self.buffer.clear()
-        self._shown = -1
-        self.flush()
+        self._shown = 0
+        self.item.setData([], [])
 
 
 def palette_colours() -> tuple[str, str]:
@@ -96,18 +133,25 @@ def palette_colours() -> tuple[str, str]:
             palette.color(QPalette.ColorRole.Text).name())
 
 
-def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str = "epoch") -> None:
-    """Title, axis labels, a light grid and a legend, in the current theme's colours."""
+def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str = "epoch", *,
+               grid: bool = False) -> None:
+    """Title, axis labels and a legend in the current theme's colours. Live plots get no
+    grid: pyqtgraph draws it with the axes, and it made each frame several times dearer."""
     _, foreground = palette_colours()
     plot.setTitle(title, color=foreground, size="10pt")
     plot.setLabel("left", left, color=foreground)
     plot.setLabel("bottom", bottom, color=foreground)
-    plot.showGrid(x=True, y=True, alpha=0.2)
+    if grid:
+        plot.showGrid(x=True, y=True, alpha=0.2)
     plot.addLegend(offset=(-10, 10), labelTextColor=foreground, brush=None)
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
         axis.setPen(foreground)
         axis.setTextPen(foreground)
+        axis.enableAutoSIPrefix(False)  # "0.001", not "1" over "(x0.001)"
+    # A fixed width: tick labels of a new length would otherwise shift the whole layout
+    # and repaint every plot in it.
+    plot.getAxis("left").setWidth(AXIS_WIDTH)
     plot.setMenuEnabled(False)
 
 
@@ -116,3 +160,70 @@ def colour_for(index: int) -> str:
     if index < len(EXTRA_COLOURS):
         return EXTRA_COLOURS[index]
     return pg.intColor(index, hues=12).name()
+
+
+class RangeKeeper:
+    """Keeps a live plot's view on its curves without redrawing its axes every frame.
+
+    Autorange would move the view (and regenerate the axes, the costly part of a frame)
+    whenever a point sets a new extreme. Here the x range doubles when the curves reach
+    its end, up to the run's length, and the y range changes only when the data leaves
+    it or fills less than half of it. Once the user zooms or pans, the plot is left
+    alone until the next run. With `log`, y is kept in decades (a log-scale plot).
+    """
+
+    MARGIN = 0.08
+
+    def __init__(self, plot: pg.PlotItem, curves: list[LiveCurve], log: bool = False
+                 ) -> None:
+        self.plot, self.curves, self.log = plot, curves, log
+        self.following = True
+        self._x = (0.0, 1.0)
+        self._x_limit = 1.0
+        self._y: tuple[float, float] | None = None
+        plot.disableAutoRange()
+        plot.hideButtons()
+        plot.getViewBox().sigRangeChangedManually.connect(self._on_view_range_changed_manually)
+
+    def reset(self, x_low: float, x_first: float, x_limit: float) -> None:
+        """A new run: x shows [x_low, x_first] at first and grows to x_limit at most."""
+        self.following = True
+        self._x_limit = max(x_limit, x_first)
+        self._x, self._y = (x_low, x_first), None
+        self.plot.setXRange(*self._x, padding=0)
+        self.plot.setYRange(0, 1, padding=0)
+
+    def update(self) -> None:
+        if not self.following:
+            return
+        shown = [c.buffer for c in self.curves if c.item.isVisible() and len(c.buffer)]
+        if not shown:
+            return
+        self._follow_x(max(float(b.x[-1]) for b in shown))
+        finite = [b.y[np.isfinite(b.y) & ((b.y > 0) if self.log else True)] for b in shown]
+        finite = [np.log10(v) if self.log else v for v in finite if len(v)]
+        if finite:
+            self._follow_y(min(float(v.min()) for v in finite),
+                           max(float(v.max()) for v in finite))
+
+    def _follow_x(self, last: float) -> None:
+        low, high = self._x
+        if last <= high or high >= self._x_limit:
+            return
+        while high < last and high < self._x_limit:
+            high = min(self._x_limit, low + 2 * (high - low))
+        self._x = (low, high)
+        self.plot.setXRange(low, high, padding=0)
+
+    def _follow_y(self, low: float, high: float) -> None:
+        if self._y is not None:
+            shown_low, shown_high = self._y
+            inside = shown_low <= low and high <= shown_high
+            if inside and high - low >= 0.5 * (shown_high - shown_low):
+                return
+        span = high - low or abs(high) or 1.0
+        self._y = (low - self.MARGIN * span, high + self.MARGIN * span)
+        self.plot.setYRange(*self._y, padding=0)
+
+    def _on_view_range_changed_manually(self, *_: object) -> None:
+        self.following = False

@@ -1,0 +1,210 @@
+"""The "Metrics" dock: every live panel at once (curves above; confusion matrix, wrong
+predictions and layer norms below) and the runs comparison on a second tab.
+
+It is fed by the controller's throttled signals (at most ~30 a second) and buffers
+them; frames are drawn at most ~30 times a second and, where frames are dear (a slow
+machine, a large window), less often: the GUI thread keeps to about a tenth of a core
+(see FrameBudget), so the window answers at once and training keeps the processor.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dlstudio.atomic import write_atomic
+from dlstudio.data import DataInfo
+from dlstudio.runs import Run, RunError, RunStore, metrics_csv
+from dlstudio.ui.training.dashboard.confusion import ConfusionPanel
+from dlstudio.ui.training.dashboard.curves import CurvesPanel
+from dlstudio.ui.training.dashboard.layer_stats import LayerStatsPanel
+from dlstudio.ui.training.dashboard.mistakes import MistakesPanel
+from dlstudio.ui.training.dashboard.runs import RunsPanel
+from dlstudio.ui.training.dashboard.series import FrameBudget
+from dlstudio.ui.training.worker import Delivery, EpochReport
+
+STEP_MS = 12
+
+
+class Dashboard(QWidget):
+    """Live metrics of the current run, and the runs kept in the project folder."""
+
+    message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.curves = CurvesPanel()
+        self.confusion = ConfusionPanel()
+        self.mistakes = MistakesPanel()
+        self.layers = LayerStatsPanel()
+        self.runs = RunsPanel()
+        self.runs.message.connect(self.message)
+        self.run: Run | None = None
+        self.budget = FrameBudget()
+        self._epoch: EpochReport | None = None  # newest epoch not drawn yet
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setSingleShot(True)
+        self._frame_timer.timeout.connect(self._start_frame)
+        self._step_timer = QTimer(self)
+        self._step_timer.setSingleShot(True)
+        self._step_timer.timeout.connect(self._run_step)
+        self._steps: list[Callable[[], None]] = []
+        self._dirty = False
+        self.title = QLabel("No run yet: choose data and press Train.")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.title, 1)
+        for text, slot in (("Export CSV…", self._on_export_csv),
+                           ("Export PNG…", self._on_export_png)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        for panel in (self.confusion, self.mistakes, self.layers):
+            lower.addWidget(panel)
+        lower.setSizes([380, 330, 380])
+        self.live_split = QSplitter(Qt.Orientation.Vertical)
+        self.live_split.addWidget(self.curves)
+        self.live_split.addWidget(lower)
+        self.live_split.setSizes([520, 380])
+        self.live = QWidget()
+        live_layout = QVBoxLayout(self.live)
+        live_layout.setContentsMargins(4, 4, 4, 4)
+        live_layout.addLayout(buttons)
+        live_layout.addWidget(self.live_split, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.live, "Live")
+        self.tabs.addTab(self.runs, "Runs")
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+
+    def set_store(self, store: RunStore | None) -> None:
+        self.runs.set_store(store)
+
+    def begin(self, info: DataInfo, run: Run | None, title: str, epochs: int) -> None:
+        """A run of `epochs` starts: clear every live panel."""
+        self.run = run
+        classification = info.task == "classification"
+        self.curves.reset(epochs)
+        self.confusion.reset(info.class_names if classification else ())
+        self.mistakes.reset(classification)
+        self.layers.reset(epochs)
+        self.title.setText(title)
+        self.runs.refresh()
+
+    def show_delivery(self, delivery: Delivery) -> None:
+        """One tick's events: buffered at once, drawn when the frame budget allows."""
+        self.curves.add_batches(delivery.batches)
+        stats = [report.stats for report in delivery.epochs]
+        self.curves.add_epochs(stats)
+        self.layers.add_epochs(stats)
+        if delivery.epochs:
+            self._epoch = delivery.epochs[-1]
+        self._dirty = True
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._steps or self._frame_timer.isActive():
+            return  # a frame is being drawn or is booked: it will take the new data
+        wait = self.budget.wait(time.perf_counter())
+        if wait <= 0:
+            self._start_frame()
+        else:
+            self._frame_timer.start(max(1, round(wait * 1000)))
+
+    def _start_frame(self) -> None:
+        """A frame: the batch curves now; after an epoch, the epoch plots, the layer
+        norms and the confusion matrix with the mistakes follow STEP_MS apart, so each
+        part is painted on its own and no single pause of the window is long."""
+        self._dirty = False
+        self.budget.frame_started(time.perf_counter())
+        self._steps = [self.curves.flush_batches]
+        if self._epoch is not None:
+            report, self._epoch = self._epoch, None
+            self._steps += [self.curves.flush_epochs, self.layers.flush,
+                            lambda: self._show_epoch(report)]
+        self._run_step()
+
+    def _run_step(self) -> None:
+        self._steps.pop(0)()
+        if self._steps:
+            self._step_timer.start(STEP_MS)
+        elif self._dirty:
+            self._schedule()
+
+    def _show_epoch(self, report: EpochReport) -> None:
+        if report.stats.confusion is not None:
+            self.confusion.set_matrix(report.stats.confusion, report.stats.epoch)
+        if report.mistakes is not None:
+            self.mistakes.set_report(report.mistakes)
+
+    def draw(self) -> None:
+        """Draw everything buffered now (before a picture is taken, at the end)."""
+        self._frame_timer.stop()
+        self._step_timer.stop()
+        if not self._steps:
+            self._start_frame()
+        while self._steps:
+            self._run_step()
+        self._step_timer.stop()
+
+    def end(self, run: Run | None) -> None:
+        self.draw()
+        self.run = run
+        self.runs.refresh()
+        if run is not None:
+            self.runs.set_checked(list({*self.runs.checked_ids(), run.id}))
+
+    # ----- export --------------------------------------------------------------------
+    def export_csv(self, path: Path) -> None:
+        """The current (or last) run's epoch metrics."""
+        if self.run is None:
+            raise RunError("there is no run to export yet")
+        try:
+            write_atomic(path, metrics_csv([self.run]))
+        except OSError as error:
+            raise RunError(f"cannot write {path}: {error.strerror or error}") from None
+
+    def export_png(self, path: Path) -> None:
+        """The live panels as one picture."""
+        self.draw()
+        if not self.live_split.grab().save(str(path)):
+            raise RunError(f"cannot write the picture {path}")
+
+    def _on_export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv",
+                                              "CSV files (*.csv)")
+        if path:
+            self._try(lambda: self.export_csv(Path(path)), f"Metrics saved to {path}")
+
+    def _on_export_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export plots", "dashboard.png",
+                                              "PNG images (*.png)")
+        if path:
+            self._try(lambda: self.export_png(Path(path)), f"Plots saved to {path}")
+
+    def _try(self, action: Callable[[], None], done: str) -> None:
+        try:
+            action()
+        except RunError as error:
+            self.message.emit(str(error))
+            return
+        self.message.emit(done)
+
+    def _on_tabs_current_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.runs:
+            self.runs.refresh()

@@ -1,0 +1,277 @@
+"""Choose the data: a built-in set, an MNIST-family IDX folder, a CSV file, an image
+folder, or a download of MNIST / Fashion-MNIST / KMNIST (with progress and cancel).
+A preview shows samples with their labels (or the first table rows) and the class
+balance. Loading happens here, so Train can check the data against the graph first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dlstudio.data import DataBundle, DataError, builtin_description, builtin_names, load_data
+from dlstudio.data.download import FAMILIES
+from dlstudio.ui.training.download import DownloadBox
+from dlstudio.ui.training.preview import DataPreview, make_preview
+from dlstudio.ui.training.preview_view import PreviewView
+
+# (scheme, label); "download" fetches a set, then shows it as an idx folder.
+SOURCES = (("builtin", "Built-in set"), ("idx", "MNIST-family IDX folder"),
+           ("csv", "CSV file"), ("folder", "Image folder"),
+           ("download", "Download MNIST / Fashion-MNIST / KMNIST"))
+
+
+class PathPicker(QWidget):
+    """A path field with a Browse button (a folder or a file)."""
+
+    edited = Signal()
+
+    def __init__(self, folder: bool, placeholder: str) -> None:
+        super().__init__()
+        self.folder = folder
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(placeholder)
+        self.edit.editingFinished.connect(self.edited)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._on_browse_clicked)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(browse)
+
+    def path(self) -> str:
+        return self.edit.text().strip()
+
+    def set_path(self, path: str) -> None:
+        self.edit.setText(path)
+
+    def _on_browse_clicked(self) -> None:
+        if self.folder:
+            path = QFileDialog.getExistingDirectory(self, "Choose a folder", self.path())
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, "Choose a CSV file", self.path(),
+                                                  "CSV files (*.csv *.txt);;All files (*)")
+        if path:
+            self.edit.setText(path)
+            self.edited.emit()
+
+
+class DataPanel(QWidget):
+    """The data source, its options, its preview. `spec()` is the --data SPEC."""
+
+    spec_changed = Signal(str)       # the choice changed (the loaded data is now stale)
+    loaded = Signal(object)          # DataBundle
+    message = Signal(str)            # for the status bar
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bundle: DataBundle | None = None
+        # (seed, validation share) to split with; the training panel reads its settings.
+        self.split_options: Callable[[], tuple[int, float]] = lambda: (0, 0.15)
+        self.preview: DataPreview | None = None
+        self._loaded_key: tuple[Any, ...] | None = None
+        self._input: tuple[tuple[int, ...], str] | None = None
+        self.source = QComboBox()
+        for scheme, label in SOURCES:
+            self.source.addItem(label, scheme)
+        self.builtin = QComboBox()
+        for name in builtin_names():
+            self.builtin.addItem(name, name)
+            self.builtin.setItemData(self.builtin.count() - 1, builtin_description(name),
+                                     Qt.ItemDataRole.ToolTipRole)
+        self.builtin_help = QLabel()
+        self.builtin_help.setWordWrap(True)
+        builtin_page = QWidget()
+        builtin_layout = QVBoxLayout(builtin_page)
+        builtin_layout.setContentsMargins(0, 0, 0, 0)
+        builtin_layout.addWidget(self.builtin)
+        builtin_layout.addWidget(self.builtin_help)
+        self.idx = PathPicker(True, "folder with train-images-idx3-ubyte(.gz) …")
+        self.csv = PathPicker(False, "table.csv")
+        self.csv_column = QLineEdit()
+        self.csv_column.setPlaceholderText("target column (default: the last)")
+        self.folder = PathPicker(True, "folder with one sub-folder of images per class")
+        self.download = DownloadBox(list(FAMILIES))
+        self.download.finished.connect(self._on_download_finished)
+        self.download.message.connect(self.message)
+        self.pages = QStackedWidget()
+        csv_page = QWidget()
+        csv_layout = QVBoxLayout(csv_page)
+        csv_layout.setContentsMargins(0, 0, 0, 0)
+        csv_layout.addWidget(self.csv)
+        csv_layout.addWidget(self.csv_column)
+        for page in (builtin_page, self.idx, csv_page, self.folder, self.download):
+            holder = QWidget()  # keeps each page at its natural height
+            holder_layout = QVBoxLayout(holder)
+            holder_layout.setContentsMargins(0, 0, 0, 0)
+            holder_layout.addWidget(page)
+            holder_layout.addStretch(1)
+            self.pages.addWidget(holder)
+        self.fit_input = QCheckBox("Load images at the Input's size and channels")
+        self.fit_input.setChecked(True)
+        self.fit_input.setToolTip("Resize and convert images (per batch) to what the "
+                                  "graph's Input takes, e.g. 28×28 digits for a 224×224×3 "
+                                  "VGG16")
+        self.load_button = QPushButton("Load and preview")
+        self.load_button.clicked.connect(self._on_load_clicked)
+        self.status = QLabel("No data loaded yet.")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.view = PreviewView()
+        form = QFormLayout()
+        form.addRow("Source", self.source)
+        form.addRow(self.pages)
+        form.addRow(self.fit_input)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.load_button)
+        layout.addWidget(self.status)
+        layout.addWidget(self.view, 1)
+        self.source.currentIndexChanged.connect(self._on_source_changed)
+        self.builtin.currentIndexChanged.connect(self._on_builtin_current_index_changed)
+        for picker in (self.idx, self.csv, self.folder):
+            picker.edited.connect(self._on_choice_edited)
+        self.csv_column.editingFinished.connect(self._on_choice_edited)
+        self.fit_input.toggled.connect(self._on_choice_edited)
+
+    # ----- the choice ----------------------------------------------------------------
+    def spec(self) -> str:
+        """The chosen data as a spec ("" when a path is still missing)."""
+        scheme = self.source.currentData()
+        if scheme == "builtin":
+            return f"builtin:{self.builtin.currentData()}"
+        if scheme == "download":
+            folder = self.download.folder()
+            return f"idx:{folder}" if folder else ""
+        picker = {"idx": self.idx, "csv": self.csv, "folder": self.folder}[scheme]
+        if not picker.path():
+            return ""
+        column = self.csv_column.text().strip()
+        return f"{scheme}:{picker.path()}" + (f":{column}" if scheme == "csv" and column
+                                              else "")
+
+    def set_spec(self, spec: str) -> None:
+        """Show a spec (from the project or the template's defaults); nothing loads yet."""
+        scheme, _, rest = spec.partition(":")
+        widgets = (self.source, self.builtin, self.csv_column, self.idx.edit, self.csv.edit,
+                   self.folder.edit)
+        for widget in widgets:
+            widget.blockSignals(True)
+        if scheme == "builtin" and self.builtin.findData(rest) >= 0:
+            self.builtin.setCurrentIndex(self.builtin.findData(rest))
+            self.builtin_help.setText(builtin_description(rest))
+        elif scheme in ("idx", "folder"):
+            (self.idx if scheme == "idx" else self.folder).set_path(rest)
+        elif scheme == "csv":
+            path, column = rest, ""
+            if not Path(rest).expanduser().is_file() and ":" in rest:
+                path, column = rest.rsplit(":", 1)
+            self.csv.set_path(path)
+            self.csv_column.setText(column)
+        index = self.source.findData(scheme)
+        self.source.setCurrentIndex(max(index, 0))
+        self.pages.setCurrentIndex(self.source.currentIndex())
+        for widget in widgets:
+            widget.blockSignals(False)
+        self._forget()
+
+    def set_graph_input(self, shape: tuple[int, ...] | None, kind: str | None) -> None:
+        """The graph's Input, so images can be loaded at its size and channels."""
+        wanted = (tuple(shape), kind) if shape is not None and kind is not None else None
+        if wanted != self._input:
+            self._input = wanted
+            self._forget()
+
+    def _on_builtin_current_index_changed(self, index: int) -> None:
+        self.builtin_help.setText(builtin_description(self.builtin.currentData()))
+        self._on_choice_edited()
+
+    def _on_source_changed(self, index: int) -> None:
+        self.pages.setCurrentIndex(index)
+        self._on_choice_edited()
+
+    def _on_choice_edited(self, *_: object) -> None:
+        self._forget()
+        self.spec_changed.emit(self.spec())
+
+    def _forget(self) -> None:
+        if self.bundle is not None:
+            self.status.setText("The choice changed: press Load, or Train, to load it.")
+        self.bundle, self._loaded_key = None, None
+
+    def _on_download_finished(self, folder: Path) -> None:
+        self._on_choice_edited()
+        with contextlib.suppress(DataError):
+            self.load()
+
+    # ----- loading -------------------------------------------------------------------
+    def _image_options(self) -> dict[str, Any]:
+        if not self.fit_input.isChecked() or self._input is None:
+            return {}
+        shape, kind = self._input
+        if kind != "image" or len(shape) != 3:
+            return {}
+        return {"image_size": (shape[1], shape[2]), "channels": shape[0]}
+
+    def _on_load_clicked(self) -> None:
+        with contextlib.suppress(DataError):  # shown in the status line already
+            self.load()
+
+    def load(self) -> DataBundle:
+        """Load the chosen data, split as `split_options()` says (the training settings'
+        seed and validation share), or give the one already loaded with the same choice.
+        DataError names the problem; it is also shown in the panel."""
+        seed, val_fraction = self.split_options()
+        spec = self.spec()
+        options = self._image_options()
+        key = (spec, seed, val_fraction, tuple(sorted(options.items())))
+        if self.bundle is not None and key == self._loaded_key:
+            return self.bundle
+        if not spec:
+            error = DataError("choose the data: a path is still missing")
+            self._show_error(error)
+            raise error
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            bundle = load_data(spec, seed=seed, val_fraction=val_fraction, **options)
+            preview = make_preview(bundle)
+        except (DataError, ValueError) as error:
+            wrapped = error if isinstance(error, DataError) else DataError(str(error))
+            self._show_error(wrapped)
+            raise wrapped from None
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.bundle, self.preview, self._loaded_key = bundle, preview, key
+        self.status.setStyleSheet("")
+        self.status.setText(preview.summary)
+        self.view.show_preview(preview)
+        self.loaded.emit(bundle)
+        return bundle
+
+    def _show_error(self, error: DataError) -> None:
+        self.status.setStyleSheet("color: #c62828;")
+        self.status.setText(str(error))
+        self.message.emit(str(error))
+
+    def shutdown(self) -> None:
+        """Cancel a download in progress and wait for its thread (closing the window)."""
+        self.download.shutdown()
+

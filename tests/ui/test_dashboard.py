@@ -1,0 +1,202 @@
+"""The live panels fed with real trainer records: curves, confusion matrix, wrong
+predictions (from a real model), layer norms, and the comparison of kept runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtGui import QImage
+
+from dlstudio.compile import compile_graph
+from dlstudio.data import load_data
+from dlstudio.graph import Graph
+from dlstudio.graph.templates import build_template
+from dlstudio.runs import RunStore
+from dlstudio.train import BatchStats, EpochStats
+from dlstudio.ui.training.dashboard import Dashboard
+from dlstudio.ui.training.dashboard.confusion import ConfusionPanel, precision_recall
+from dlstudio.ui.training.dashboard.curves import CurvesPanel
+from dlstudio.ui.training.dashboard.layer_stats import LayerStatsPanel
+from dlstudio.ui.training.dashboard.mistakes import MistakesPanel
+from dlstudio.ui.training.dashboard.runs import RunsPanel
+from dlstudio.ui.training.dashboard.series import GrowingBuffer
+from dlstudio.ui.training.probe import MistakeProbe
+from dlstudio.ui.training.worker import Delivery, EpochReport
+
+
+def _batch(epoch: int, batch: int, loss: float, batches: int = 10) -> BatchStats:
+    return BatchStats(epoch, batch, batches, loss, 0.01, 500.0, 0.1 * batch)
+
+
+def _epoch(epoch: int, loss: float, accuracy: float, layers: dict | None = None,
+           confusion: list | None = None) -> EpochStats:
+    metrics = {"loss": loss, "accuracy": accuracy, "f1": accuracy - 0.1}
+    return EpochStats(epoch, 5, metrics, {k: v + 0.05 for k, v in metrics.items()}, 0.01, 1.0,
+                      500.0, 4.0, confusion, layers or {})
+
+
+def test_buffers_double_and_keep_every_point() -> None:
+    buffer = GrowingBuffer(capacity=4)
+    for i in range(1000):
+        buffer.append(i, 2 * i)
+    buffer.extend(np.arange(1000, 1500.0), np.zeros(500))
+    assert len(buffer) == 1500 and buffer.x[999] == 999 and buffer.y[999] == 1998
+    assert buffer.x[-1] == 1499 and len(buffer._x) == 2048
+
+
+def test_batch_loss_is_recovered_per_report_and_smoothed(qtbot) -> None:
+    curves = CurvesPanel()
+    qtbot.addWidget(curves)
+    # batch losses 1, 2, 3, 4 reported after batches 2 and 4 as running means 1.5, 2.5
+    curves.add_batches([_batch(1, 2, 1.5, 4), _batch(1, 4, 2.5, 4), _batch(2, 2, 1.0, 4)])
+    curves.flush()
+    assert curves.batch_raw.item.yData.tolist() == [1.5, 3.5, 1.0]
+    assert curves.batch_raw.item.xData.tolist() == [0.5, 1.0, 1.5]
+    smooth = curves.batch_smooth.buffer.y
+    assert smooth[0] == pytest.approx(1.5) and 1.5 < smooth[1] < 3.5
+    curves.add_batches([_batch(2, 3, math.nan, 4), _batch(2, 4, 1.0, 4)])
+    curves.flush()
+    assert math.isnan(curves.batch_raw.buffer.y[3]) and math.isfinite(smooth[-1])
+    assert curves.point_count() == 5
+
+
+def test_epoch_curves_and_the_metric_chooser(qtbot) -> None:
+    curves = CurvesPanel()
+    qtbot.addWidget(curves)
+    curves.add_epochs([_epoch(1, 1.0, 0.5), _epoch(2, 0.6, 0.7)])
+    curves.flush()
+    assert curves.val_loss.buffer.y.tolist() == [1.05, 0.65]
+    choice = curves.metric_choice
+    assert choice.currentData() == "accuracy" and choice.count() == 2
+    assert curves.metric_curves[("val", "accuracy")].item.isVisible()
+    assert not curves.metric_curves[("val", "f1")].item.isVisible()
+    choice.setCurrentIndex(choice.findData("f1"))
+    assert curves.metric_curves[("train", "f1")].item.isVisible()
+    curves.reset()
+    assert curves.point_count() == 0 and not curves.metric_curves and choice.count() == 0
+
+
+def test_confusion_matrix_counts_precision_and_recall(qtbot) -> None:
+    matrix = [[5, 1, 0], [2, 2, 0], [0, 0, 0]]
+    precision, recall, support = precision_recall(np.array(matrix))
+    assert precision[:2].tolist() == [5 / 7, 2 / 3] and math.isnan(precision[2])
+    assert recall[:2].tolist() == [5 / 6, 0.5] and support.tolist() == [6, 4, 0]
+    panel = ConfusionPanel()
+    qtbot.addWidget(panel)
+    panel.reset(("cat", "dog", "eel"))
+    panel.set_matrix(matrix, epoch=3)
+    panel.resize(700, 400)
+    panel.show()
+    assert panel.image.image.shape == (3, 3)
+    assert panel.counts.counts.tolist() == matrix
+    assert panel.counts.boundingRect().width() == 3
+    assert not panel.grab().isNull()  # the counts paint without error
+    rows = [[panel.table.item(r, c).text() for c in range(4)] for r in range(3)]
+    assert rows[0] == ["cat", "71%", "83%", "6"] and rows[2][1:3] == ["–", "–"]
+    assert "7 of 10" in panel.caption.text()
+
+
+def test_wrong_predictions_of_a_real_model_are_shown_with_labels(qtbot) -> None:
+    built = build_template("mlp")
+    graph = built if isinstance(built, Graph) else built.graph
+    torch.manual_seed(0)
+    model = compile_graph(graph)
+    data = load_data("builtin:digits28", seed=0, val_fraction=0.15)
+    probe = MistakeProbe.for_data(data.val, data.info)
+    report = probe(model, epoch=1)  # untrained: most answers are wrong
+    assert report.checked == 256 and report.wrong > 100
+    first = report.mistakes[0]
+    assert first.image.shape == (28, 28) and first.true != first.predicted
+    assert first.image.min() >= 0.0 and first.image.max() <= 1.0
+    assert model.training  # the probe leaves the model as it found it
+    panel = MistakesPanel()
+    qtbot.addWidget(panel)
+    panel.set_report(report)
+    assert len(panel.tiles) == len(report.mistakes) == 24
+    assert f"{report.wrong} of the first 256" in panel.caption.text()
+    assert f"{first.true} → <b>{first.predicted}</b>" == panel.tiles[0].caption.text()
+
+
+def test_no_probe_for_regression_or_missing_validation() -> None:
+    data = load_data("builtin:linear", seed=0, val_fraction=0.15)
+    assert MistakeProbe.for_data(data.val, data.info) is None
+    data = load_data("builtin:xor", seed=0, val_fraction=0.0)
+    assert MistakeProbe.for_data(data.val, data.info) is None
+
+
+def test_layer_norms_are_drawn_per_layer_on_a_log_axis(qtbot) -> None:
+    panel = LayerStatsPanel()
+    qtbot.addWidget(panel)
+    layers = {"conv1": {"weight_norm": 3.0, "grad_norm": 0.0},
+              "fc1": {"weight_norm": 5.0, "grad_norm": 1e-3}}
+    panel.add_epochs([_epoch(1, 1.0, 0.5, layers), _epoch(2, 0.5, 0.6, layers)])
+    panel.flush()
+    assert set(panel.curves) == {(k, n) for k in ("weight_norm", "grad_norm")
+                                 for n in ("conv1", "fc1")}
+    assert panel.curves[("grad_norm", "conv1")].buffer.y.tolist() == [1e-12, 1e-12]
+    assert panel.plots["grad_norm"].ctrl.logYCheck.isChecked()
+
+
+def _store_with_two_runs(root: Path) -> RunStore:
+    store = RunStore(root)
+    for lr, accuracy in ((0.1, 0.6), (0.01, 0.9)):
+        run = store.create(name="mlp", data="builtin:digits28",
+                           settings={"lr": lr, "epochs": 2}, graph={},
+                           now=datetime(2025, 1, 1, 12, 0, 0))
+        run.history = [_epoch(e, 1.0 / e, accuracy * e / 2).to_dict() for e in (1, 2)]
+        run.status = "finished"
+        store.save(run)
+    return store
+
+
+def test_runs_are_overlaid_with_their_differing_settings(qtbot, tmp_path) -> None:
+    panel = RunsPanel(_store_with_two_runs(tmp_path / "runs"))
+    qtbot.addWidget(panel)
+    ids = list(panel.runs)
+    panel.set_checked(ids)
+    panel.metric.setCurrentIndex(panel.metric.findText("accuracy"))
+    curves = panel.plot.listDataItems()
+    assert len(curves) == 2
+    assert sorted(c.yData[-1] for c in curves) == pytest.approx([0.65, 0.95])
+    assert panel.table.rowCount() == 1 and panel.table.verticalHeaderItem(0).text() == "lr"
+
+    panel.export_csv(tmp_path / "m.csv")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "m.csv").read_text())))
+    assert [r["run"] for r in rows] == [ids[0], ids[0], ids[1], ids[1]]
+    panel.export_png(tmp_path / "runs.png")
+    assert not QImage(str(tmp_path / "runs.png")).isNull()
+
+    panel.confirm_delete = lambda run: True
+    panel.list.setCurrentRow(0)
+    panel._on_delete()
+    assert len(panel.runs) == 1 and panel.checked_ids() == [ids[0]]
+
+
+def test_the_dashboard_shows_a_delivery_and_exports_it(qtbot, tmp_path) -> None:
+    store = _store_with_two_runs(tmp_path / "runs")
+    run = store.runs()[0]
+    board = Dashboard()
+    qtbot.addWidget(board)
+    board.resize(1200, 800)
+    board.set_store(store)
+    info = load_data("builtin:xor", seed=0, val_fraction=0.15).info
+    board.begin(info, run, "xor", 5)
+    confusion = [[3, 1], [0, 4]]
+    delivery = Delivery([_batch(1, 5, 0.7), _batch(1, 10, 0.6)],
+                        [EpochReport(_epoch(1, 0.6, 0.8, confusion=confusion), None)], [])
+    board.show_delivery(delivery)
+    assert board.curves.point_count() == 2  # the batch curves at once …
+    qtbot.waitUntil(lambda: board.confusion.matrix is not None)  # … the epoch parts next
+    assert board.confusion.matrix.sum() == 8 and len(board.curves.val_loss.buffer) == 1
+    board.export_png(tmp_path / "board.png")
+    image = QImage(str(tmp_path / "board.png"))
+    assert image.width() > 800 and image.height() > 400
+    board.export_csv(tmp_path / "run.csv")
+    assert (tmp_path / "run.csv").read_text().startswith("run,epoch,train_loss")
