@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from dlstudio.ui.canvas.clipboard import release_nodes
 from dlstudio.ui.main_window import APP_NAME, ORGANIZATION, MainWindow
+from dlstudio.ui.workbench import install_workbench
 
 QUIT_AFTER_ENV = "DLSTUDIO_QUIT_AFTER_MS"
 
@@ -47,6 +48,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORGANIZATION)
     window = MainWindow()
+    install_workbench(window)
     window.show()
     project = Path(args.project) if args.project else None
     QTimer.singleShot(0, partial(_start, window, project))

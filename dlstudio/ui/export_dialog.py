@@ -208,7 +208,7 @@ class ExportDialog(QDialog):
         self.trained_radio.setEnabled(False)
         if self.checkpoint_path is None:
             self.weights_note.setText("No trained weights yet: train the network in "
-                                      "Data & training to export what it learned.")
+                                      "Data and training to export what it learned.")
             return
         self.weights_note.setText(f"Reading {self.checkpoint_path.name}…")
         self._start("checkpoint", partial(read_checkpoint, self.checkpoint_path, self.graph),

@@ -47,7 +47,7 @@ Area = Qt.DockWidgetArea
 
 # Where the panels of later features go: their area and the panel they share tabs with.
 PANEL_PLACES: dict[str, tuple[Area, str]] = {
-    "Data & training": (Area.RightDockWidgetArea, "Inspector"),
+    "Data and training": (Area.RightDockWidgetArea, "Inspector"),
     "Try it": (Area.RightDockWidgetArea, "Inspector"),
     "Metrics": (Area.BottomDockWidgetArea, "Problems"),
 }
@@ -132,7 +132,7 @@ class MainWindow(QMainWindow):
 
     def add_panel_dock(self, name: str, widget: QWidget, area: Area | None = None) -> QDockWidget:
         """Show `widget` in the dock called `name` (made on first use, in its reserved
-        place for "Data & training", "Metrics" and "Try it"); returns the dock."""
+        place for "Data and training", "Metrics" and "Try it"); returns the dock."""
         dock = self.docks.get(name)
         if dock is not None:
             dock.setWidget(widget)

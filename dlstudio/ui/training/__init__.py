@@ -1,4 +1,4 @@
-"""Data & training in the window: the data panel, the settings form, the controls, the
+"""Data and training in the window: the data panel, the settings form, the controls, the
 worker thread that runs the trainer, and the live dashboard (see docs/training-ui.md)."""
 
 from dlstudio.ui.training.controller import TrainingController

@@ -10,6 +10,8 @@ project), so Qt never destroys a running QThread.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from dlstudio.data import DataBundle
@@ -68,6 +70,7 @@ class TrainingController(QObject):
         self.buffer: EventBuffer | None = None
         self.run: Run | None = None
         self.result_graph: Graph | None = None  # the graph the last weights belong to
+        self.result_checkpoint: Path | None = None  # where those weights are
         self.last_error: str | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
@@ -178,6 +181,7 @@ class TrainingController(QObject):
         status = outcome(result, error)
         if result is not None:
             self.result_graph = worker.job.graph
+            self.result_checkpoint = Path(result.checkpoint) if result.checkpoint else None
         self.last_error = error
         self._set_state(status)
         if error is not None:

@@ -1,4 +1,4 @@
-"""Mount training in the main window: the "Data & training" and "Metrics" docks, the
+"""Mount training in the main window: the "Data and training" and "Metrics" docks, the
 canvas lock, the status bar, and a clean stop when the window closes or another project
 opens (the training thread always ends before Qt could destroy it)."""
 
@@ -50,7 +50,7 @@ def install_training(window: QMainWindow) -> TrainingUI:
     lock = GraphLock(window)
     status = QLabel()
     window.statusBar().addPermanentWidget(status)
-    panel_dock = window.add_panel_dock("Data & training", panel)
+    panel_dock = window.add_panel_dock("Data and training", panel)
     metrics_dock = window.add_panel_dock("Metrics", dashboard)
 
     def on_document_changed(document: Document) -> None:

@@ -1,4 +1,4 @@
-"""The "Data & training" dock: the data choice and its preview, the settings form, the
+"""The "Data and training" dock: the data choice and its preview, the settings form, the
 Train / Pause / Stop controls and a log of what the trainer said."""
 
 from __future__ import annotations

@@ -65,6 +65,7 @@ class TrainingSession(QObject):
     weights_stale = Signal(str)    # STALE_TEXT after an edit; "" when it fits again
     status = Signal(str)           # one line for the status bar
     message = Signal(str)          # a passing message for the status bar
+    weights_ready = Signal(object)  # Path of the last run's checkpoint; None for none
 
     def __init__(self, document: Document, panel: TrainingPanel, dashboard: Dashboard,
                  parent: QObject | None = None) -> None:
@@ -111,6 +112,7 @@ class TrainingSession(QObject):
         self._on_document_report_updated(document.report)
         self._trained, self._stale = None, False
         self.weights_stale.emit("")
+        self.weights_ready.emit(None)
         self.store = RunStore.for_project(document.path, document.project.name)
         self.dashboard.set_store(self.store)
 
@@ -233,6 +235,8 @@ class TrainingSession(QObject):
             self._trained = network_signature(controller.result_graph)
             self._stale = False
             self.weights_stale.emit("")
+            if controller.result_checkpoint is not None:
+                self.weights_ready.emit(controller.result_checkpoint)
         self.dashboard.end(run)
         where = f" (run {run.id})" if run is not None else ""
         self.panel.append_log(f"Run {controller.state}{where}")

@@ -35,7 +35,7 @@ from dlstudio.ui.tryit.vector_panel import VectorTryPanel
 # or None.
 ModelSource = Predictor | str | Path | tuple[GraphModule, DataInfo] | None
 
-NO_MODEL = ("No trained weights yet. Train the network (Data & training) and try it "
+NO_MODEL = ("No trained weights yet. Train the network (Data and training) and try it "
             "here: draw a digit, type values or a prompt.")
 
 
