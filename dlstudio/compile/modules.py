@@ -72,12 +72,20 @@ class TokenEmbedding(nn.Embedding):
         return super().forward(ids.long())
 
 
-class RNNLayer(nn.RNN):
-    """nn.RNN over (batch, time, features) giving every step or only the last one.
+def recurrent_output(layer: nn.RNNBase, output: torch.Tensor) -> torch.Tensor:
+    """Every step, or only the last one: the final output of each direction, step T-1
+    going forwards and step 0 going backwards, so a bidirectional layer summarises the
+    whole sequence both ways."""
+    if layer.return_sequences:
+        return output
+    if not layer.bidirectional:
+        return output[:, -1]
+    half = layer.hidden_size
+    return torch.cat((output[:, -1, :half], output[:, 0, half:]), dim=-1)
 
-    "Last" means the final output of each direction: step T-1 going forwards and step 0
-    going backwards, so a bidirectional layer summarises the whole sequence both ways.
-    """
+
+class RNNLayer(nn.RNN):
+    """nn.RNN over (batch, time, features) giving every step or only the last one."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, return_sequences: bool = False,
@@ -88,21 +96,11 @@ class RNNLayer(nn.RNN):
         self.return_sequences = return_sequences
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        output = super().forward(x)[0]
-        if self.return_sequences:
-            return output
-        if not self.bidirectional:
-            return output[:, -1]
-        half = self.hidden_size
-        return torch.cat((output[:, -1, :half], output[:, 0, half:]), dim=-1)
+        return recurrent_output(self, super().forward(x)[0])
 
 
 class LSTMLayer(nn.LSTM):
-    """nn.LSTM over (batch, time, features) giving every step or only the last one.
-
-    "Last" means the final output of each direction: step T-1 going forwards and step 0
-    going backwards, so a bidirectional layer summarises the whole sequence both ways.
-    """
+    """nn.LSTM over (batch, time, features) giving every step or only the last one."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, return_sequences: bool = False) -> None:
@@ -111,21 +109,11 @@ class LSTMLayer(nn.LSTM):
         self.return_sequences = return_sequences
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        output = super().forward(x)[0]
-        if self.return_sequences:
-            return output
-        if not self.bidirectional:
-            return output[:, -1]
-        half = self.hidden_size
-        return torch.cat((output[:, -1, :half], output[:, 0, half:]), dim=-1)
+        return recurrent_output(self, super().forward(x)[0])
 
 
 class GRULayer(nn.GRU):
-    """nn.GRU over (batch, time, features) giving every step or only the last one.
-
-    "Last" means the final output of each direction: step T-1 going forwards and step 0
-    going backwards, so a bidirectional layer summarises the whole sequence both ways.
-    """
+    """nn.GRU over (batch, time, features) giving every step or only the last one."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, return_sequences: bool = False) -> None:
@@ -134,16 +122,12 @@ class GRULayer(nn.GRU):
         self.return_sequences = return_sequences
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        output = super().forward(x)[0]
-        if self.return_sequences:
-            return output
-        if not self.bidirectional:
-            return output[:, -1]
-        half = self.hidden_size
-        return torch.cat((output[:, -1, :half], output[:, 0, half:]), dim=-1)
+        return recurrent_output(self, super().forward(x)[0])
 
 
 # Recipe class names that refer to this module, in the order the code generator writes them.
+RECURRENT_MODULES = ("RNNLayer", "LSTMLayer", "GRULayer")  # they share recurrent_output
+
 CUSTOM_MODULES: dict[str, type[nn.Module]] = {
     cls.__name__: cls
     for cls in (Add, Multiply, Concat, Reshape, GlobalAvgPool2d, TokenEmbedding,

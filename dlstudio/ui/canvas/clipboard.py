@@ -42,6 +42,8 @@ def release_nodes() -> None:
     PySide6 6.11 crashes at exit (segmentation fault, offscreen and elsewhere) when the
     clipboard still holds a QMimeData the app put there; other programs' data is left.
     """
+    if QGuiApplication.instance() is None:
+        return
     clipboard = QGuiApplication.clipboard()
     mime = clipboard.mimeData()
     if mime is not None and mime.hasFormat(NODES_MIME):
