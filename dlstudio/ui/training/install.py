@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
 from dlstudio.ui.document import Document
@@ -14,6 +14,8 @@ from dlstudio.ui.training.dashboard import Dashboard
 from dlstudio.ui.training.lock import GraphLock
 from dlstudio.ui.training.panel import TrainingPanel
 from dlstudio.ui.training.session import TrainingSession
+
+MIN_METRICS_HEIGHT = 420  # px: below this the live plots are squashed flat
 
 
 class _CloseGuard(QObject):
@@ -66,6 +68,9 @@ def install_training(window: QMainWindow) -> TrainingUI:
             for dock in (panel_dock, metrics_dock):
                 dock.show()
                 dock.raise_()
+            if metrics_dock.height() < MIN_METRICS_HEIGHT:  # room for the plots to read
+                window.resizeDocks([metrics_dock], [int(window.height() * 0.5)],
+                                   Qt.Orientation.Vertical)
 
     window.document_changed.connect(on_document_changed)
     session.locked_changed.connect(on_locked_changed)
