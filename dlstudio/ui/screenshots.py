@@ -16,6 +16,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from dlstudio.ui.main_window import MainWindow
+from dlstudio.ui.workbench import install_workbench
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ZOOM = 0.62  # the text on the nodes stays readable
@@ -33,6 +34,7 @@ def take_screenshots(folder: Path) -> list[Path]:
     with tempfile.TemporaryDirectory() as scratch:
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings, recovery_dir=Path(scratch) / "recovery")
+        bench = install_workbench(window)  # the docks the real app has
         window.resize(1400, 900)
         window.show()
         window.files.new_from_template("cnn-small")
@@ -52,6 +54,7 @@ def take_screenshots(folder: Path) -> list[Path]:
             window.grab().save(str(path))
             saved.append(path)
         window.set_theme("light")
+        bench.training.session.shutdown()
         window.close()
     return saved
 

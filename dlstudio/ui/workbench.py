@@ -6,9 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+
 from dlstudio.ui.main_window import MainWindow
 from dlstudio.ui.training import TrainingUI, install_training
 from dlstudio.ui.tryit import TryItPanel
+
+PROBLEMS_HEIGHT = 150  # px
 
 
 @dataclass
@@ -30,4 +34,7 @@ def install_workbench(window: MainWindow) -> Workbench:
         try_panel.set_model(checkpoint)
 
     training.session.weights_ready.connect(on_weights_ready)
+    # Until a run starts, the canvas keeps the height: Metrics waits behind Problems.
+    window.docks["Problems"].raise_()
+    window.resizeDocks([window.docks["Problems"]], [PROBLEMS_HEIGHT], Qt.Orientation.Vertical)
     return Workbench(training, try_panel)
