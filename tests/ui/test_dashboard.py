@@ -200,3 +200,21 @@ def test_the_dashboard_shows_a_delivery_and_exports_it(qtbot, tmp_path) -> None:
     assert image.width() > 800 and image.height() > 400
     board.export_csv(tmp_path / "run.csv")
     assert (tmp_path / "run.csv").read_text().startswith("run,epoch,train_loss")
+
+
+def test_export_buttons_ask_for_a_file_and_report_where_they_wrote(qtbot, tmp_path,
+                                                                    monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    from dlstudio.ui.training.dashboard import Dashboard
+
+    dashboard = Dashboard()
+    qtbot.addWidget(dashboard)
+    target = tmp_path / "plots.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args: (str(target), "")))
+    [button] = [b for b in dashboard.findChildren(QPushButton) if b.text() == "Export PNG…"
+                and b.isVisibleTo(dashboard)]
+    with qtbot.waitSignal(dashboard.message) as said:
+        button.click()
+    assert target.is_file() and said.args == [f"Plots saved to {target}"]

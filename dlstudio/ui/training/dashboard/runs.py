@@ -4,7 +4,6 @@ PNG. Runs come from the project's RunStore (dlstudio/runs.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -12,7 +11,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -27,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from dlstudio.runs import Run, RunError, RunStore, write_metrics_csv
+from dlstudio.ui.training.dashboard.saving import CSV_FILES, PNG_FILES, save_as
 from dlstudio.ui.training.dashboard.series import colour_for, palette_colours, style_plot
 
 STATUS_MARKS = {"running": "▶", "finished": "✔", "stopped": "■", "failed": "✖"}
@@ -195,24 +194,12 @@ class RunsPanel(QWidget):
             raise RunError(f"cannot write the picture {path}")
 
     def _on_export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv",
-                                              "CSV files (*.csv)")
-        if path:
-            self._report(lambda: self.export_csv(Path(path)), f"Metrics saved to {path}")
+        save_as(self, "Export metrics", "metrics.csv", CSV_FILES, self.export_csv,
+                "Metrics saved to", self.message)
 
     def _on_export_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export plot", "runs.png",
-                                              "PNG images (*.png)")
-        if path:
-            self._report(lambda: self.export_png(Path(path)), f"Plot saved to {path}")
-
-    def _report(self, action: Callable[[], None], done: str) -> None:
-        try:
-            action()
-        except RunError as error:
-            self.message.emit(str(error))
-            return
-        self.message.emit(done)
+        save_as(self, "Export plot", "runs.png", PNG_FILES, self.export_png,
+                "Plot saved to", self.message)
 
     def _on_delete(self) -> None:
         item = self.list.currentItem()

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -33,6 +32,7 @@ from dlstudio.ui.training.dashboard.curves import CurvesPanel
 from dlstudio.ui.training.dashboard.layer_stats import LayerStatsPanel
 from dlstudio.ui.training.dashboard.mistakes import MistakesPanel
 from dlstudio.ui.training.dashboard.runs import RunsPanel
+from dlstudio.ui.training.dashboard.saving import CSV_FILES, PNG_FILES, save_as
 from dlstudio.ui.training.dashboard.series import FrameBudget
 from dlstudio.ui.training.worker import Delivery, EpochReport
 
@@ -186,24 +186,12 @@ class Dashboard(QWidget):
             raise RunError(f"cannot write the picture {path}")
 
     def _on_export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv",
-                                              "CSV files (*.csv)")
-        if path:
-            self._try(lambda: self.export_csv(Path(path)), f"Metrics saved to {path}")
+        save_as(self, "Export metrics", "metrics.csv", CSV_FILES, self.export_csv,
+                "Metrics saved to", self.message)
 
     def _on_export_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export plots", "dashboard.png",
-                                              "PNG images (*.png)")
-        if path:
-            self._try(lambda: self.export_png(Path(path)), f"Plots saved to {path}")
-
-    def _try(self, action: Callable[[], None], done: str) -> None:
-        try:
-            action()
-        except RunError as error:
-            self.message.emit(str(error))
-            return
-        self.message.emit(done)
+        save_as(self, "Export plots", "dashboard.png", PNG_FILES, self.export_png,
+                "Plots saved to", self.message)
 
     def _on_tabs_current_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.runs:
