@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -177,6 +178,19 @@ def test_replacing_files_asks_first(qtbot, make_dialog, out: Path) -> None:
     assert (out / "xor.pt").read_bytes() == b"keep me"
 
 
+@pytest.fixture
+def slow_conversion(monkeypatch) -> None:
+    """torch's real ONNX conversion, started a second late: a small model converts so
+    fast that the indeterminate stage could come and go between two looks of the test."""
+    convert = torch.onnx.export
+
+    def late(*args, **kwargs):
+        time.sleep(1.0)
+        return convert(*args, **kwargs)
+
+    monkeypatch.setattr(torch.onnx, "export", late)
+
+
 def _start_onnx_export(qtbot, dialog: ExportDialog, path: Path) -> None:
     """Start an ONNX export and wait until torch's conversion (the long step) runs."""
     choose(qtbot, dialog, "onnx", path)
@@ -185,7 +199,8 @@ def _start_onnx_export(qtbot, dialog: ExportDialog, path: Path) -> None:
     assert "Exporting to ONNX" in dialog.status.text()  # the bar is indeterminate now
 
 
-def test_cancel_stops_the_export_and_writes_nothing(qtbot, make_dialog, out: Path) -> None:
+def test_cancel_stops_the_export_and_writes_nothing(qtbot, make_dialog, out: Path,
+                                                    slow_conversion) -> None:
     dialog = make_dialog()
     _start_onnx_export(qtbot, dialog, out / "xor.onnx")
     assert not dialog.export_button.isEnabled() and not dialog.path_edit.isEnabled()
@@ -196,7 +211,8 @@ def test_cancel_stops_the_export_and_writes_nothing(qtbot, make_dialog, out: Pat
     assert files_in(out) == [] and dialog.export_button.isEnabled()
 
 
-def test_closing_while_exporting_cancels_and_waits(qtbot, make_dialog, out: Path) -> None:
+def test_closing_while_exporting_cancels_and_waits(qtbot, make_dialog, out: Path,
+                                                   slow_conversion) -> None:
     dialog = make_dialog()
     _start_onnx_export(qtbot, dialog, out / "xor.onnx")
     with qtbot.waitSignal(dialog.export_finished, timeout=EXPORT_TIMEOUT_MS):

@@ -53,6 +53,9 @@ def install_training(window: QMainWindow) -> TrainingUI:
     status = QLabel()
     window.statusBar().addPermanentWidget(status)
     panel_dock = window.add_panel_dock("Data and training", panel)
+    # Allowed smaller than its plots need, so that it can wait in a short bottom area
+    # beside Problems; a run start gives it room again (MIN_METRICS_HEIGHT).
+    dashboard.setMinimumHeight(120)
     metrics_dock = window.add_panel_dock("Metrics", dashboard)
 
     def on_document_changed(document: Document) -> None:
