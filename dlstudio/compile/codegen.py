@@ -13,7 +13,7 @@ import keyword
 import math
 from typing import Any
 
-from dlstudio.compile.modules import CUSTOM_MODULES, RECURRENT_MODULES, recurrent_output
+from dlstudio.compile.modules import CUSTOM_MODULES, RECURRENT_MODULES, SequenceLayer
 from dlstudio.compile.plan import CompileError, GraphPlan, Step, build_plan
 from dlstudio.graph import Graph, GraphError, Problem
 from dlstudio.graph.names import check_name
@@ -39,7 +39,7 @@ def generate_source(graph: Graph, class_name: str = "Model") -> str:
     helpers = [name for name in CUSTOM_MODULES if any(s.cls_name == name for s in plan.steps)]
     parts = [HEADER.format(cls=class_name), "import torch\nfrom torch import nn\n"]
     if any(name in RECURRENT_MODULES for name in helpers):
-        parts.append(inspect.getsource(recurrent_output))
+        parts.append(inspect.getsource(SequenceLayer))
     parts += [inspect.getsource(CUSTOM_MODULES[name]) for name in helpers]
     parts.append(_model_class(plan, class_name))
     return "\n\n".join(parts)

@@ -72,61 +72,43 @@ class TokenEmbedding(nn.Embedding):
         return super().forward(ids.long())
 
 
-def recurrent_output(layer: nn.RNNBase, output: torch.Tensor) -> torch.Tensor:
-    """Every step, or only the last one: the final output of each direction, step T-1
-    going forwards and step 0 going backwards, so a bidirectional layer summarises the
-    whole sequence both ways."""
-    if layer.return_sequences:
-        return output
-    if not layer.bidirectional:
-        return output[:, -1]
-    half = layer.hidden_size
-    return torch.cat((output[:, -1, :half], output[:, 0, half:]), dim=-1)
-
-
-class RNNLayer(nn.RNN):
-    """nn.RNN over (batch, time, features) giving every step or only the last one."""
+class SequenceLayer:
+    """What RNNLayer, LSTMLayer and GRULayer add to the torch class they extend: batch
+    first, and every step or only the last one. "Last" is the final output of each
+    direction, step T-1 going forwards and step 0 going backwards, so a bidirectional
+    layer summarises the whole sequence both ways. The state_dict keys stay torch's."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, return_sequences: bool = False,
-                 nonlinearity: str = "tanh") -> None:
+                 **options: str) -> None:
         super().__init__(input_size, hidden_size, num_layers=num_layers,
-                         nonlinearity=nonlinearity, bidirectional=bidirectional,
-                         batch_first=True)
+                         bidirectional=bidirectional, batch_first=True, **options)
         self.return_sequences = return_sequences
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return recurrent_output(self, super().forward(x)[0])
+        output = super().forward(x)[0]
+        if self.return_sequences:
+            return output
+        if not self.bidirectional:
+            return output[:, -1]
+        half = self.hidden_size
+        return torch.cat((output[:, -1, :half], output[:, 0, half:]), dim=-1)
 
 
-class LSTMLayer(nn.LSTM):
-    """nn.LSTM over (batch, time, features) giving every step or only the last one."""
-
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bidirectional: bool = False, return_sequences: bool = False) -> None:
-        super().__init__(input_size, hidden_size, num_layers=num_layers,
-                         bidirectional=bidirectional, batch_first=True)
-        self.return_sequences = return_sequences
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return recurrent_output(self, super().forward(x)[0])
+class RNNLayer(SequenceLayer, nn.RNN):
+    """nn.RNN over (batch, time, features); takes nonlinearity="tanh" or "relu"."""
 
 
-class GRULayer(nn.GRU):
-    """nn.GRU over (batch, time, features) giving every step or only the last one."""
+class LSTMLayer(SequenceLayer, nn.LSTM):
+    """nn.LSTM over (batch, time, features)."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bidirectional: bool = False, return_sequences: bool = False) -> None:
-        super().__init__(input_size, hidden_size, num_layers=num_layers,
-                         bidirectional=bidirectional, batch_first=True)
-        self.return_sequences = return_sequences
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return recurrent_output(self, super().forward(x)[0])
+class GRULayer(SequenceLayer, nn.GRU):
+    """nn.GRU over (batch, time, features)."""
 
 
 # Recipe class names that refer to this module, in the order the code generator writes them.
-RECURRENT_MODULES = ("RNNLayer", "LSTMLayer", "GRULayer")  # they share recurrent_output
+RECURRENT_MODULES = ("RNNLayer", "LSTMLayer", "GRULayer")  # they extend SequenceLayer
 
 CUSTOM_MODULES: dict[str, type[nn.Module]] = {
     cls.__name__: cls
