@@ -8,6 +8,7 @@ everything the user chose kept, and closing mid-export cancels and waits for the
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -293,6 +294,9 @@ class ExportDialog(QDialog):
     def _start(self, job: str, work: Callable[[Progress], Any],
                on_success: Callable[[object], None],
                on_failure: Callable[[str, bool], None]) -> None:
+        # Collect garbage now, on this thread, while nothing else runs: a collection that
+        # starts during torch's export could free Qt or torch objects mid-conversion.
+        gc.collect()
         thread, worker = QThread(self), Worker(work)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)

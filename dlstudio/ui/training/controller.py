@@ -10,6 +10,7 @@ project), so Qt never destroys a running QThread.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
@@ -102,6 +103,7 @@ class TrainingController(QObject):
         self.buffer = EventBuffer()
         job = TrainingJob(graph, data, settings, run, store)
         self.worker = TrainingWorker(job, self.buffer)
+        gc.collect()  # old runs' objects go now, on this thread, not during the run
         self.thread = QThread()
         self.thread.setObjectName("training")
         self.worker.moveToThread(self.thread)
