@@ -184,3 +184,24 @@ def test_heavy_qt_use_then_exit_is_clean() -> None:
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "rendered" in result.stdout
+
+
+def test_an_empty_canvas_says_how_to_begin_and_the_hint_goes_with_the_first_node(qtbot):
+    from dlstudio.ui.canvas.view import EMPTY_HINT
+
+    view = CanvasView(Document())
+    qtbot.addWidget(view)
+    view.resize(800, 500)
+    view.show()
+    qtbot.waitExposed(view)
+
+    def dim_pixels() -> int:
+        image = view.viewport().grab().toImage()
+        dim = view.canvas_scene.colors.color("text_dim").rgb()
+        return sum(image.pixel(x, y) == dim for x in range(200, 600, 2) for y in range(200, 300, 2))
+
+    assert "New from template" in EMPTY_HINT
+    assert dim_pixels() > 20  # the hint's text is drawn in the middle
+    view.document.editor.add_node("Dense", (-2000, -2000))  # far out of sight
+    qtbot.wait(50)
+    assert dim_pixels() == 0

@@ -35,6 +35,10 @@ MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
 PASTE_STEP = 40.0
 
 
+EMPTY_HINT = ("Drag a layer here from the Layers panel,\n"
+              "or start from a template: File > New from template (Ctrl+Shift+N)")
+
+
 class CanvasView(QGraphicsView):
     """Shows a document's graph and edits it through the document's GraphEditor."""
 
@@ -88,6 +92,14 @@ class CanvasView(QGraphicsView):
         self._scene.connection_refused.connect(self._on_scene_connection_refused)
         self._scene.rename_requested.connect(self.rename_node)
         self.document.selection_changed.connect(self._on_document_selection_changed)
+        # The empty-canvas hint follows the scene (which dies with this view, unlike the
+        # document, so no connection outlives its receiver).
+        self._scene.changed.connect(self._on_scene_changed)
+        self.viewport().update()
+
+    def _on_scene_changed(self, _regions: list[QRectF]) -> None:
+        if len(self.document.graph.nodes) <= 1:  # the hint just appeared or went away
+            self.viewport().update()
 
     def set_dark(self, dark: bool) -> None:
         self.dark = dark
@@ -195,6 +207,20 @@ class CanvasView(QGraphicsView):
                 painter.drawLine(QPointF(i * step, rect.top()), QPointF(i * step, rect.bottom()))
             for j in lines_y:
                 painter.drawLine(QPointF(rect.left(), j * step), QPointF(rect.right(), j * step))
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        """On an empty canvas, say how to begin, in the middle of what the user sees."""
+        super().drawForeground(painter, rect)
+        if self.document.graph.nodes:
+            return
+        painter.save()
+        painter.resetTransform()  # screen pixels, whatever the zoom
+        painter.setPen(self._scene.colors.color("text_dim"))
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        painter.setFont(font)
+        painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, EMPTY_HINT)
+        painter.restore()
 
     # ----- drops from the palette ----------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
