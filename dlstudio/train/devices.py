@@ -61,3 +61,19 @@ def release_memory(device: torch.device) -> None:
         torch.cuda.empty_cache()
     elif device.type == "mps":
         torch.mps.empty_cache()
+
+
+def memory_format_for(model: torch.nn.Module, device: torch.device) -> torch.memory_format:
+    """Channels-last for image models on the CPU, else torch's default layout.
+
+    On the CPU, torch's max pooling of a (N, C, H, W) tensor is a scalar loop: 3.9 ms
+    for a 64×32×26×26 batch on a 2-core machine against 0.26 ms for its vectorised
+    channels-last kernel, and oneDNN's convolutions also prefer channels-last. With the
+    kernels' weights channels-last, convolutions hand channels-last maps to every layer
+    after them, and `cnn-small` trains about 1.3× faster (bench/train_throughput.py).
+    On CUDA the default layout is kept: there the choice depends on the GPU and on
+    mixed precision, and nothing here measured it.
+    """
+    has_images = any(p.dim() == 4 for p in model.parameters())
+    return torch.channels_last if device.type == "cpu" and has_images \
+        else torch.contiguous_format

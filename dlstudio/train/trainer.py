@@ -22,7 +22,13 @@ from dlstudio.graph import Graph
 from dlstudio.train import distributed as dist
 from dlstudio.train.checkpoint import CheckpointError, load_checkpoint
 from dlstudio.train.control import RunControl
-from dlstudio.train.devices import autocast_dtype, describe_device, release_memory, resolve_device
+from dlstudio.train.devices import (
+    autocast_dtype,
+    describe_device,
+    memory_format_for,
+    release_memory,
+    resolve_device,
+)
 from dlstudio.train.events import EpochStats, RunResult, TrainerEvents
 from dlstudio.train.faults import TrainingError, is_out_of_memory, non_finite_loss, out_of_memory
 from dlstudio.train.feed import make_feed
@@ -150,7 +156,7 @@ class Trainer:
         self._device = device
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
-        model = self.model.to(device)
+        model = self.model.to(device, memory_format=memory_format_for(self.model, device))
         params = [p for p in model.parameters() if p.requires_grad]
         if not params:
             raise TrainingError("nothing to train: every layer with weights has trainable off")
