@@ -33,7 +33,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # off. Set before torch loads; both kinds of run use the same setting.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEvent, QEventLoop, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from dlstudio.data import load_data  # noqa: E402
@@ -123,6 +123,9 @@ def with_window(app: QApplication, settings: TrainSettings, folder: Path
     window.close()
     metrics.close()
     window.deleteLater()
+    # Tear the window down now, not inside the next run's measurement: processEvents()
+    # leaves deferred deletions for the event loop.
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     app.processEvents()
     return speed, lateness, points
 
@@ -146,7 +149,11 @@ def main() -> int:
             shown.append(speed)
             lateness += late
             alone.append(headless(settings))
-    ratio = statistics.median(shown) / statistics.median(alone)
+    # Each GUI run against the headless runs just before and after it: the machine's
+    # speed drifts (other processes), and a pair sees the same drift.
+    paired = [speed / statistics.fmean(alone[i:i + 2]) for i, speed in enumerate(shown)]
+    ratio = statistics.median(paired)
+    medians = statistics.median(shown) / statistics.median(alone)
     best_ratio = max(shown) / max(alone)
     p50, p99, worst = (percentile(lateness, 0.5), percentile(lateness, 0.99),
                        max(lateness))
@@ -157,7 +164,9 @@ def main() -> int:
     print(f"timer lateness (ms): p50 {p50:.2f}  p99 {p99:.2f}  max {worst:.2f}")
     print("training speed (samples/s): headless " + ", ".join(f"{v:,.0f}" for v in alone)
           + "; with the window " + ", ".join(f"{v:,.0f}" for v in shown))
-    print(f"ratio with the window / headless: {ratio:.3f} (medians), {best_ratio:.3f} (bests)")
+    print(f"ratio with the window / headless: {ratio:.3f} (median of the paired runs: "
+          + ", ".join(f"{r:.2f}" for r in paired)
+          + f"); {medians:.3f} (medians), {best_ratio:.3f} (bests)")
     goals = {"p99 < 30 ms": p99 < 30, "max < 100 ms": worst < 100, "ratio >= 0.9": ratio >= 0.9}
     print("goals: " + ", ".join(f"{name} {'met' if ok else 'MISSED'}"
                                 for name, ok in goals.items()))

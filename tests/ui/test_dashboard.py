@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from dlstudio.ui.training.dashboard.curves import CurvesPanel
 from dlstudio.ui.training.dashboard.layer_stats import LayerStatsPanel
 from dlstudio.ui.training.dashboard.mistakes import MistakesPanel
 from dlstudio.ui.training.dashboard.runs import RunsPanel
-from dlstudio.ui.training.dashboard.series import GrowingBuffer
+from dlstudio.ui.training.dashboard.series import FrameBudget, GrowingBuffer
 from dlstudio.ui.training.probe import MistakeProbe
 from dlstudio.ui.training.worker import Delivery, EpochReport
 
@@ -218,3 +219,38 @@ def test_export_buttons_ask_for_a_file_and_report_where_they_wrote(qtbot, tmp_pa
     with qtbot.waitSignal(dashboard.message) as said:
         button.click()
     assert target.is_file() and said.args == [f"Plots saved to {target}"]
+
+
+def test_epochs_faster_than_the_epoch_budget_are_merged_and_none_is_lost(qtbot) -> None:
+    board = Dashboard()
+    qtbot.addWidget(board)
+    board.resize(1200, 800)
+    board.epoch_budget = FrameBudget(0.1, 0.5, 0.5)  # an epoch frame every 0.5 s at most
+    info = load_data("builtin:xor", seed=0, val_fraction=0.15).info
+    board.begin(info, None, "xor", 5)
+    epochs = [EpochReport(_epoch(e, 1.0 / e, 0.5 + e / 10, confusion=[[e, 1], [0, 4]]),
+                          None) for e in (1, 2, 3)]
+    board.show_delivery(Delivery([_batch(1, 10, 0.7)], epochs[:1], []))
+    qtbot.waitUntil(lambda: board.confusion.matrix is not None)
+    shown = time.perf_counter()
+    board.show_delivery(Delivery([_batch(2, 10, 0.6)], epochs[1:2], []))
+    board.show_delivery(Delivery([_batch(3, 10, 0.5)], epochs[2:], []))
+    qtbot.wait(100)
+    assert board.confusion.matrix[0, 0] == 1  # epoch 1 still: the next waits its turn
+    qtbot.waitUntil(lambda: board.confusion.matrix[0, 0] == 3, timeout=3000)
+    assert time.perf_counter() - shown >= 0.45  # epoch 2 was skipped, 3 shown on time
+    assert list(board.curves.train_loss.buffer.x) == [1, 2, 3]  # every epoch's point
+    assert board.curves.point_count() == 3
+
+
+def test_draw_shows_the_newest_epoch_at_once(qtbot) -> None:
+    board = Dashboard()
+    qtbot.addWidget(board)
+    board.epoch_budget = FrameBudget(0.1, 60.0, 60.0)
+    info = load_data("builtin:xor", seed=0, val_fraction=0.15).info
+    board.begin(info, None, "xor", 5)
+    for epoch in (1, 2):
+        board.show_delivery(Delivery([], [EpochReport(
+            _epoch(epoch, 1.0, 0.5, confusion=[[epoch, 1], [0, 4]]), None)], []))
+    board.draw()
+    assert board.confusion.matrix[0, 0] == 2

@@ -3,6 +3,7 @@ most ~30 updates a second; stopping works at any moment, even before the model e
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -14,7 +15,7 @@ from dlstudio.graph import Graph
 from dlstudio.graph.templates import build_template
 from dlstudio.runs import RunStore
 from dlstudio.train import BatchStats, Trainer, defaults_for_template
-from dlstudio.ui.training.controller import TICK_MS, TrainingController
+from dlstudio.ui.training.controller import SWITCH_INTERVAL, TICK_MS, TrainingController
 from dlstudio.ui.training.worker import EventBuffer
 
 
@@ -52,12 +53,15 @@ def test_the_window_gets_at_most_30_updates_a_second_from_a_fast_trainer(
 def test_stop_before_the_model_is_built_ends_at_once(controller, qtbot, tmp_path) -> None:
     settings = replace(defaults_for_template("mlp"), epochs=50)
     data = load_data(settings.data, seed=0, val_fraction=settings.val_fraction)
+    before = sys.getswitchinterval()
     assert controller.start(_graph("mlp"), data, settings, RunStore(tmp_path), "mlp")
+    assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)  # the trainer's turn
     thread = controller.thread
     started = time.perf_counter()
     assert controller.shutdown()
     assert time.perf_counter() - started < 2.0 and thread.isFinished()
     assert controller.state == "stopped" and controller.thread is None
+    assert sys.getswitchinterval() == before
     assert RunStore.load(controller.run.folder).status == "stopped"
 
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dlstudio.ui.training.probe import Mistake, MistakeReport
+from dlstudio.ui.training.probe import MISTAKES, Mistake, MistakeReport
 
 TILE = 64  # pixels per side of a sample picture
 
@@ -82,9 +82,11 @@ class MistakesPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
         layout.addWidget(self.scroll, 1)
-        self._pool: list[MistakeTile] = []  # made once, reused every epoch
+        # Made with the panel, not in a run's first epoch; reused every epoch.
+        self._pool: list[MistakeTile] = [MistakeTile() for _ in range(MISTAKES)]
         self.tiles: list[MistakeTile] = []  # those showing now
         self._columns = 0
+        self._arrange()
         self.reset(classification=True)
 
     def reset(self, classification: bool) -> None:
@@ -94,8 +96,8 @@ class MistakesPanel(QWidget):
                              "A regression run has no labels to get wrong.")
 
     def set_report(self, report: MistakeReport) -> None:
-        self._clear()
         if not report.checked:
+            self._clear()
             self.caption.setText("This model's output cannot be read as one class per "
                                  "sample, so there are no mistakes to show.")
             return
@@ -106,11 +108,12 @@ class MistakesPanel(QWidget):
         while len(self._pool) < shown:
             self._pool.append(MistakeTile())
             self._columns = 0  # place the new tiles
-        for tile, mistake in zip(self._pool, report.mistakes, strict=False):
-            tile.show_mistake(mistake)
-            tile.show()
-        self.tiles = self._pool[:shown]
         self._arrange()
+        for index, tile in enumerate(self._pool):  # a tile that stays shown is not hidden
+            if index < shown:                       # first: that would redo the layout
+                tile.show_mistake(report.mistakes[index])
+            tile.setVisible(index < shown)
+        self.tiles = self._pool[:shown]
 
     def _arrange(self) -> None:
         """As many columns as the panel's width holds."""

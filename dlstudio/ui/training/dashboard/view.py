@@ -3,8 +3,12 @@ predictions and layer norms below) and the runs comparison on a second tab.
 
 It is fed by the controller's throttled signals (at most ~30 a second) and buffers
 them; frames are drawn at most ~30 times a second and, where frames are dear (a slow
-machine, a large window), less often: the GUI thread keeps to about a tenth of a core
+machine, a large window), less often: the GUI thread keeps to a small share of a core
 (see FrameBudget), so the window answers at once and training keeps the processor.
+The epoch panels (epoch curves, layer norms, confusion matrix, mistakes) cost several
+times a batch frame, so they have a budget of their own: when epochs end faster than
+they can be drawn cheaply, the newest epoch is shown at least every
+EPOCH_MAX_INTERVAL seconds, and every epoch's points are in the curves.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from dlstudio.ui.training.dashboard.series import FrameBudget
 from dlstudio.ui.training.worker import Delivery, EpochReport
 
 STEP_MS = 12
+EPOCH_SHARE = 0.1  # of one core, for the epoch panels and everything drawn meanwhile
+EPOCH_MAX_INTERVAL = 2.0  # seconds: the newest epoch is shown at least this often
 
 
 class Dashboard(QWidget):
@@ -54,10 +60,12 @@ class Dashboard(QWidget):
         self.runs.message.connect(self.message)
         self.run: Run | None = None
         self.budget = FrameBudget()
+        self.epoch_budget = FrameBudget(EPOCH_SHARE, 0.0, EPOCH_MAX_INTERVAL)
         self._epoch: EpochReport | None = None  # newest epoch not drawn yet
+        self._new_batches = False  # batch points not drawn yet
         self._frame_timer = QTimer(self)
         self._frame_timer.setSingleShot(True)
-        self._frame_timer.timeout.connect(self._start_frame)
+        self._frame_timer.timeout.connect(self._on_frame_timer_timeout)
         self._step_timer = QTimer(self)
         self._step_timer.setSingleShot(True)
         self._step_timer.timeout.connect(self._run_step)
@@ -114,30 +122,41 @@ class Dashboard(QWidget):
         self.layers.add_epochs(stats)
         if delivery.epochs:
             self._epoch = delivery.epochs[-1]
+        self._new_batches = self._new_batches or bool(delivery.batches)
         self._dirty = True
         self._schedule()
 
     def _schedule(self) -> None:
         if self._steps or self._frame_timer.isActive():
             return  # a frame is being drawn or is booked: it will take the new data
-        wait = self.budget.wait(time.perf_counter())
+        now = time.perf_counter()
+        wait = self.budget.wait(now)
+        if not self._new_batches:  # only an epoch waits: book the frame for its turn
+            wait = max(wait, self.epoch_budget.wait(now))
         if wait <= 0:
-            self._start_frame()
+            self._on_frame_timer_timeout()
         else:
             self._frame_timer.start(max(1, round(wait * 1000)))
 
-    def _start_frame(self) -> None:
-        """A frame: the batch curves now; after an epoch, the epoch plots, the layer
-        norms and the confusion matrix with the mistakes follow STEP_MS apart, so each
-        part is painted on its own and no single pause of the window is long."""
-        self._dirty = False
-        self.budget.frame_started(time.perf_counter())
+    def _on_frame_timer_timeout(self) -> None:
+        self._start_frame()
+        self._run_step()
+
+    def _start_frame(self, everything: bool = False) -> None:
+        """A frame: the batch curves now; after an epoch, when the epoch budget allows
+        (`everything`: at once), the epoch plots, the layer norms and the confusion
+        matrix with the mistakes follow STEP_MS apart, so each part is painted on its
+        own and no single pause of the window is long."""
+        now = time.perf_counter()
+        self.budget.frame_started(now)
+        self._new_batches = False
         self._steps = [self.curves.flush_batches]
-        if self._epoch is not None:
+        if self._epoch is not None and (everything or self.epoch_budget.wait(now) <= 0):
+            self.epoch_budget.frame_started(now)
             report, self._epoch = self._epoch, None
             self._steps += [self.curves.flush_epochs, self.layers.flush,
                             lambda: self._show_epoch(report)]
-        self._run_step()
+        self._dirty = self._epoch is not None  # an epoch still waits for its turn
 
     def _run_step(self) -> None:
         self._steps.pop(0)()
@@ -156,11 +175,14 @@ class Dashboard(QWidget):
         """Draw everything buffered now (before a picture is taken, at the end)."""
         self._frame_timer.stop()
         self._step_timer.stop()
-        if not self._steps:
-            self._start_frame()
-        while self._steps:
-            self._run_step()
-        self._step_timer.stop()
+        steps, self._steps = self._steps, []
+        for step in steps:  # the parts of a frame under way …
+            step()
+        self._start_frame(everything=True)  # … and one of everything else
+        steps, self._steps = self._steps, []
+        for step in steps:
+            step()
+        self._dirty = False
 
     def end(self, run: Run | None) -> None:
         self.draw()
