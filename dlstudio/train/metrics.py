@@ -89,6 +89,11 @@ class MetricMeter:
         return metrics, None
 
 
+# The metrics besides the loss that each task reports, in this order.
+TASK_METRICS = {"classification": ("accuracy", "precision", "recall", "f1"),
+                "regression": ("mae", "r2")}
+
+
 def classification_metrics(confusion: list[list[int]]) -> Metrics:
     """Accuracy and macro precision, recall and F1 from `confusion[true][predicted]`.
 
@@ -114,8 +119,9 @@ def classification_metrics(confusion: list[list[int]]) -> Metrics:
     def mean(values: list[float]) -> float:
         return sum(values) / len(values) if values else math.nan
 
-    return {"accuracy": correct / total if total else math.nan,
-            "precision": mean(precision), "recall": mean(recall), "f1": mean(f1)}
+    return dict(zip(TASK_METRICS["classification"], (
+        correct / total if total else math.nan, mean(precision), mean(recall), mean(f1)),
+        strict=True))
 
 
 def regression_metrics(samples: float, abs_sums: list[float], sq_sums: list[float],
@@ -124,7 +130,7 @@ def regression_metrics(samples: float, abs_sums: list[float], sq_sums: list[floa
     uniform average; an output whose targets are all equal scores 1 if predicted
     exactly, else 0)."""
     if not samples:
-        return {"mae": math.nan, "r2": math.nan}
+        return dict.fromkeys(TASK_METRICS["regression"], math.nan)
     mae = sum(abs_sums) / (samples * len(abs_sums))
     scores = []
     for sq, y, y2 in zip(sq_sums, y_sums, y2_sums, strict=True):
@@ -133,7 +139,8 @@ def regression_metrics(samples: float, abs_sums: list[float], sq_sums: list[floa
             scores.append(1.0 if sq == 0 else 0.0)
         else:
             scores.append(1.0 - sq / spread)
-    return {"mae": mae, "r2": sum(scores) / len(scores)}
+    return dict(zip(TASK_METRICS["regression"], (mae, sum(scores) / len(scores)),
+                    strict=True))
 
 
 def layer_norms(model: nn.Module) -> tuple[list[str], torch.Tensor] | None:

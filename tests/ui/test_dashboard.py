@@ -254,3 +254,21 @@ def test_draw_shows_the_newest_epoch_at_once(qtbot) -> None:
             _epoch(epoch, 1.0, 0.5, confusion=[[epoch, 1], [0, 4]]), None)], []))
     board.draw()
     assert board.confusion.matrix[0, 0] == 2
+
+
+def test_a_runs_curves_are_made_when_it_begins_and_filled_by_its_epochs(qtbot) -> None:
+    board = Dashboard()
+    qtbot.addWidget(board)
+    info = load_data("builtin:xor", seed=0, val_fraction=0.15).info
+    board.begin(info, None, "xor", 5, layers=["fc1", "fc2"])
+    made = dict(board.layers.curves)
+    assert sorted(made) == [(kind, layer) for kind in ("grad_norm", "weight_norm")
+                            for layer in ("fc1", "fc2")]
+    assert {key for _, key in board.curves.metric_curves} == {
+        "accuracy", "precision", "recall", "f1"}
+    layers = {name: {"weight_norm": 1.0, "grad_norm": 0.1} for name in ("fc1", "fc2")}
+    board.show_delivery(Delivery([], [EpochReport(_epoch(1, 0.5, 0.7, layers=layers),
+                                                  None)], []))
+    board.draw()
+    assert board.layers.curves == made  # the same curves, now with a point each
+    assert all(len(curve.buffer) == 1 for curve in made.values())

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from dlstudio.data import DataError
 from dlstudio.graph import Graph
+from dlstudio.graph.summary import summarize
 from dlstudio.runs import Run, RunStore
 from dlstudio.train import TrainSettings, TrainSettingsError, defaults_for_template
 from dlstudio.train.devices import describe_device, resolve_device
@@ -187,8 +188,10 @@ class TrainingSession(QObject):
         run = controller.run
         panel.controls.begin(settings.epochs)
         title = f"{self.document.project.name} on {bundle.info.name}"
+        weighted = [row.name for row in summarize(self.document.graph).layers
+                    if row.params and row.type not in ("Input", "Output")]
         self.dashboard.begin(bundle.info, run, title + (f" · run {run.id}" if run else ""),
-                             settings.epochs)
+                             settings.epochs, weighted)
         panel.append_log(f"Training {title} on {self._device}")
         return True
 

@@ -162,6 +162,11 @@ class ConfusionPanel(QWidget):
             cells = (names[row] if row < len(names) else str(row), _share(precision[row]),
                      _share(recall[row]), f"{int(support[row]):,}")
             for column, text in enumerate(cells):
+                item = self.table.item(row, column)  # kept from the last epoch: cheaper
+                if item is not None:
+                    if item.text() != text:
+                        item.setText(text)
+                    continue
                 item = QTableWidgetItem(text)
                 if column:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight

@@ -89,8 +89,9 @@ class CurvesPanel(QWidget):
                  self.speed]
         return fixed + list(self.metric_curves.values())
 
-    def reset(self, epochs: int = 1) -> None:
-        """Forget the previous run's points: a run of `epochs` starts."""
+    def reset(self, epochs: int = 1, metrics: Sequence[str] = ()) -> None:
+        """Forget the previous run's points: a run of `epochs` starts. The curves of the
+        `metrics` it will report are made now, not while its first epoch is drawn."""
         for curve in self.curves:
             curve.clear()
         for curve in self.metric_curves.values():
@@ -109,6 +110,9 @@ class CurvesPanel(QWidget):
             legend.clear()
         self._ema, self._ema_steps = None, 0
         self._last_report = (0, 0, 0.0)
+        for key in metrics:
+            for split in ("train", "val"):
+                self._metric_curve(split, key)
 
     def add_batches(self, batches: Sequence[Any]) -> None:
         """BatchStats in order (fields epoch, batch, batches, loss, lr,

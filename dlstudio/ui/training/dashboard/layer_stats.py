@@ -49,7 +49,9 @@ class LayerStatsPanel(QWidget):
         self.keepers = [RangeKeeper(self.plots[kind], self._lists[kind], log=True)
                         for kind, _ in KINDS]
 
-    def reset(self, epochs: int = 1) -> None:
+    def reset(self, epochs: int = 1, layers: Sequence[str] = ()) -> None:
+        """A run of `epochs` starts; the curves of `layers` (those with weights, in graph
+        order) are made now, not while its first epoch is drawn."""
         for (kind, _), curve in self.curves.items():
             self.plots[kind].removeItem(curve.item)
         for curves in self._lists.values():
@@ -61,6 +63,9 @@ class LayerStatsPanel(QWidget):
                 plot.legend.clear()
         self.curves.clear()
         self._layers.clear()
+        for layer in layers:
+            for kind, _ in KINDS:
+                self._curve(kind, layer)
 
     def add_epochs(self, epochs: Sequence[Any]) -> None:
         """EpochStats in order; `layer_stats` maps layer name -> {weight_norm, grad_norm}."""

@@ -14,7 +14,7 @@ EPOCH_MAX_INTERVAL seconds, and every epoch's points are in the curves.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from dlstudio.atomic import write_atomic
 from dlstudio.data import DataInfo
 from dlstudio.runs import Run, RunError, RunStore, metrics_csv
+from dlstudio.train.metrics import TASK_METRICS
 from dlstudio.ui.training.dashboard.confusion import ConfusionPanel
 from dlstudio.ui.training.dashboard.curves import CurvesPanel
 from dlstudio.ui.training.dashboard.layer_stats import LayerStatsPanel
@@ -103,14 +104,16 @@ class Dashboard(QWidget):
     def set_store(self, store: RunStore | None) -> None:
         self.runs.set_store(store)
 
-    def begin(self, info: DataInfo, run: Run | None, title: str, epochs: int) -> None:
-        """A run of `epochs` starts: clear every live panel."""
+    def begin(self, info: DataInfo, run: Run | None, title: str, epochs: int,
+              layers: Sequence[str] = ()) -> None:
+        """A run of `epochs` starts: clear every live panel and make the curves its
+        metrics and `layers` (those with weights) will need."""
         self.run = run
         classification = info.task == "classification"
-        self.curves.reset(epochs)
+        self.curves.reset(epochs, TASK_METRICS.get(info.task, ()))
         self.confusion.reset(info.class_names if classification else ())
         self.mistakes.reset(classification)
-        self.layers.reset(epochs)
+        self.layers.reset(epochs, layers)
         self.title.setText(title)
         self.runs.refresh()
 
