@@ -70,7 +70,7 @@ def memory_format_for(model: torch.nn.Module, device: torch.device) -> torch.mem
     for a 64×32×26×26 batch on a 2-core machine against 0.26 ms for its vectorised
     channels-last kernel, and oneDNN's convolutions also prefer channels-last. With the
     kernels' weights channels-last, convolutions hand channels-last maps to every layer
-    after them, and `cnn-small` trains about 1.3× faster (bench/train_throughput.py).
+    after them, and `cnn-small` trains about 1.25× faster (bench/train_throughput.py).
     On CUDA the default layout is kept: there the choice depends on the GPU and on
     mixed precision, and nothing here measured it.
     """

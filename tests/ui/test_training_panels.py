@@ -254,3 +254,21 @@ def test_template_defaults_fill_the_panel(qtbot) -> None:
     settings = replace(defaults_for_template("lstm-text"), seed=3)
     form.set_settings(settings)
     assert form.settings() == settings and form.fields["grad_clip"].value() == 1.0
+
+
+def test_the_progress_bar_names_the_batch_and_an_epochs_end(qtbot) -> None:
+    from dlstudio.train import BatchStats, EpochStats
+    from dlstudio.ui.training.controls import TrainingControls
+    from dlstudio.ui.training.worker import Delivery, EpochReport
+
+    controls = TrainingControls()
+    qtbot.addWidget(controls)
+    controls.begin(4)
+    batch = BatchStats(1, 5, 10, 0.9, 0.01, 800.0, 0.5)
+    assert controls.show_progress(Delivery([batch], [], []))
+    assert controls.bar.text() == "Epoch 1/4 · batch 5/10 · 12%"
+    assert "800 samples/s" in controls.detail.text()
+    metrics = {"loss": 0.5}
+    stats = EpochStats(1, 4, metrics, metrics, 0.01, 1.0, 800.0, 3.0, None, {})
+    assert controls.show_progress(Delivery([], [EpochReport(stats, None)], []))
+    assert controls.bar.text() == "Epoch 1/4 · 25%"

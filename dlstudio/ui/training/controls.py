@@ -125,8 +125,8 @@ class TrainingControls(QWidget):
         share = min(1.0, ((epoch - 1) + batch / max(1, batches)) / self.epochs)
         elapsed = self._done_seconds + current
         self.bar.setValue(round(1000 * share))
-        self.bar.setFormat(f"Epoch {epoch}/{self.epochs} · batch {batch}/{batches} · "
-                           f"{share:.0%}")
+        where = f" · batch {batch}/{batches}" if delivery.batches else ""  # else: its end
+        self.bar.setFormat(f"Epoch {epoch}/{self.epochs}{where} · {share:.0%}")
         left = ""
         if 0 < share < 1 and elapsed > 0:
             left = f" · about {format_seconds(elapsed * (1 - share) / share)} left"
