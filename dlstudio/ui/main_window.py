@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QUndoGroup
+from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.view)
         self.status = StatusIndicators(self.statusBar())
         self.docks: dict[str, QDockWidget] = {}
+        self._tabs_after_show: list[tuple[QDockWidget, QDockWidget]] = []
         self.palette_panel = PaletteWidget()
         self.inspector = InspectorPanel(self.document)
         self.summary_panel = SummaryPanel(self.document)
@@ -148,9 +149,22 @@ class MainWindow(QMainWindow):
                 return dock
         self.addDockWidget(area if area is not None else place, dock)
         if area is None and partner in self.docks:
-            self.tabifyDockWidget(self.docks[partner], dock)
-            self.docks[partner].raise_()
+            self._tabify(self.docks[partner], dock)
         return dock
+
+    def _tabify(self, partner: QDockWidget, dock: QDockWidget) -> None:
+        """`dock` as a tab behind `partner`. Qt 6.11 leaves a second, stale tab bar on
+        screen when a second group of docks is tabified before the window was first
+        shown (the one on top stops following the docks' titles), so until then a
+        second group waits for `showEvent`."""
+        grouped = {partner, *self.tabifiedDockWidgets(partner)}
+        if not self.isVisible() and any(
+                other not in grouped and self.tabifiedDockWidgets(other)
+                for other in self.docks.values()):
+            self._tabs_after_show.append((partner, dock))
+            return
+        self.tabifyDockWidget(partner, dock)
+        partner.raise_()
 
     # ----- menus, tool bar, status bar -----------------------------------------------
     def _build_menus(self) -> None:
@@ -379,6 +393,12 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, f"About {APP_NAME}",
                           f"<b>{APP_NAME} {__version__}</b><p>Design, train, watch, try and "
                           "ship neural networks on a node canvas.</p>")
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        waiting, self._tabs_after_show = self._tabs_after_show, []
+        for partner, dock in waiting:
+            self._tabify(partner, dock)
 
     # ----- closing -------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
