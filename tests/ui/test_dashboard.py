@@ -272,3 +272,13 @@ def test_a_runs_curves_are_made_when_it_begins_and_filled_by_its_epochs(qtbot) -
     board.draw()
     assert board.layers.curves == made  # the same curves, now with a point each
     assert all(len(curve.buffer) == 1 for curve in made.values())
+
+
+def test_log_axes_name_one_two_and_five_of_each_decade_only(qtbot) -> None:
+    from dlstudio.ui.training.dashboard.layer_stats import DecadeAxis
+
+    axis = DecadeAxis("left")
+    values = [0.2, 0.3, 0.5, 1, 2, 3, 5, 7, 10, 20]
+    names = axis.logTickStrings(list(np.log10(values)), 1.0, 1.0)
+    named = [value for value, name in zip(values, names, strict=True) if name]
+    assert named == [0.2, 0.5, 1, 2, 5, 10, 20]

@@ -19,7 +19,20 @@ from dlstudio.ui.training.dashboard.series import (
 )
 
 KINDS = (("weight_norm", "Weight norm"), ("grad_norm", "Gradient norm"))
+LABELLED = (1.0, 2.0, 5.0)  # the log axes name these multiples of each power of ten
 TINY = 1e-12  # a zero norm still gets a point on the log axis
+
+
+class DecadeAxis(pg.AxisItem):
+    """A log axis that names 1, 2 and 5 times each power of ten and leaves the other
+    ticks unnamed: pyqtgraph names all nine, and within a decade they overlap."""
+
+    def logTickStrings(self, values: list[float], scale: float,  # noqa: N802 (pyqtgraph)
+                       spacing: float) -> list[str]:
+        names = super().logTickStrings(values, scale, spacing)
+        mantissas = 10 ** (np.asarray(values, dtype=float) % 1.0)
+        keep = np.isclose(mantissas[:, None], (*LABELLED, 10.0), rtol=1e-3).any(axis=1)
+        return [name if kept else "" for name, kept in zip(names, keep, strict=True)]
 
 
 class LayerStatsPanel(QWidget):
@@ -32,7 +45,8 @@ class LayerStatsPanel(QWidget):
         self.view.setBackground(background)
         self.plots: dict[str, pg.PlotItem] = {}
         for column, (kind, title) in enumerate(KINDS):
-            plot = self.view.addPlot(row=0, col=column)
+            plot = self.view.addPlot(row=0, col=column,
+                                     axisItems={"left": DecadeAxis("left")})
             style_plot(plot, title, "L2 norm (log)")
             plot.setLogMode(y=True)
             self.plots[kind] = plot
