@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QValidator
 
 from dlstudio.data import DataError
 from dlstudio.data.download import FILES
@@ -79,6 +80,9 @@ def test_learning_rates_are_shown_plainly_and_step_by_doubling(qtbot) -> None:
     assert box.text() == "1e-05"
     box.stepBy(1)
     assert box.value() == pytest.approx(2e-5)
+    for typed in ("inf", "nan", "1e-3x"):  # never a learning rate
+        assert box.validate(typed, len(typed))[0] == QValidator.State.Invalid
+    assert box.validate("20", 2)[0] == QValidator.State.Intermediate  # above the range
 
 
 # ----- data panel ----------------------------------------------------------------------

@@ -13,7 +13,6 @@ from typing import Any
 
 import torch
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,6 +32,7 @@ from dlstudio.train.settings import (
     TrainSettings,
     TrainSettingsError,
 )
+from dlstudio.ui.panels.param_fields import FloatSpinBox
 
 Field = QSpinBox | QDoubleSpinBox | QComboBox | QCheckBox
 INVALID_STYLE = "background: rgba(220, 50, 47, 60);"
@@ -51,31 +51,15 @@ def available_devices() -> list[tuple[str, str]]:
     return devices
 
 
-class ScientificSpinBox(QDoubleSpinBox):
-    """A number from 1e-8 to 1e6 shown as 0.001 or 1e-05; the arrows step by ×2 / ÷2,
-    which suits learning rates and decays better than fixed steps."""
+class ScientificSpinBox(FloatSpinBox):
+    """A number from 1e-8 to 1e6 shown as 0.001 or 1e-05 (FloatSpinBox: the inspector's
+    box for layer parameters); the arrows step by ×2 / ÷2, which suits learning rates
+    and decays better than fixed steps."""
 
     def __init__(self, minimum: float, maximum: float) -> None:
         super().__init__()
-        self.setDecimals(10)
         self.setRange(minimum, maximum)
         self.setKeyboardTracking(False)
-
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
-        return f"{value:g}"
-
-    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
-        try:
-            return float(text)
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int) -> object:
-        try:
-            float(text)
-            return QValidator.State.Acceptable, text, pos
-        except ValueError:
-            return QValidator.State.Intermediate, text, pos
 
     def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt override)
         value = self.value() or self.minimum() or 1e-4
