@@ -1,8 +1,11 @@
 """Stand-ins that the compiler builds in place of some torch classes.
 
-Each one computes exactly what the torch class computes, forwards and backwards, and
-keeps its constructor, attributes and (empty) state_dict, so checkpoints, exports and
-generated source still name the torch class. Only how memory is laid out differs.
+Each one computes what the torch class computes, forwards and backwards, and keeps its
+constructor, attributes and (empty) state_dict, so checkpoints load into either and the
+generated source names the torch class (a TorchScript trace and the module's repr name
+the stand-in). Only how memory is laid out differs. Being a custom autograd Function
+while it trains, it does not go through torch.func transforms, and its output may not
+be changed in place: no DL Studio layer does either.
 
 Flatten: the trainer runs image models channels-last on the CPU (`train/devices.py`
 says why). nn.Flatten's backward hands back a gradient in the default layout, and the

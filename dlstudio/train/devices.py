@@ -74,6 +74,8 @@ def memory_format_for(model: torch.nn.Module, device: torch.device) -> torch.mem
     On CUDA the default layout is kept: there the choice depends on the GPU and on
     mixed precision, and nothing here measured it.
     """
-    has_images = any(p.dim() == 4 for p in model.parameters())
-    return torch.channels_last if device.type == "cpu" and has_images \
+    ranks = {p.dim() for p in model.parameters()}
+    # Module.to(memory_format=channels_last) refuses a model that also has 5-D weights.
+    images = 4 in ranks and 5 not in ranks
+    return torch.channels_last if device.type == "cpu" and images \
         else torch.contiguous_format

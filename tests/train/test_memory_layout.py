@@ -42,6 +42,8 @@ def test_the_layout_is_channels_last_for_image_models_on_the_cpu_only(mlp) -> No
     assert memory_format_for(compile_graph(mlp()), cpu) == torch.contiguous_format
     assert memory_format_for(compile_graph(digits_cnn()), torch.device("meta")) \
         == torch.contiguous_format
+    volumes = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Conv3d(1, 2, 3))
+    assert memory_format_for(volumes, cpu) == torch.contiguous_format  # .to() would refuse
 
 
 def test_a_cnn_learns_the_same_in_either_layout(

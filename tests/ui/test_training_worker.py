@@ -101,3 +101,16 @@ def test_the_buffer_keeps_order_across_threads_and_drains_once() -> None:
     producer.join()
     assert seen == list(range(1, 5001))
     assert not buffer.drain("running")
+
+
+def test_the_switch_interval_comes_back_when_the_last_of_two_runs_ends() -> None:
+    from dlstudio.ui.training.controller import _SwitchInterval
+
+    before = sys.getswitchinterval()
+    runs = _SwitchInterval()
+    runs.run_started()
+    runs.run_started()  # a second window trains too
+    runs.run_ended()
+    assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+    runs.run_ended()
+    assert sys.getswitchinterval() == before

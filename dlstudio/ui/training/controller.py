@@ -60,6 +60,29 @@ def preflight(graph: Graph, data: DataBundle, settings: TrainSettings) -> str | 
     return None
 
 
+class _SwitchInterval:
+    """SWITCH_INTERVAL while any run goes, in any window; the interval from before the
+    first of them comes back when the last one ends."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+        self.saved = sys.getswitchinterval()
+
+    def run_started(self) -> None:
+        if self.runs == 0:
+            self.saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(SWITCH_INTERVAL, self.saved))
+        self.runs += 1
+
+    def run_ended(self) -> None:
+        self.runs -= 1
+        if self.runs == 0:
+            sys.setswitchinterval(self.saved)
+
+
+_SWITCH = _SwitchInterval()
+
+
 class TrainingController(QObject):
     """Signals arrive on the GUI thread; `updated` and `epoch_ended` at most once a tick."""
 
@@ -82,7 +105,6 @@ class TrainingController(QObject):
         self.result_graph: Graph | None = None  # the graph the last weights belong to
         self.result_checkpoint: Path | None = None  # where those weights are
         self.last_error: str | None = None
-        self._switch_interval = sys.getswitchinterval()  # restored when a run ends
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self._on_timer_timeout)
@@ -120,8 +142,7 @@ class TrainingController(QObject):
         self.thread.started.connect(self.worker.run)
         self.worker.done.connect(self._on_worker_done)
         self._set_state("starting")
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(SWITCH_INTERVAL, self._switch_interval))
+        _SWITCH.run_started()
         self.thread.start()
         self._timer.start()
         self.run_started.emit(run)
@@ -189,7 +210,7 @@ class TrainingController(QObject):
             return
         self._on_timer_timeout()
         self._timer.stop()
-        sys.setswitchinterval(self._switch_interval)
+        _SWITCH.run_ended()
         buffer, worker = self.buffer, self.worker
         result, error = buffer.result, buffer.error
         self.thread = self.worker = self.buffer = None

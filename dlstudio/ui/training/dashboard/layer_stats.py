@@ -25,13 +25,16 @@ TINY = 1e-12  # a zero norm still gets a point on the log axis
 
 class DecadeAxis(pg.AxisItem):
     """A log axis that names 1, 2 and 5 times each power of ten and leaves the other
-    ticks unnamed: pyqtgraph names all nine, and within a decade they overlap."""
+    ticks unnamed: pyqtgraph names all nine, and within a decade they overlap. A view
+    with fewer than two of those in it keeps every name (say 6 to 9.5)."""
 
     def logTickStrings(self, values: list[float], scale: float,  # noqa: N802 (pyqtgraph)
                        spacing: float) -> list[str]:
         names = super().logTickStrings(values, scale, spacing)
         mantissas = 10 ** (np.asarray(values, dtype=float) % 1.0)
         keep = np.isclose(mantissas[:, None], (*LABELLED, 10.0), rtol=1e-3).any(axis=1)
+        if keep.sum() < 2:
+            return names
         return [name if kept else "" for name, kept in zip(names, keep, strict=True)]
 
 

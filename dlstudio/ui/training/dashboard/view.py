@@ -130,16 +130,20 @@ class Dashboard(QWidget):
         self._schedule()
 
     def _schedule(self) -> None:
-        if self._steps or self._frame_timer.isActive():
-            return  # a frame is being drawn or is booked: it will take the new data
+        if self._steps:
+            return  # a frame is being drawn: it will take the new data
         now = time.perf_counter()
         wait = self.budget.wait(now)
-        if not self._new_batches:  # only an epoch waits: book the frame for its turn
-            wait = max(wait, self.epoch_budget.wait(now))
+        if not self._new_batches and self._epoch is not None:
+            wait = max(wait, self.epoch_budget.wait(now))  # only an epoch waits its turn
+        wait_ms = max(1, round(wait * 1000))
+        if self._frame_timer.isActive() and self._frame_timer.remainingTime() <= wait_ms:
+            return  # a frame is booked soon enough: it will take the new data
         if wait <= 0:
+            self._frame_timer.stop()
             self._on_frame_timer_timeout()
         else:
-            self._frame_timer.start(max(1, round(wait * 1000)))
+            self._frame_timer.start(wait_ms)  # sooner than the one booked for an epoch
 
     def _on_frame_timer_timeout(self) -> None:
         self._start_frame()
