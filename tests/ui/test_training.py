@@ -167,13 +167,18 @@ def test_an_exploding_loss_is_reported_and_the_app_keeps_working(gui, qtbot) -> 
     assert controller.state == "finished"
 
 
-def test_opening_another_project_stops_the_run(gui, qtbot) -> None:
-    window, ui = gui
+def _long_run_under_way(window, ui, qtbot):
+    """A long mlp run past its first epoch: (controller, its thread, its run)."""
     _template(window, ui, "mlp", epochs=LONG)
     controller = ui.session.controller
     with qtbot.waitSignal(controller.epoch_ended, timeout=30_000):
         ui.session.train()
-    thread, run = controller.thread, controller.run
+    return controller, controller.thread, controller.run
+
+
+def test_opening_another_project_stops_the_run(gui, qtbot) -> None:
+    window, ui = gui
+    controller, thread, run = _long_run_under_way(window, ui, qtbot)
     started = time.perf_counter()
     window.files.new_from_template("xor")
     assert time.perf_counter() - started < 2.0 and thread.isFinished()
@@ -183,11 +188,7 @@ def test_opening_another_project_stops_the_run(gui, qtbot) -> None:
 
 def test_closing_the_window_mid_run_ends_the_thread(gui, qtbot) -> None:
     window, ui = gui
-    _template(window, ui, "mlp", epochs=LONG)
-    controller = ui.session.controller
-    with qtbot.waitSignal(controller.epoch_ended, timeout=30_000):
-        ui.session.train()
-    thread, run = controller.thread, controller.run
+    controller, thread, run = _long_run_under_way(window, ui, qtbot)
     started = time.perf_counter()
     window.close()
     assert time.perf_counter() - started < 2.0
