@@ -1,9 +1,12 @@
 """Every training run kept on disk: its settings, graph, data and epoch history.
 
-A run lives in `<project folder>/runs/<timestamp>/` (settings.json written when it
-starts, history.json and metrics.csv rewritten after every epoch, the trainer's
-checkpoints under checkpoints/), so runs survive the app and can be overlaid later.
-No Qt and no torch here: the dashboard, the CLI and tests all read the same files.
+A project's runs live beside its file: `name.dlstudio` and `name.runs/<timestamp>/`
+(settings.json written when a run starts, history.json and metrics.csv rewritten after
+every epoch, the trainer's checkpoints under checkpoints/). Paths inside a run are kept
+relative to its folder, so moving the file and its runs folder together moves
+everything. An unsaved project keeps its runs in the user's data folder until its first
+save moves them (`RunStore.adopt`); the previous version's shared `<folder>/runs/` is
+still read. No Qt and no torch here: the dashboard, the CLI and tests read the same files.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from typing import Any
 
 from dlstudio.atomic import write_atomic
 
-RUNS_FOLDER = "runs"
+RUNS_FOLDER = "runs"  # the user data folder's; also the shared folder of version 1 projects
+RUNS_SUFFIX = ".runs"  # name.dlstudio keeps its runs in name.runs/
 SETTINGS_FILE = "settings.json"
 HISTORY_FILE = "history.json"
 METRICS_FILE = "metrics.csv"
@@ -64,6 +68,24 @@ class Run:
         return self.folder / CHECKPOINT_FOLDER
 
     @property
+    def checkpoint(self) -> Path | None:
+        """The weights the run ended with: `result['checkpoint']`, which is stored
+        relative to the run folder. An absolute path (written by the previous version)
+        that no longer exists, or that points into the folder a copied run came from,
+        gives way to the file of the same name in this run's checkpoints/."""
+        value = self.result.get("checkpoint")
+        if not isinstance(value, str) or not value:
+            return None
+        path = Path(value)
+        if not path.is_absolute():
+            return self.folder / path
+        local = self.checkpoint_dir / path.name
+        if (path.parent.name == CHECKPOINT_FOLDER and not path.is_relative_to(self.folder)
+                and local.is_file()):
+            return local
+        return path
+
+    @property
     def label(self) -> str:
         """How lists show the run, e.g. '2025-01-31 14-05-09 · cnn-small · builtin:digits28'."""
         return f"{self.id.replace('_', ' ')} · {self.name} · {self.data}"
@@ -89,17 +111,27 @@ class Run:
 
 
 class RunStore:
-    """The runs of one project folder, oldest first."""
+    """The runs of one project, oldest first. New runs go to `root`. `name`: only the
+    runs of that project are listed (a folder shared by several projects). `legacy`:
+    another store whose runs are listed too, read in place (a version 1 project's
+    `<folder>/runs/`)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, name: str | None = None,
+                 legacy: RunStore | None = None) -> None:
         self.root = Path(root)
+        self.name = name
+        self.legacy = legacy
 
     @classmethod
     def for_project(cls, project_path: Path | None, project_name: str) -> RunStore:
-        """`<folder of the project file>/runs`; an unsaved project keeps its runs in the
-        user's data folder under its name, until it is saved somewhere."""
+        """`name.runs/` beside `name.dlstudio`, also listing the runs of this project in
+        the `runs/` folder that the previous version shared between the projects of a
+        folder. An unsaved project keeps its runs in the user's data folder under its
+        name, until its first save."""
         if project_path is not None:
-            return cls(Path(project_path).parent / RUNS_FOLDER)
+            path = Path(project_path)
+            legacy = cls(path.parent / RUNS_FOLDER, name=project_name)
+            return cls(runs_folder(path), legacy=legacy)
         return cls(default_runs_dir() / _safe_name(project_name))
 
     def create(self, *, name: str, data: str, settings: dict[str, Any],
@@ -131,13 +163,18 @@ class RunStore:
         return run
 
     def save(self, run: Run) -> None:
-        """Rewrite the run's history.json and metrics.csv (atomically)."""
+        """Rewrite the run's history.json and metrics.csv (atomically); a checkpoint
+        inside the run folder is written relative to it."""
         if run.status not in STATUSES:
             raise RunError(f"run {run.id}: status {run.status!r} is not one of "
                            f"{', '.join(STATUSES)}")
+        result = dict(run.result)
+        checkpoint = run.checkpoint
+        if checkpoint is not None and checkpoint.is_relative_to(run.folder):
+            result["checkpoint"] = checkpoint.relative_to(run.folder).as_posix()
         _write_json(run.folder / HISTORY_FILE, {
             "format": RUN_FORMAT, "status": run.status, "message": run.message,
-            "history": run.history, "result": run.result,
+            "history": run.history, "result": result,
         })
         try:
             write_atomic(run.folder / METRICS_FILE, metrics_csv([run], with_run=False))
@@ -146,17 +183,66 @@ class RunStore:
                            f"{error.strerror or error}") from None
 
     def runs(self) -> list[Run]:
-        """Every readable run, oldest first; folders that are not runs are skipped."""
-        if not self.root.is_dir():
-            return []
+        """Every readable run (with the legacy store's), oldest first; folders that are
+        not runs are skipped."""
         found = []
-        for folder in sorted(self.root.iterdir()):
-            if (folder / SETTINGS_FILE).is_file():
-                try:
-                    found.append(self.load(folder))
-                except RunError:
-                    continue  # a half-deleted or foreign folder must not hide the others
+        if self.root.is_dir():
+            for folder in sorted(self.root.iterdir()):
+                if (folder / SETTINGS_FILE).is_file():
+                    try:
+                        run = self.load(folder)
+                    except RunError:
+                        continue  # a half-deleted or foreign folder must not hide the others
+                    if self.name is None or run.name == self.name:
+                        found.append(run)
+        if self.legacy is not None and self.legacy.root != self.root:
+            own = {run.id for run in found}  # a legacy run copied here is listed once
+            found += [run for run in self.legacy.runs() if run.id not in own]
+            found.sort(key=lambda run: (run.created, run.id))
         return found
+
+    def adopt(self, other: RunStore, *, move: bool, skip: Iterable[str] = ()) -> list[Run]:
+        """Bring the runs of `other` here: moved (an unsaved project's first save) or
+        copied (Save As: the old project keeps its own). Runs of `other`'s legacy folder
+        are always copied. `skip`: ids left where they are (a run still training).
+        Every run is tried; RunError afterwards says which could not come."""
+        skip = set(skip)
+        taken: list[Run] = []
+        problems: list[str] = []
+        runs = [run for run in other.runs() if run.id not in skip]
+        for run in runs:
+            try:
+                taken.append(self.take(run, move=move and run.folder.parent == other.root))
+            except RunError as error:
+                problems.append(str(error))
+        if problems:
+            raise RunError(f"{len(problems)} of {len(runs)} runs could not be "
+                           f"{'moved' if move else 'copied'}: {problems[0]}")
+        return taken
+
+    def take(self, run: Run, *, move: bool) -> Run:
+        """Move or copy one run folder into this store; the run as it is here. A run
+        with the same id already here is the same run: it is kept, nothing is copied."""
+        target = self.root / run.id
+        if (target / SETTINGS_FILE).is_file():
+            return self.load(target)
+        verb = "move" if move else "copy"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            if move:
+                try:
+                    run.folder.rename(target)  # the same disk: one step
+                except OSError:
+                    _copy_folder(run.folder, target)
+                    shutil.rmtree(run.folder, ignore_errors=True)  # the copy is whole
+            else:
+                _copy_folder(run.folder, target)
+        except OSError as error:
+            raise RunError(f"cannot {verb} the run {run.id} from {run.folder.parent} to "
+                           f"{self.root}: {error.strerror or error}") from None
+        taken = self.load(target)
+        self.save(taken)  # a checkpoint path from the previous version becomes relative
+        return taken
 
     @staticmethod
     def load(folder: Path) -> Run:
@@ -183,6 +269,24 @@ class RunStore:
     @staticmethod
     def delete(run: Run) -> None:
         shutil.rmtree(run.folder, ignore_errors=True)
+
+
+def runs_folder(project_path: Path) -> Path:
+    """`name.runs` beside `name.dlstudio`."""
+    project_path = Path(project_path)
+    return project_path.with_name(project_path.stem + RUNS_SUFFIX)
+
+
+def _copy_folder(source: Path, target: Path) -> None:
+    """Copy to a hidden sibling first, then rename: a copy cut short leaves no run."""
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        shutil.copytree(source, partial)
+        partial.rename(target)
+    except OSError:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
 
 
 def default_runs_dir() -> Path:

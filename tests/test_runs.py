@@ -1,10 +1,13 @@
-"""The run store: runs written to a project folder read back the same, and export to CSV."""
+"""The run store: runs written beside a project read back the same, export to CSV, and
+follow the project when it is saved elsewhere, moved, or was saved by the previous
+version."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -40,7 +43,7 @@ def _new(store: RunStore, name: str = "xor") -> Run:
 
 def test_round_trip_keeps_settings_history_and_result(tmp_path: Path) -> None:
     store = RunStore.for_project(tmp_path / "p.dlstudio", "p")
-    assert store.root == tmp_path / "runs"
+    assert store.root == tmp_path / "p.runs"
     run = _new(store)
     assert run.id == "2025-01-31_14-05-09" and (run.folder / SETTINGS_FILE).is_file()
     run.history += [_epoch(1, 0.7, 0.5), _epoch(2, 0.4, 0.75)]
@@ -49,6 +52,9 @@ def test_round_trip_keeps_settings_history_and_result(tmp_path: Path) -> None:
     store.save(run)
 
     [back] = store.runs()
+    assert back.checkpoint == run.checkpoint == run.checkpoint_dir / "best.pt"
+    assert back.result == {"best_epoch": 2, "checkpoint": "checkpoints/best.pt"}
+    back.result = run.result
     assert back == run
     assert back.metric_keys() == ["loss", "accuracy"]
     assert back.series("val", "accuracy") == ([1, 2], [0.5, 0.75])
@@ -108,3 +114,118 @@ def test_export_of_several_runs_has_one_column_per_metric(tmp_path: Path) -> Non
 def test_unsaved_project_runs_go_to_the_user_data_folder(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("DLSTUDIO_RUNS_DIR", str(tmp_path))
     assert RunStore.for_project(None, "my net/1").root == tmp_path / "my_net_1"
+
+
+# ----- runs follow their project -------------------------------------------------------
+def _finished(store: RunStore, name: str = "p", now: datetime = NOW) -> Run:
+    """A finished run with a (fake) checkpoint file, recorded as the trainer does:
+    an absolute path."""
+    run = store.create(name=name, data="builtin:xor", settings={"epochs": 1},
+                       graph={"nodes": [], "edges": []}, now=now)
+    run.checkpoint_dir.mkdir()
+    (run.checkpoint_dir / "last.pt").write_bytes(b"weights of " + run.id.encode())
+    run.history.append(_epoch(1, 0.5))
+    run.status = "finished"
+    run.result = {"checkpoint": str(run.checkpoint_dir / "last.pt"), "device": "cpu"}
+    store.save(run)
+    return run
+
+
+def _project(folder: Path, name: str = "p") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.dlstudio"
+    path.write_text('{"format_version": 1}')
+    return path
+
+
+def test_the_checkpoint_is_stored_relative_to_the_run_folder(tmp_path: Path) -> None:
+    run = _finished(RunStore.for_project(_project(tmp_path), "p"))
+    stored = json.loads((run.folder / HISTORY_FILE).read_text())["result"]["checkpoint"]
+    assert stored == "checkpoints/last.pt" and str(tmp_path) not in \
+        (run.folder / HISTORY_FILE).read_text()
+    assert RunStore.load(run.folder).checkpoint == run.checkpoint_dir / "last.pt"
+
+
+def test_a_project_folder_moved_elsewhere_keeps_its_runs(tmp_path: Path) -> None:
+    path = _project(tmp_path / "before" / "work")
+    run = _finished(RunStore.for_project(path, "p"))
+    shutil.copytree(tmp_path / "before", tmp_path / "after")
+    shutil.rmtree(tmp_path / "before")
+
+    [back] = RunStore.for_project(tmp_path / "after" / "work" / "p.dlstudio", "p").runs()
+    assert back.id == run.id and back.status == "finished"
+    assert back.checkpoint == tmp_path / "after/work/p.runs" / run.id / "checkpoints/last.pt"
+    assert back.checkpoint.read_bytes() == b"weights of " + run.id.encode()
+
+
+def test_the_first_save_moves_the_runs_of_an_unsaved_project(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("DLSTUDIO_RUNS_DIR", str(tmp_path / "user"))
+    unsaved = RunStore.for_project(None, "untitled")
+    first = _finished(unsaved)
+    second = _finished(unsaved)
+    saved = RunStore.for_project(_project(tmp_path / "work", "net"), "net")
+    moved = saved.adopt(unsaved, move=True)
+
+    assert [r.id for r in moved] == [first.id, second.id] == [r.id for r in saved.runs()]
+    assert unsaved.runs() == [] and not first.folder.exists()
+    assert moved[0].checkpoint == saved.root / first.id / "checkpoints/last.pt"
+    assert moved[0].checkpoint.is_file()
+
+
+def test_save_as_copies_the_runs_and_the_old_project_keeps_its_own(tmp_path) -> None:
+    old = RunStore.for_project(_project(tmp_path, "a"), "a")
+    kept = _finished(old)
+    going = _finished(old, now=datetime(2025, 2, 1))
+    new = RunStore.for_project(_project(tmp_path, "b"), "b")
+    [copied] = new.adopt(old, move=False, skip=[going.id])  # still training: not yet
+
+    assert [r.id for r in old.runs()] == [kept.id, going.id]
+    assert copied.id == kept.id and copied.folder == tmp_path / "b.runs" / kept.id
+    assert copied.checkpoint.is_file() and copied.checkpoint != kept.checkpoint
+    assert new.adopt(old, move=False, skip=[going.id]) == [copied]  # not copied twice
+    later = new.take(old.runs()[1], move=False)
+    assert [r.id for r in new.runs()] == [kept.id, later.id]
+
+
+def test_runs_that_cannot_follow_are_named_and_stay_where_they_were(tmp_path) -> None:
+    old = RunStore.for_project(_project(tmp_path, "a"), "a")
+    run = _finished(old)
+    (tmp_path / "blocked.runs").write_text("a file where the runs folder would go")
+    new = RunStore.for_project(tmp_path / "blocked.dlstudio", "blocked")
+    with pytest.raises(RunError, match=rf"1 of 1 runs could not be moved: cannot move "
+                                       rf"the run {run.id} from .*a\.runs to .*blocked\.runs"):
+        new.adopt(old, move=True)
+    assert [r.id for r in old.runs()] == [run.id] and run.checkpoint.is_file()
+
+
+def test_runs_of_the_previous_shared_folder_are_listed_and_copied_on_save_as(
+        tmp_path: Path) -> None:
+    legacy = RunStore(tmp_path / "runs")  # version 1: every project of the folder shared it
+    mine = _finished(legacy, "p")
+    _finished(legacy, "other", now=datetime(2025, 2, 1))
+    store = RunStore.for_project(_project(tmp_path, "p"), "p")
+    assert [r.id for r in store.runs()] == [mine.id]
+    assert store.runs()[0].checkpoint == mine.checkpoint_dir / "last.pt"  # absolute, kept
+
+    mine_new = _finished(store, "p", now=datetime(2025, 3, 1))
+    assert [r.id for r in store.runs()] == [mine.id, mine_new.id]  # oldest first
+
+    copy = RunStore.for_project(_project(tmp_path / "elsewhere", "q"), "p")
+    copy.adopt(store, move=False)
+    assert [r.folder.parent for r in copy.runs()] == [copy.root, copy.root]
+    copied = copy.runs()[0]
+    assert copied.checkpoint == copy.root / mine.id / "checkpoints/last.pt"
+    stored = json.loads((copied.folder / HISTORY_FILE).read_text())["result"]["checkpoint"]
+    assert stored == "checkpoints/last.pt"
+    assert (legacy.root / mine.id).is_dir()  # the shared folder is left as it was
+
+
+def test_an_old_absolute_checkpoint_path_still_works_after_a_move(tmp_path: Path) -> None:
+    legacy = RunStore(tmp_path / "old" / "runs")
+    run = _finished(legacy, "p")
+    history = json.loads((run.folder / HISTORY_FILE).read_text())
+    history["result"]["checkpoint"] = str(run.checkpoint_dir / "last.pt")  # version 1
+    (run.folder / HISTORY_FILE).write_text(json.dumps(history))
+    shutil.move(tmp_path / "old", tmp_path / "new")
+    [back] = RunStore.for_project(tmp_path / "new" / "p.dlstudio", "p").runs()
+    assert back.checkpoint == tmp_path / "new/runs" / run.id / "checkpoints/last.pt"
