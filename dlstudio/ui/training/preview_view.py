@@ -4,7 +4,7 @@ and a bar chart of the class balance."""
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dlstudio.ui.theme import curve_colour, is_theme_change, style_plot
 from dlstudio.ui.training.dashboard.mistakes import to_pixmap
-from dlstudio.ui.training.dashboard.series import TRAIN_COLOUR, palette_colours, style_plot
+from dlstudio.ui.training.dashboard.series import setup_plot
 from dlstudio.ui.training.preview import DataPreview
 
 COLUMNS = 8
@@ -38,12 +39,10 @@ class PreviewView(QWidget):
         self.samples = QStackedWidget()
         self.samples.addWidget(self.grid_host)
         self.samples.addWidget(self.table)
-        background, _ = palette_colours()
-        self.balance = pg.PlotWidget(background=background)
+        self.balance = pg.PlotWidget()
         self.balance.setMinimumHeight(130)
-        style_plot(self.balance.getPlotItem(), "Class balance (training samples)", "samples",
-                   "class")
-        self.balance.getPlotItem().legend.hide()
+        setup_plot(self.balance.getPlotItem(), "Class balance (training samples)", "samples",
+                   "class", legend=False)
         self.bars: pg.BarGraphItem | None = None
         self.tiles: list[QLabel] = []
         layout = QVBoxLayout(self)
@@ -89,11 +88,18 @@ class PreviewView(QWidget):
             return
         self.bars = pg.BarGraphItem(x=list(range(len(counts))),
                                     height=[count for _, count in counts], width=0.7,
-                                    brush=TRAIN_COLOUR)
+                                    brush=curve_colour("train"))
         plot.addItem(self.bars)
         step = max(1, len(counts) // 20)
         plot.getAxis("bottom").setTicks([[(i, name) for i, (name, _) in
                                           enumerate(counts)][::step]])
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if is_theme_change(event):
+            style_plot(self.balance.getPlotItem())
+            if self.bars is not None:
+                self.bars.setOpts(brush=curve_colour("train"))
 
     def _clear_tiles(self) -> None:
         for tile in self.tiles:

@@ -23,7 +23,6 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPaintEvent,
-    QPalette,
     QPen,
     QTransform,
 )
@@ -31,11 +30,13 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from dlstudio.data import DataError
 from dlstudio.infer.pad import Placement, ink_from_image
+from dlstudio.ui.theme import current_plot_colors
 
 PAD_SIZE = 280
 PEN_FRACTION = 1 / 12  # of the pad's side: MNIST strokes are about this thick
-PAPER = QColor("#fbfbf8")
+PAPER = QColor("#fbfbf8")  # in both themes: the model reads dark ink on light paper
 HINT = "Draw here"
+HINT_COLOUR = QColor("#8a8a86")
 HEAT_FLOOR = 0.1  # saliency below this share of the maximum stays clear
 HEAT_ALPHA = 190
 INK_UNDER_HEAT = 0.4  # ink opacity while a heat map is shown
@@ -143,9 +144,9 @@ class DrawingPad(QWidget):
                               self._overlay)
             painter.resetTransform()
         if self.is_empty():
-            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.setPen(HINT_COLOUR)  # on the paper, whatever the theme
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, HINT)
-        painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
+        painter.setPen(QColor(current_plot_colors().frame))
         painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
         painter.end()
 

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from dlstudio.ui.theme import current_plot_colors
 
 ROW_HEIGHT = 18
 MAX_BARS = 12
@@ -17,7 +19,9 @@ PREVIEW_SIZE = 112
 
 class ProbabilityBars(QWidget):
     """One horizontal bar per class with its percentage; the top class is highlighted.
-    With more than `MAX_BARS` classes, the most likely ones, most likely first."""
+    With more than `MAX_BARS` classes, the most likely ones, most likely first. Bars and
+    tracks take the theme's colours at each paint (the palette's own greys are too close
+    to each other in the dark theme)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +65,7 @@ class ProbabilityBars(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
         palette = self.palette()
+        colors = current_plot_colors()
         metrics = QFontMetrics(self.font())
         label_w = max([metrics.horizontalAdvance(n) for n in self._names] + [8]) + 8
         value_w = metrics.horizontalAdvance("100.0%") + 6
@@ -78,10 +83,10 @@ class ProbabilityBars(QWidget):
             painter.drawText(QRectF(0, y, label_w - 6, ROW_HEIGHT),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
             track = QRectF(label_w, y + 3, bar_w, ROW_HEIGHT - 6)
-            painter.fillRect(track, palette.color(QPalette.ColorRole.AlternateBase))
-            role = QPalette.ColorRole.Highlight if highlighted else QPalette.ColorRole.Mid
+            painter.fillRect(track, QColor(colors.bar_track))
+            bar = palette.color(QPalette.ColorRole.Highlight) if highlighted else colors.bar
             painter.fillRect(QRectF(track.x(), track.y(), bar_w * value, track.height()),
-                             palette.color(role))
+                             QColor(bar))
             if self._values:
                 painter.drawText(QRectF(label_w + bar_w, y, value_w, ROW_HEIGHT),
                                  Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
@@ -111,7 +116,7 @@ class InputPreview(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no input")
         else:
             painter.drawImage(QRectF(self.rect()), self._image)  # no smoothing: real pixels
-        painter.setPen(palette.color(QPalette.ColorRole.Mid))
+        painter.setPen(QColor(current_plot_colors().frame))
         painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
         painter.end()
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dlstudio.ui.training.dashboard.series import palette_colours, style_plot
+from dlstudio.ui.theme import heat_map, is_theme_change, readable_text, style_plot
+from dlstudio.ui.training.dashboard.series import setup_plot
 
 MAX_COUNT_LABELS = 20  # more classes than this: the colours alone, no numbers in cells
-COLOUR_MAP = "CET-L12"  # white to blue, readable in both themes with dark numbers
 
 
 def precision_recall(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,17 +42,32 @@ def precision_recall(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
 class CountsItem(pg.GraphicsObject):
     """Every cell's count, drawn by one item in one paint call (a text item per cell
     costs a thousand times more to create). Text stays upright and readable at any
-    zoom; it is left out when the cells are too small to hold it."""
+    zoom; it is left out when the cells are too small to hold it. Each count is black
+    or white, whichever reads on its cell's colour in `colour_map`."""
 
-    def __init__(self) -> None:
+    def __init__(self, colour_map: pg.ColorMap) -> None:
         super().__init__()
         self.counts: np.ndarray | None = None
         self.shares: np.ndarray | None = None
+        self.colour_map = colour_map
+        self.text_colours: list[QColor] = []  # per cell, row by row
 
     def set_counts(self, counts: np.ndarray, shares: np.ndarray) -> None:
         self.prepareGeometryChange()
         self.counts, self.shares = counts, shares
+        self._pick_text_colours()
         self.update()
+
+    def set_colour_map(self, colour_map: pg.ColorMap) -> None:
+        self.colour_map = colour_map
+        self._pick_text_colours()
+        self.update()
+
+    def _pick_text_colours(self) -> None:
+        self.text_colours = []
+        if self.shares is not None and 0 < len(self.shares) <= MAX_COUNT_LABELS:
+            cells = self.colour_map.map(self.shares.ravel(), mode=pg.ColorMap.QCOLOR)
+            self.text_colours = [readable_text(cell) for cell in cells]
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         size = 0 if self.counts is None else len(self.counts)
@@ -71,12 +86,12 @@ class CountsItem(pg.GraphicsObject):
         font = QFont()
         font.setPixelSize(int(min(13, cell * 0.4)))
         painter.setFont(font)
-        light, dark = QColor("#ffffff"), QColor("#202020")
+        size = len(self.counts)
         for (true, pred), count in np.ndenumerate(self.counts):
             if not count:
                 continue
             centre = transform.map(QPointF(pred + 0.5, true + 0.5))
-            painter.setPen(light if self.shares[true, pred] > 0.55 else dark)
+            painter.setPen(self.text_colours[true * size + pred])
             painter.drawText(QRectF(centre.x() - cell / 2, centre.y() - cell / 2, cell, cell),
                              Qt.AlignmentFlag.AlignCenter, str(int(count)))
         painter.restore()
@@ -87,17 +102,17 @@ class ConfusionPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        background, _ = palette_colours()
-        self.plot_widget = pg.PlotWidget(background=background)
+        self.plot_widget = pg.PlotWidget()
         self.plot = self.plot_widget.getPlotItem()
-        style_plot(self.plot, "Confusion matrix (validation)", "true class", "predicted class")
-        self.plot.legend.hide()
+        setup_plot(self.plot, "Confusion matrix (validation)", "true class", "predicted class",
+                   legend=False)
         self.plot.invertY(True)
         self.plot.setAspectLocked(True)
+        colour_map = heat_map()
         self.image = pg.ImageItem()
-        self.image.setColorMap(pg.colormap.get(COLOUR_MAP))
+        self.image.setColorMap(colour_map)
         self.plot.addItem(self.image)
-        self.counts = CountsItem()
+        self.counts = CountsItem(colour_map)
         self.plot.addItem(self.counts)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["class", "precision", "recall", "n"])
@@ -119,6 +134,14 @@ class ConfusionPanel(QWidget):
         layout.addWidget(self.caption)
         self._names: tuple[str, ...] = ()
         self.matrix: np.ndarray | None = None
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if is_theme_change(event):
+            style_plot(self.plot)
+            colour_map = heat_map()
+            self.image.setColorMap(colour_map)
+            self.counts.set_colour_map(colour_map)
 
     def reset(self, class_names: Sequence[str]) -> None:
         """A new run: its classes name the axes and the table rows."""

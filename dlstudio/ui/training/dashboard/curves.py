@@ -12,17 +12,11 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from dlstudio.ui.training.dashboard.series import (
-    TRAIN_COLOUR,
-    VAL_COLOUR,
-    LiveCurve,
-    RangeKeeper,
-    colour_for,
-    palette_colours,
-    style_plot,
-)
+from dlstudio.ui.theme import is_theme_change, style_plot
+from dlstudio.ui.training.dashboard.series import LiveCurve, RangeKeeper, setup_plot
 
 SMOOTHING = 0.9  # weight of the past in the smoothed loss, as TensorBoard's slider
 METRIC_NAMES = {"accuracy": "accuracy", "precision": "precision (macro)",
@@ -37,9 +31,7 @@ class CurvesPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        background, _ = palette_colours()
         self.view = pg.GraphicsLayoutWidget(self)
-        self.view.setBackground(background)
         self.view.ci.setSpacing(6)
         self.metric_choice = QComboBox()
         self.metric_choice.setToolTip("Which metric the lower-left plot shows")
@@ -58,18 +50,18 @@ class CurvesPanel(QWidget):
         self.metric_plot = add(row=1, col=0)
         self.lr_plot = add(row=1, col=1)
         self.speed_plot = add(row=1, col=2)
-        style_plot(self.batch_plot, "Loss per batch", "loss")
-        style_plot(self.epoch_plot, "Loss per epoch", "loss")
-        style_plot(self.metric_plot, "Accuracy", "accuracy")
-        style_plot(self.lr_plot, "Learning rate", "lr")
-        style_plot(self.speed_plot, "Speed", "samples / s")
-        self.batch_raw = LiveCurve(self.batch_plot, "raw", TRAIN_COLOUR, width=1, alpha=90,
+        setup_plot(self.batch_plot, "Loss per batch", "loss")
+        setup_plot(self.epoch_plot, "Loss per epoch", "loss")
+        setup_plot(self.metric_plot, "Accuracy", "accuracy", legend=False)
+        setup_plot(self.lr_plot, "Learning rate", "lr", legend=False)
+        setup_plot(self.speed_plot, "Speed", "samples / s", legend=False)
+        self.batch_raw = LiveCurve(self.batch_plot, "raw", "train", width=1, alpha=90,
                                    dense=True)
-        self.batch_smooth = LiveCurve(self.batch_plot, "smoothed", TRAIN_COLOUR, dense=True)
-        self.train_loss = LiveCurve(self.epoch_plot, "train", TRAIN_COLOUR, symbol="o")
-        self.val_loss = LiveCurve(self.epoch_plot, "val", VAL_COLOUR, symbol="o")
-        self.lr = LiveCurve(self.lr_plot, None, colour_for(0), dense=True)
-        self.speed = LiveCurve(self.speed_plot, None, colour_for(1), dense=True)
+        self.batch_smooth = LiveCurve(self.batch_plot, "smoothed", "train", dense=True)
+        self.train_loss = LiveCurve(self.epoch_plot, "train", "train", symbol="o")
+        self.val_loss = LiveCurve(self.epoch_plot, "val", "val", symbol="o")
+        self.lr = LiveCurve(self.lr_plot, None, 0, dense=True)
+        self.speed = LiveCurve(self.speed_plot, None, 1, dense=True)
         self.metric_curves: dict[tuple[str, str], LiveCurve] = {}
         self._metric_list: list[LiveCurve] = []  # the metric keeper follows this list
         self.keepers = [
@@ -105,9 +97,6 @@ class CurvesPanel(QWidget):
         self.metric_choice.blockSignals(True)
         self.metric_choice.clear()
         self.metric_choice.blockSignals(False)
-        legend = self.metric_plot.legend
-        if legend is not None:
-            legend.clear()
         self._ema, self._ema_steps = None, 0
         self._last_report = (0, 0, 0.0)
         for key in metrics:
@@ -168,8 +157,7 @@ class CurvesPanel(QWidget):
     def _metric_curve(self, split: str, key: str) -> LiveCurve:
         curve = self.metric_curves.get((split, key))
         if curve is None:
-            colour = TRAIN_COLOUR if split == "train" else VAL_COLOUR
-            curve = LiveCurve(self.metric_plot, None, colour, symbol="o")
+            curve = LiveCurve(self.metric_plot, None, split, symbol="o")
             self.metric_curves[(split, key)] = curve
             self._metric_list.append(curve)
             if self.metric_choice.findData(key) < 0:
@@ -189,10 +177,18 @@ class CurvesPanel(QWidget):
             curve.item.setVisible(curve_key == key)
             curve.flush()
         name = METRIC_NAMES.get(key, key or "")
-        self.metric_plot.setTitle(name[:1].upper() + name[1:], color=palette_colours()[1],
-                                  size="10pt")
+        self.metric_plot.setTitle(name[:1].upper() + name[1:])  # keeps the title's style
         self.metric_plot.setLabel("left", name)
         self.keepers[-1].update()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if is_theme_change(event):
+            for plot in (self.batch_plot, self.epoch_plot, self.metric_plot, self.lr_plot,
+                         self.speed_plot):
+                style_plot(plot)
+            for curve in self.curves:
+                curve.restyle()
 
     def flush(self) -> None:
         """Draw everything buffered since the last frame."""

@@ -8,15 +8,11 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from dlstudio.ui.training.dashboard.series import (
-    LiveCurve,
-    RangeKeeper,
-    colour_for,
-    palette_colours,
-    style_plot,
-)
+from dlstudio.ui.theme import is_theme_change, style_plot
+from dlstudio.ui.training.dashboard.series import LiveCurve, RangeKeeper, setup_plot
 
 KINDS = (("weight_norm", "Weight norm"), ("grad_norm", "Gradient norm"))
 LABELLED = (1.0, 2.0, 5.0)  # the log axes name these multiples of each power of ten
@@ -43,14 +39,13 @@ class LayerStatsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        background, _ = palette_colours()
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground(background)
         self.plots: dict[str, pg.PlotItem] = {}
         for column, (kind, title) in enumerate(KINDS):
             plot = self.view.addPlot(row=0, col=column,
                                      axisItems={"left": DecadeAxis("left")})
-            style_plot(plot, title, "L2 norm (log)")
+            # One legend is enough: a layer has the same colour in both plots.
+            setup_plot(plot, title, "L2 norm (log)", legend=column == 0)
             plot.setLogMode(y=True)
             self.plots[kind] = plot
         self.caption = QLabel("Norms per layer after each epoch. Gradients that shrink "
@@ -99,13 +94,19 @@ class LayerStatsPanel(QWidget):
         if curve is None:
             if layer not in self._layers:
                 self._layers.append(layer)
-            colour = colour_for(self._layers.index(layer))  # the same in both plots
-            # One legend is enough: a layer has the same colour in both plots.
             name = layer if kind == KINDS[0][0] else None
-            curve = LiveCurve(self.plots[kind], name, colour)
+            curve = LiveCurve(self.plots[kind], name, self._layers.index(layer))
             self.curves[(kind, layer)] = curve
             self._lists[kind].append(curve)
         return curve
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if is_theme_change(event):
+            for plot in self.plots.values():
+                style_plot(plot)
+            for curve in self.curves.values():
+                curve.restyle()
 
     def flush(self) -> None:
         for curve in self.curves.values():

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from dlstudio.runs import Run, RunError, RunStore, write_metrics_csv
+from dlstudio.ui.theme import curve_colour, is_theme_change, style_plot
 from dlstudio.ui.training.dashboard.saving import CSV_FILES, PNG_FILES, save_as
-from dlstudio.ui.training.dashboard.series import colour_for, palette_colours, style_plot
+from dlstudio.ui.training.dashboard.series import setup_plot
 
 STATUS_MARKS = {"running": "▶", "finished": "✔", "stopped": "■", "failed": "✖"}
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -50,10 +51,9 @@ class RunsPanel(QWidget):
         self.metric = QComboBox()
         for box in (self.split, self.metric):
             box.currentIndexChanged.connect(self._on_choice_changed)
-        background, _ = palette_colours()
-        self.plot_widget = pg.PlotWidget(background=background)
+        self.plot_widget = pg.PlotWidget()
         self.plot = self.plot_widget.getPlotItem()
-        style_plot(self.plot, "Runs compared", "loss", grid=True)
+        setup_plot(self.plot, "Runs compared", "loss", grid=True)
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.hint = QLabel("Tick runs to overlay them.")
@@ -148,16 +148,17 @@ class RunsPanel(QWidget):
 
     def _draw(self) -> None:
         self.plot.clear()
-        if self.plot.legend is not None:
-            self.plot.legend.clear()
         runs = self.checked_runs()
+        self.plot.legend.clear()
+        self.plot.legend.setVisible(bool(runs))  # an empty legend is a stray box
         split, key = self.split.currentData(), self.metric.currentText()
         self.plot.setLabel("left", f"{self.split.currentText()} {key}")
         for index, run in enumerate(runs):
             epochs, values = run.series(split, key)
+            colour = curve_colour(index)
             self.plot.plot(epochs, values, name=run.id, symbol="o", symbolSize=5,
-                           pen=pg.mkPen(colour_for(index), width=2),
-                           symbolBrush=colour_for(index), symbolPen=None)
+                           pen=pg.mkPen(colour, width=2), symbolBrush=colour,
+                           symbolPen=None)
         count = len(self.runs)
         self.hint.setText(f"{count} run{'s' * (count != 1)} in "
                           f"{self.store.root if self.store else 'no project folder'}; "
@@ -183,6 +184,12 @@ class RunsPanel(QWidget):
         for row, (_, values) in enumerate(rows):
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if is_theme_change(event):
+            style_plot(self.plot)
+            self._draw()  # the curves again, in the new theme's colours
 
     # ----- export --------------------------------------------------------------------
     def export_csv(self, path: Path) -> None:

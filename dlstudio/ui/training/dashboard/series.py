@@ -7,14 +7,11 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor
 
-# Colour-blind-safe pairs (Okabe-Ito): training solid, validation its partner.
-TRAIN_COLOUR = "#0072B2"
-VAL_COLOUR = "#D55E00"
+from dlstudio.ui.theme import CurveKey, curve_colour, style_plot
+
 AXIS_WIDTH = 54
-EXTRA_COLOURS = ("#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8C564B", "#7F7F7F")
 
 
 class FrameBudget:
@@ -93,20 +90,29 @@ class LiveCurve:
     """One PlotDataItem fed from a GrowingBuffer; `flush()` pushes new points, called by
     the dashboard's frames, never per batch. `dense` curves (a point per report, maybe
     millions) clip to the view and downsample by peaks; sparse ones (a point per epoch)
-    skip that work, which pyqtgraph would redo on every change of the view."""
+    skip that work, which pyqtgraph would redo on every change of the view. Its colour
+    is a role (`key`), so it follows the theme through `restyle()`."""
 
-    def __init__(self, plot: pg.PlotItem, name: str | None, colour: str, *, width: float = 2.0,
-                 alpha: int = 255, symbol: str | None = None, dense: bool = False) -> None:
-        pen_colour = QColor(colour)
-        pen_colour.setAlpha(alpha)
+    def __init__(self, plot: pg.PlotItem, name: str | None, key: CurveKey, *,
+                 width: float = 2.0, alpha: int = 255, symbol: str | None = None,
+                 dense: bool = False) -> None:
+        self.key, self._width, self._alpha = key, width, alpha
         self.buffer = GrowingBuffer()
-        self.item = plot.plot(name=name, pen=pg.mkPen(pen_colour, width=width),
-                              symbol=symbol, symbolSize=6, symbolBrush=colour,
-                              symbolPen=None, skipFiniteCheck=True)
+        self.item = plot.plot(name=name, symbol=symbol, symbolSize=6, symbolPen=None,
+                              skipFiniteCheck=True)
+        self.restyle()
         if dense:
             self.item.setClipToView(True)
             self.item.setDownsampling(auto=True, method="peak")
         self._shown = 0
+
+    def restyle(self) -> None:
+        """Take the current theme's colour for this curve's role; the points stay."""
+        colour = curve_colour(self.key)
+        pen_colour = QColor(colour)
+        pen_colour.setAlpha(self._alpha)
+        self.item.setPen(pg.mkPen(pen_colour, width=self._width))
+        self.item.setSymbolBrush(colour)
 
     def append(self, x: float, y: float) -> None:
         self.buffer.append(x, y)
@@ -128,41 +134,25 @@ class LiveCurve:
         self.item.setData([], [])
 
 
-def palette_colours() -> tuple[str, str]:
-    """(background, foreground) for plots from the application's palette (light/dark)."""
-    app = QApplication.instance()
-    palette = app.palette() if isinstance(app, QApplication) else QPalette()
-    return (palette.color(QPalette.ColorRole.Base).name(),
-            palette.color(QPalette.ColorRole.Text).name())
-
-
-def style_plot(plot: pg.PlotItem, title: str, left: str, bottom: str = "epoch", *,
-               grid: bool = False) -> None:
-    """Title, axis labels and a legend in the current theme's colours. Live plots get no
-    grid: pyqtgraph draws it with the axes, and it made each frame several times dearer."""
-    _, foreground = palette_colours()
-    plot.setTitle(title, color=foreground, size="10pt")
-    plot.setLabel("left", left, color=foreground)
-    plot.setLabel("bottom", bottom, color=foreground)
+def setup_plot(plot: pg.PlotItem, title: str, left: str, bottom: str = "epoch", *,
+               grid: bool = False, legend: bool = True) -> None:
+    """Title, axis labels and a legend (for named curves), in the current theme's
+    colours (`style_plot`). Live plots get no grid: pyqtgraph draws it with the axes, and
+    it made each frame several times dearer."""
+    plot.setTitle(title, size="10pt")
+    plot.setLabel("left", left)
+    plot.setLabel("bottom", bottom)
     if grid:
         plot.showGrid(x=True, y=True, alpha=0.2)
-    plot.addLegend(offset=(-10, 10), labelTextColor=foreground, brush=None)
+    if legend:
+        plot.addLegend(offset=(-10, 10))
     for name in ("left", "bottom"):
-        axis = plot.getAxis(name)
-        axis.setPen(foreground)
-        axis.setTextPen(foreground)
-        axis.enableAutoSIPrefix(False)  # "0.001", not "1" over "(x0.001)"
+        plot.getAxis(name).enableAutoSIPrefix(False)  # "0.001", not "1" over "(x0.001)"
     # A fixed width: tick labels of a new length would otherwise shift the whole layout
     # and repaint every plot in it.
     plot.getAxis("left").setWidth(AXIS_WIDTH)
     plot.setMenuEnabled(False)
-
-
-def colour_for(index: int) -> str:
-    """A distinct colour for the `index`-th extra curve (layers, runs)."""
-    if index < len(EXTRA_COLOURS):
-        return EXTRA_COLOURS[index]
-    return pg.intColor(index, hues=12).name()
+    style_plot(plot)
 
 
 class RangeKeeper:
