@@ -1,0 +1,308 @@
+"""The Evaluate workspace's centre: choose a run and a split, and see how its model does
+there: the metrics, the confusion matrix, per-class scores and the mistakes.
+
+Choosing a run (or a split) evaluates at once, on a worker thread; a choice made while
+one runs stops it and starts the new one when its thread has ended. A panel that is not
+on screen waits until it is shown, so an idle workspace loads no data.
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dlstudio.infer.evaluate import SPLIT_NAMES, Evaluation
+from dlstudio.runs import Run, RunStore
+from dlstudio.ui.evaluate.views import (
+    ClassTable,
+    MetricsStrip,
+    show_confusion,
+    show_mistakes,
+)
+from dlstudio.ui.evaluate.worker import EvaluationJob, EvaluationWorker
+from dlstudio.ui.training.dashboard.confusion import ConfusionPanel
+from dlstudio.ui.training.dashboard.mistakes import MistakesPanel
+
+SPLIT_CHOICES = (("val", "Validation"), ("test", "Test"), ("all", "All data"))
+CHECKPOINT_NAMES = ("last.pt", "best.pt")
+
+
+def run_checkpoint(run: Run) -> Path | None:
+    """The weights a run ended with (its result's checkpoint, relative to the run folder
+    or absolute), else the last or best checkpoint in its folder; None when it has none."""
+    value = run.result.get("checkpoint")
+    if isinstance(value, str) and value:
+        path = Path(value) if Path(value).is_absolute() else run.folder / value
+        if path.is_file():
+            return path
+    for name in CHECKPOINT_NAMES:
+        path = run.checkpoint_dir / name
+        if path.is_file():
+            return path
+    return None
+
+
+class EvaluatePanel(QWidget):
+    """Runs of a `RunStore` evaluated on a split of their data.
+
+    `evaluated(Evaluation)` fires when an evaluation's results are on screen;
+    `evaluation_failed(str)` when one could not run (the message is shown too).
+    """
+
+    evaluated = Signal(object)
+    evaluation_failed = Signal(str)
+
+    def __init__(self, store: RunStore | None = None, *, device: str = "cpu",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("evaluate_panel")
+        self.store: RunStore | None = None
+        self.device = device
+        self.evaluation: Evaluation | None = None
+        self._checkpoints: dict[str, Path] = {}
+        self._thread: QThread | None = None
+        self._worker: EvaluationWorker | None = None
+        self._pending: EvaluationJob | None = None  # asked for while busy or hidden
+        self._build()
+        if store is not None:
+            self.set_store(store)
+
+    # ----- building ------------------------------------------------------------------
+    def _build(self) -> None:
+        self.run_box = QComboBox()
+        self.run_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.run_box.setMinimumContentsLength(24)
+        self.run_box.setToolTip("Runs of this project that kept a checkpoint")
+        self.run_box.currentIndexChanged.connect(self._on_run_box_changed)
+        self.split_box = QComboBox()
+        for key, title in SPLIT_CHOICES:
+            self.split_box.addItem(title, key)
+        self.split_box.setToolTip("Validation: the samples the run validated on, split "
+                                  "with its seed. Test: the data's test set, when it has "
+                                  "one. All data: every sample, training ones included.")
+        self.split_box.currentIndexChanged.connect(self._on_split_box_changed)
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.clicked.connect(self._on_evaluate_button_clicked)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Run:"))
+        bar.addWidget(self.run_box, 1)
+        bar.addWidget(QLabel("Data:"))
+        bar.addWidget(self.split_box)
+        bar.addWidget(self.evaluate_button)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.metrics = MetricsStrip()
+        self.confusion = ConfusionPanel()
+        self.confusion.table.hide()  # the per-class table below also gives F1
+        self.confusion.setMinimumSize(260, 220)
+        self.class_table = ClassTable()
+        self.mistakes = MistakesPanel()
+        self.mistakes.setMinimumHeight(120)
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.class_table)
+        side.addWidget(self.mistakes)
+        side.setSizes([220, 200])
+        side.setChildrenCollapsible(False)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.confusion)
+        self.splitter.addWidget(side)
+        self.splitter.setSizes([480, 420])
+        self.splitter.setChildrenCollapsible(False)
+        self.regression_note = QLabel("A regression model has no classes: its errors are "
+                                      "the MSE, MAE and R² above.")
+        self.regression_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.regression_note.hide()
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.status)
+        layout.addWidget(self.metrics)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.regression_note, 1)
+        self._show_idle()
+
+    # ----- runs ----------------------------------------------------------------------
+    def set_store(self, store: RunStore | None) -> None:
+        """Show the runs of `store` (a project opened or saved elsewhere)."""
+        self.store = store
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the store again (a run finished, was deleted); the chosen run stays chosen
+        while it exists, else the newest one is chosen and evaluated."""
+        current = self.run_box.currentData()
+        runs = self.store.runs() if self.store is not None else []
+        self._checkpoints = {}
+        for run in runs:
+            checkpoint = run_checkpoint(run)
+            if checkpoint is not None:
+                self._checkpoints[run.id] = checkpoint
+        self.run_box.blockSignals(True)
+        self.run_box.clear()
+        for run in reversed(runs):  # newest first: the run just trained is on top
+            if run.id in self._checkpoints:
+                self.run_box.addItem(run.label, run.id)
+        index = self.run_box.findData(current) if current is not None else -1
+        self.run_box.setCurrentIndex(max(index, 0) if self._checkpoints else -1)
+        self.run_box.blockSignals(False)
+        self.evaluate_button.setEnabled(bool(self._checkpoints))
+        if not self._checkpoints:
+            self._show_idle()
+        elif self.run_box.currentData() != current:
+            self._on_run_box_changed()
+
+    def select_run(self, run_id: str) -> bool:
+        """Choose the run with this id (and evaluate it); False when it is not listed."""
+        index = self.run_box.findData(run_id)
+        if index < 0:
+            return False
+        if index == self.run_box.currentIndex():
+            self.evaluate()
+        else:
+            self.run_box.setCurrentIndex(index)
+        return True
+
+    @property
+    def run_id(self) -> str | None:
+        return self.run_box.currentData()
+
+    @property
+    def split(self) -> str:
+        return str(self.split_box.currentData())
+
+    # ----- evaluating ----------------------------------------------------------------
+    def evaluate(self) -> None:
+        """Evaluate the chosen run on the chosen split (now, or once the one running has
+        stopped, or once the panel is shown)."""
+        run_id = self.run_id
+        if run_id is None:
+            return
+        self._pending = EvaluationJob(run_id, self._checkpoints[run_id], self.split,
+                                      self.device)
+        if self._worker is not None:
+            self._worker.stop()
+            self.status.setText("Stopping the evaluation in progress…")
+        elif self.isVisible():
+            self._start_pending()
+        else:
+            self.status.setText("Evaluates when shown.")
+
+    def is_busy(self) -> bool:
+        return self._thread is not None
+
+    def _start_pending(self) -> None:
+        job, self._pending = self._pending, None
+        if job is None:
+            return
+        gc.collect()  # here, not on the worker thread in the middle of torch work
+        thread, worker = QThread(self), EvaluationWorker(job)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.progressed.connect(self._on_worker_progressed)
+        worker.succeeded.connect(self._on_worker_succeeded)
+        worker.failed.connect(self._on_worker_failed)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker = thread, worker
+        self.status.setText(f"Evaluating on the {SPLIT_NAMES[job.split]} data: "
+                            "loading it…")
+        thread.start()
+
+    def _on_worker_progressed(self, done: int, total: int) -> None:
+        if self._worker is None or self._pending is not None:
+            return  # a stale report from a pass that is being stopped
+        name = SPLIT_NAMES[self._worker.job.split]
+        self.status.setText(f"Evaluating on the {name} data: {done:,} of {total:,} "
+                            "samples…")
+
+    def _on_worker_succeeded(self, result: Evaluation) -> None:
+        if self._pending is not None:
+            return  # the choice changed meanwhile: these numbers are for another one
+        self.evaluation = result
+        self._enable_test(bool("test" in result.splits))
+        self.status.setText(f"{result.samples:,} {result.split_name} samples of "
+                            f"{result.data}, weights from {result.checkpoint.name}.")
+        self.status.setStyleSheet("")
+        self.metrics.show_evaluation(result)
+        classification = result.task == "classification"
+        self.splitter.setVisible(classification)
+        self.regression_note.setVisible(not classification)
+        show_confusion(self.confusion, result)
+        self.class_table.show_evaluation(result)
+        show_mistakes(self.mistakes, result)
+        self.evaluated.emit(result)
+
+    def _on_worker_failed(self, message: str, stopped: bool) -> None:
+        if stopped or self._pending is not None:
+            return
+        self.status.setStyleSheet("color: #c62828;")
+        self.status.setText(message)
+        self.evaluation_failed.emit(message)
+
+    def _on_thread_finished(self) -> None:
+        if self._thread is None or self._worker is None or not self._thread.isFinished():
+            return  # already done by shutdown(), or a newer thread is running
+        self._thread.deleteLater()
+        self._worker.deleteLater()
+        self._thread = self._worker = None
+        if self._pending is not None and self.isVisible():
+            self._start_pending()
+
+    # ----- choices -------------------------------------------------------------------
+    def _on_run_box_changed(self, _index: int = 0) -> None:
+        self._enable_test(False)  # known once this run's data has been loaded
+        if self.split == "test":
+            self.split_box.setCurrentIndex(0)  # evaluates through _on_split_box_changed
+        else:
+            self.evaluate()
+
+    def _on_split_box_changed(self, _index: int = 0) -> None:
+        self.evaluate()
+
+    def _on_evaluate_button_clicked(self) -> None:
+        self.evaluate()
+
+    def _enable_test(self, enabled: bool) -> None:
+        item = self.split_box.model().item(1)  # type: ignore[attr-defined]
+        item.setEnabled(enabled)
+        item.setToolTip("" if enabled else "This run's data has no test set")
+
+    def _show_idle(self) -> None:
+        self.evaluation = None
+        self.metrics.clear()
+        self.confusion.reset(())
+        self.class_table.setRowCount(0)
+        self.mistakes.reset(classification=True)
+        self.status.setStyleSheet("")
+        self.status.setText("Train a model first: each run that kept a checkpoint can be "
+                            "evaluated here." if self.run_box.count() == 0 else "")
+
+    # ----- showing and closing --------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self._pending is not None and self._thread is None:
+            self._start_pending()
+
+    def shutdown(self) -> None:
+        """Stop an evaluation in progress and wait for its thread (closing the window)."""
+        self._pending = None
+        if self._worker is not None:
+            self._worker.stop()
+        if self._thread is not None:
+            self._thread.wait()
+            self._on_thread_finished()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self.shutdown()
+        super().closeEvent(event)
