@@ -57,6 +57,8 @@ class LayerSpec:
     input_ports: Callable[[Params], tuple[str, ...]] = _single_input
     has_output: bool = True
     key_params: tuple[str, ...] = ()
+    # Other names a learner may search for: PyTorch's class, Keras' and the textbook's.
+    search_words: tuple[str, ...] = ()
 
     def param(self, name: str) -> ParamSpec:
         for spec in self.params:
@@ -79,7 +81,7 @@ _CATALOGUE: dict[str, LayerSpec] = {}
 
 def register(spec: LayerSpec) -> LayerSpec:
     if spec.category not in CATEGORIES:
-        raise ValueError(f"unknown category {spec.category!r} for {spec.type}")
+        raise ValueError(f'unknown category "{spec.category}" for {spec.type}')
     _CATALOGUE[spec.type] = spec
     return spec
 
@@ -89,7 +91,7 @@ def layer_spec(type_name: str) -> LayerSpec:
     try:
         return _CATALOGUE[type_name]
     except KeyError:
-        raise KeyError(f"unknown layer type {type_name!r}") from None
+        raise KeyError(f'unknown layer type "{type_name}"') from None
 
 
 def all_layer_specs() -> list[LayerSpec]:

@@ -88,7 +88,7 @@ def infer_shapes(graph: Graph) -> ShapeReport:
 def _infer_node(node: Node, wires: dict[str, Edge], report: ShapeReport) -> None:
     missing = [port for port in node.input_ports if port not in wires]
     for port in missing:
-        name = "its input" if len(node.input_ports) == 1 else f"input {port!r}"
+        name = "its input" if len(node.input_ports) == 1 else f'input "{port}"'
         report.problems.append(Problem(node.id, f"{label(node)}: {name} is not connected"))
     feeders = [wires[port].src for port in node.input_ports if port in wires]
     if missing or any(src not in report.shapes for src in feeders):

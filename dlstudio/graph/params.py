@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlstudio.graph.errors import ParamError
+from dlstudio.graph.wording import plain
 
 PARAM_KINDS = ("int", "float", "bool", "choice", "ints", "padding")
 PADDING_WORDS = ("valid", "same")
@@ -21,7 +22,9 @@ class ParamSpec:
     """One parameter of a layer type.
 
     kinds: int, float, bool, choice (one of `choices`), ints (a tuple of whole numbers,
-    e.g. a shape), padding (a whole number or "same"/"valid").
+    e.g. a shape), padding (a whole number or "same"/"valid"). `special` is how the
+    minimum reads when it means something else than its number (a pooling stride of 0
+    is "same as kernel").
     """
 
     name: str
@@ -31,6 +34,7 @@ class ParamSpec:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    special: str = ""
 
     def validate(self, value: Any) -> Any:
         """Return the value in its canonical form, or raise ParamError saying why not."""
@@ -45,7 +49,7 @@ class ParamSpec:
         return " and ".join(part for part in (low, high) if part) or "any"
 
     def _fail(self, value: Any, expected: str) -> ParamError:
-        return ParamError(f"{self.name} must be {expected}. Received: {self.name}={value!r}")
+        return ParamError(f"{self.name} must be {expected}. Received: {self.name}={plain(value)}")
 
     def _check_range(self, value: float) -> None:
         if self.minimum is not None and value < self.minimum:
@@ -92,26 +96,36 @@ class ParamSpec:
         return value
 
     def _check_ints(self, value: Any) -> tuple[int, ...]:
+        received = value  # refusals quote what was typed, not its split pieces
         if isinstance(value, str):
-            parts = [p for p in value.replace("×", ",").replace("x", ",").split(",") if p.strip()]
-            value = parts
+            value = self._split_numbers(value)
         if not isinstance(value, list | tuple) or not value:
-            raise self._fail(value, "a list of whole numbers such as 1, 28, 28")
+            raise self._fail(received, "a list of whole numbers such as 1, 28, 28")
         items = []
         for item in value:
             if isinstance(item, bool):
-                raise self._fail(value, "a list of whole numbers")
+                raise self._fail(received, "a list of whole numbers")
             try:
                 number = float(item)
             except (TypeError, ValueError, OverflowError):
-                raise self._fail(value, "a list of whole numbers") from None
+                raise self._fail(received, "a list of whole numbers") from None
             if not math.isfinite(number) or number != int(number):
-                raise self._fail(value, "a list of whole numbers")
+                raise self._fail(received, "a list of whole numbers")
             self._check_range(int(number))
             items.append(int(number))
         if len(items) > 8:
-            raise self._fail(value, "at most 8 numbers long")
+            raise self._fail(received, "at most 8 numbers long")
         return tuple(items)
+
+    def _split_numbers(self, text: str) -> list[str]:
+        """ "1, 28, 28", "1×28×28" or "1x28x28"; a stray separator ("28x28x", "x28",
+        "1,,28") is refused rather than guessed around."""
+        parts = [p.strip() for p in text.lower().replace("×", ",").replace("x", ",").split(",")]
+        if len(parts) > 1 and not all(parts):
+            raise ParamError(f"{self.name} has a separator with no number beside it: write "
+                             f"whole numbers between commas or ×, such as 1, 28, 28. "
+                             f"Received: {self.name}={plain(text)}")
+        return [p for p in parts if p]
 
     def _check_padding(self, value: Any) -> int | str:
         if isinstance(value, str) and value.strip().lower() in PADDING_WORDS:
@@ -127,8 +141,9 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def int_param(name: str, default: int, help: str, lo: int | None = None, hi: int | None = None):
-    return ParamSpec(name, "int", default, help, lo, hi)
+def int_param(name: str, default: int, help: str, lo: int | None = None,
+              hi: int | None = None, special: str = "") -> ParamSpec:
+    return ParamSpec(name, "int", default, help, lo, hi, special=special)
 
 
 def float_param(name: str, default: float, help: str, lo: float | None = None,

@@ -22,21 +22,23 @@ def test_digits_8x8_into_a_28x28_input_names_both_shapes() -> None:
     with pytest.raises(DataError) as caught:
         check_fits(info, (1, 28, 28), input_name="input_1")
     assert str(caught.value).startswith(
-        'the data gives 1×8×8 images but the Input "input_1" expects 1×28×28')
+        'Input "input_1" expects 1×28×28 but digits gives 1×8×8 images')
     assert "builtin:digits28" in str(caught.value)
 
 
 def test_graph_checks_name_the_input_and_the_kind() -> None:
-    with pytest.raises(DataError, match='vectors of 2 features but the Input "features" '
-                                        "expects 1: set the Input's shape to 2"):
+    with pytest.raises(DataError, match='Input "features" expects 1 but xor gives vectors of 2 '
+                                        "features: set its shape to 2"):
         check_graph(load_data("builtin:xor").info, build_template("linear-regression"))
-    with pytest.raises(DataError, match=r"1×28×28 images but the Input \"features\" expects 2: "
-                                        "set the Input's kind to image"):
+    with pytest.raises(DataError, match='Input "features" expects 2 but digits28 gives 1×28×28 '
+                                        "images: set its kind to image"):
         check_graph(load_data("builtin:digits28").info, build_template("xor"))
-    with pytest.raises(DataError, match='token ids but the Input "x" takes feature vectors'):
+    with pytest.raises(DataError, match='Input "x" takes feature vectors but text gives '
+                                        "sequences of 40 token ids: set its kind to tokens"):
         check_fits(load_data("builtin:text").info, (40,), input_name="x", input_kind="vector")
-    with pytest.raises(DataError, match=r"3×224×224: set the Input's shape to 1×28×28, or load "
-                                        "the images at 224×224 with 3 channels"):
+    with pytest.raises(DataError, match=r"3×224×224 but digits28 gives 1×28×28 images: set its "
+                                        "shape to 1×28×28, or load the images at 224×224 with 3 "
+                                        "channels"):
         check_graph(load_data("builtin:digits28").info, build_template("vgg16"))
 
 

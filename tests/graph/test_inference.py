@@ -101,7 +101,7 @@ def test_unconnected_inputs_are_errors_on_their_node() -> None:
     assert messages(report, net.ids["fc1"]) == ['Dense "fc1": its input is not connected']
     # reported even though its other input comes from a node that has no shape
     assert [p.message for p in report.errors if p.node_id == add] == [
-        "Add \"join\": input 'in2' is not connected"]
+        'Add "join": input "in2" is not connected']
     assert report.shapes[net.ids["flat"]] == (5408,)  # what is upstream still has shapes
 
 
@@ -117,7 +117,8 @@ def test_every_problem_is_collected_not_just_the_first() -> None:
         'Conv2d "conv1" kernel 5 (span 5) is larger than its height of 4: use a smaller kernel '
         "or more padding"]
     assert messages(report, net.ids["extra"]) == [
-        'Input "extra" a vector input has shape one number of features, e.g. 784; got 3×3']
+        'Input "extra" of kind vector takes a shape of one number of features, e.g. 784, '
+        'but its shape is 3×3: change the shape or the kind']
     assert messages(report, net.ids["loose"]) == ['Dense "loose": its input is not connected']
     assert messages(report, None) == [
         "the graph has no Output node: add one after the last layer"]

@@ -64,6 +64,7 @@ register(LayerSpec(
     recipe=_conv_recipe("nn.Conv1d"),
     count_params=lambda p, s: _conv_count(p, s, 1),
     key_params=("filters", "kernel_size", "stride", "padding"),
+    search_words=("conv", "convolution", "nn.Conv1d", "conv1d", "temporal", "filter"),
 ))
 
 register(LayerSpec(
@@ -75,6 +76,7 @@ register(LayerSpec(
     recipe=_conv_recipe("nn.Conv2d"),
     count_params=lambda p, s: _conv_count(p, s, 2),
     key_params=("filters", "kernel_size", "stride", "padding"),
+    search_words=("conv", "convolution", "nn.Conv2d", "conv2d", "cnn", "filter", "kernel"),
 ))
 
 
@@ -114,4 +116,6 @@ register(LayerSpec(
     count_params=lambda p, s: (s[0][0] * (p["filters"] // p["groups"]) * p["kernel_size"] ** 2
                                + (p["filters"] if p["bias"] else 0)),
     key_params=("filters", "kernel_size", "stride"),
+    search_words=("conv", "convolution", "nn.ConvTranspose2d", "conv2dtranspose",
+                  "deconvolution", "deconv", "upsample", "upsampling"),
 ))

@@ -29,6 +29,8 @@ register(LayerSpec(
         "nn.Linear", {"in_features": s[0][-1], "out_features": p["units"], "bias": p["bias"]}),
     count_params=lambda p, s: s[0][-1] * p["units"] + (p["units"] if p["bias"] else 0),
     key_params=("units",),
+    search_words=("linear", "nn.Linear", "fc", "fully connected", "perceptron", "mlp",
+                  "affine"),
 ))
 
 register(LayerSpec(
@@ -39,6 +41,7 @@ register(LayerSpec(
     infer=lambda p, s: s[0],
     recipe=lambda p, s: ModuleRecipe("nn.Dropout", {"p": p["rate"]}),
     key_params=("rate",),
+    search_words=("nn.Dropout", "regularisation", "regularization"),
 ))
 
 register(LayerSpec(
@@ -48,6 +51,7 @@ register(LayerSpec(
     params=(),
     infer=lambda p, s: (product(s[0]),),
     recipe=lambda p, s: ModuleRecipe("nn.Flatten", {}),
+    search_words=("nn.Flatten", "vector", "reshape"),
 ))
 
 
@@ -80,6 +84,7 @@ register(LayerSpec(
     infer=_infer_reshape,
     recipe=lambda p, s: ModuleRecipe("Reshape", {"shape": _infer_reshape(p, s)}),
     key_params=("shape",),
+    search_words=("view", "unflatten", "resize"),
 ))
 
 
@@ -103,4 +108,5 @@ register(LayerSpec(
         "TokenEmbedding", {"num_embeddings": p["vocab_size"], "embedding_dim": p["dim"]}),
     count_params=lambda p, s: p["vocab_size"] * p["dim"],
     key_params=("vocab_size", "dim"),
+    search_words=("nn.Embedding", "embed", "tokens", "word vectors", "lookup"),
 ))

@@ -21,7 +21,8 @@ def _infer_input(params, shapes):
     kind, shape = params["kind"], tuple(params["shape"])
     if len(shape) != INPUT_KINDS[kind]:
         raise ShapeError(
-            f"a {kind} input has shape {INPUT_HINTS[kind]}; got {format_shape(shape)}"
+            f"of kind {kind} takes a shape of {INPUT_HINTS[kind]}, but its shape is "
+            f"{format_shape(shape)}: change the shape or the kind"
         )
     return shape
 
@@ -49,6 +50,7 @@ register(LayerSpec(
     recipe=lambda params, shapes: None,
     input_ports=lambda params: (),
     key_params=("kind", "shape"),
+    search_words=("data", "placeholder", "image", "features", "start"),
 ))
 
 register(LayerSpec(
@@ -60,4 +62,5 @@ register(LayerSpec(
     recipe=lambda params, shapes: None,
     has_output=False,
     key_params=("loss",),
+    search_words=("loss", "target", "prediction", "end", "result"),
 ))

@@ -39,8 +39,11 @@ def _infer_concat(params, shapes):
     return (*shapes[0][:axis], joined, *shapes[0][axis + 1:])
 
 
-for _type, _help in (("Add", "Adds its inputs element by element (residual / skip connections)"),
-                     ("Multiply", "Multiplies its inputs element by element (gating)")):
+for _type, _help, _words in (
+        ("Add", "Adds its inputs element by element (residual / skip connections)",
+         ("merge", "join", "sum", "plus", "elementwise", "torch.add")),
+        ("Multiply", "Multiplies its inputs element by element (gating)",
+         ("merge", "join", "product", "times", "elementwise", "gate", "torch.mul"))):
     register(LayerSpec(
         type=_type,
         category="merge",
@@ -49,6 +52,7 @@ for _type, _help in (("Add", "Adds its inputs element by element (residual / ski
         infer=_infer_elementwise,
         recipe=lambda p, s, _cls=_type: ModuleRecipe(_cls, {}),
         input_ports=merge_ports,
+        search_words=_words,
     ))
 
 register(LayerSpec(
@@ -61,4 +65,5 @@ register(LayerSpec(
     recipe=lambda p, s: ModuleRecipe("Concat", {"dim": torch_dim(p["axis"])}),
     input_ports=merge_ports,
     key_params=("axis",),
+    search_words=("merge", "join", "torch.cat", "cat", "concatenate", "stack"),
 ))

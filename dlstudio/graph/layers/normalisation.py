@@ -35,6 +35,7 @@ register(LayerSpec(
     infer=_infer_bn1d,
     recipe=_bn_recipe("nn.BatchNorm1d"),
     count_params=lambda p, s: 2 * s[0][0],
+    search_words=("batchnorm", "batch norm", "bn", "nn.BatchNorm1d", "normalization"),
 ))
 
 register(LayerSpec(
@@ -45,6 +46,7 @@ register(LayerSpec(
     infer=_infer_bn2d,
     recipe=_bn_recipe("nn.BatchNorm2d"),
     count_params=lambda p, s: 2 * s[0][0],
+    search_words=("batchnorm", "batch norm", "bn", "nn.BatchNorm2d", "normalization"),
 ))
 
 register(LayerSpec(
@@ -56,4 +58,6 @@ register(LayerSpec(
     recipe=lambda p, s: ModuleRecipe("nn.LayerNorm", {"normalized_shape": s[0][-1],
                                                       "eps": p["eps"]}),
     count_params=lambda p, s: 2 * s[0][-1],
+    search_words=("layernorm", "layer norm", "ln", "nn.LayerNorm", "normalization",
+                  "transformer"),
 ))

@@ -24,26 +24,30 @@ def _infer_pool(params, shapes):
                         for n, axis in zip(shape[1:], ("height", "width"), strict=True)))
 
 
-def _pool_spec(type_name: str, cls: str, help_text: str) -> LayerSpec:
+def _pool_spec(type_name: str, cls: str, help_text: str, words: tuple[str, ...]) -> LayerSpec:
     return LayerSpec(
         type=type_name,
         category="pooling",
         help=help_text,
         params=(
             int_param("kernel_size", 2, "Size of the pooling window", 1, 1024),
-            int_param("stride", 0, "Step between windows (0 = the window size)", 0, 1024),
+            int_param("stride", 0, "Step between windows (0 = the window size)", 0, 1024,
+                      special="same as kernel"),
             int_param("padding", 0, "Zeros added at the borders", 0, 512),
         ),
         infer=_infer_pool,
         recipe=lambda p, s: ModuleRecipe(cls, {
             "kernel_size": p["kernel_size"], "stride": _stride(p), "padding": p["padding"]}),
         key_params=("kernel_size", "stride"),
+        search_words=("pool", "pooling", "downsample", "subsample", cls, *words),
     )
 
 
 register(_pool_spec("MaxPool2d", "nn.MaxPool2d",
-                    "Keeps the largest value of each window: smaller, shift-tolerant maps"))
-register(_pool_spec("AvgPool2d", "nn.AvgPool2d", "Averages each window: smaller, smoother maps"))
+                    "Keeps the largest value of each window: smaller, shift-tolerant maps",
+                    ("maxpool", "max pooling", "maxpooling2d")))
+register(_pool_spec("AvgPool2d", "nn.AvgPool2d", "Averages each window: smaller, smoother maps",
+                    ("avgpool", "average pooling", "mean pooling", "averagepooling2d")))
 
 
 def _infer_global(params, shapes):
@@ -59,4 +63,6 @@ register(LayerSpec(
     params=(),
     infer=_infer_global,
     recipe=lambda p, s: ModuleRecipe("GlobalAvgPool2d", {}),
+    search_words=("pool", "pooling", "global average pooling", "gap",
+                  "nn.AdaptiveAvgPool2d", "adaptive", "globalaveragepooling2d"),
 ))

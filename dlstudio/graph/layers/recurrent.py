@@ -14,6 +14,10 @@ HELP = {
 }
 
 
+WORDS = {"RNN": ("elman", "simplernn"), "LSTM": ("long short-term memory", "memory"),
+         "GRU": ("gated recurrent unit",)}
+
+
 def _directions(params) -> int:
     return 2 if params["bidirectional"] else 1
 
@@ -70,4 +74,6 @@ for _kind in ("RNN", "LSTM", "GRU"):
         recipe=_recipe(_kind),
         count_params=_count(_kind),
         key_params=("units", "return_sequences"),
+        search_words=("recurrent", "rnn", "sequence", "time series", f"nn.{_kind}",
+                      *WORDS[_kind]),
     ))

@@ -6,6 +6,7 @@ import math
 
 from dlstudio.graph.errors import ShapeError
 from dlstudio.graph.shape_text import Shape, format_shape
+from dlstudio.graph.wording import with_article
 
 
 def expect_rank(shape: Shape, ranks: tuple[int, ...], needs: str, hint: str = "") -> None:
@@ -51,5 +52,6 @@ def torch_dim(dim: int) -> int:
 
 def check_axis(dim: int, rank: int) -> int:
     if not -rank <= dim < rank:
-        raise ShapeError(f"axis {dim} does not exist in a {rank}-dimensional input")
+        raise ShapeError(f"axis {dim} does not exist in {with_article(f'{rank}-dimensional')} "
+                         "input")
     return dim % rank

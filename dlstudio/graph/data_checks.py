@@ -1,0 +1,156 @@
+"""Does the graph suit the chosen data? Checked while designing, not only at Train.
+
+An Output of 64 values for 10 classes, or an Input the data cannot feed, is a problem on
+that node as soon as the data is known. The trainer refuses the same mismatches with the
+same sentences (`dlstudio.data.fit` calls these functions), so the two never disagree.
+No torch here: the data side hands over its facts as a `DataFacts`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dlstudio.graph.inference import Problem, ShapeReport, infer_shapes, label
+from dlstudio.graph.model import Graph, Node
+from dlstudio.graph.shape_text import Shape, format_shape
+
+CLASS_LOSSES = ("cross_entropy", "binary_cross_entropy")
+INPUT_WORDS = {"image": "images", "vector": "feature vectors", "sequence": "sequences",
+               "tokens": "token ids"}
+PASS_THROUGH = ("ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
+                "Dropout")  # may sit between the last Dense and the Output
+IMAGE_CHANNELS = (1, 3)  # what images can be converted to when loaded
+
+
+@dataclass(frozen=True)
+class DataFacts:
+    """What one dataset gives a model: its samples and its targets.
+
+    `classes` is 0 for numeric targets (regression), whose shape is `target_shape`.
+    `any_image_size` is set when images are loaded at the Input's size and channels,
+    so any gray or colour image Input can be fed.
+    """
+
+    name: str
+    input_kind: str
+    input_shape: Shape
+    classes: int = 0
+    target_shape: Shape = ()
+    any_image_size: bool = False
+
+    def describe_input(self) -> str:
+        """The samples in words, e.g. '1×8×8 images' or 'vectors of 2 features'."""
+        shape = format_shape(self.input_shape)
+        return {
+            "image": f"{shape} images",
+            "vector": f"vectors of {shape} feature{'s' * (self.input_shape != (1,))}",
+            "sequence": f"sequences of {shape} (steps × features)",
+            "tokens": f"sequences of {shape} token ids",
+        }.get(self.input_kind, f"samples of {shape}")
+
+
+def check_against_data(graph: Graph, facts: DataFacts,
+                       report: ShapeReport | None = None) -> list[Problem]:
+    """Every mismatch between the graph's Input/Output and the data, on its node. A graph
+    without one Input or one Output is left to the structure checks."""
+    report = report if report is not None else infer_shapes(graph)
+    problems: list[Problem] = []
+    inputs = graph.nodes_of_type("Input")
+    if len(inputs) > 1:
+        problems.append(Problem(None, f"{facts.name} feeds one Input but the graph has "
+                                      f"{len(inputs)}: keep one"))
+    elif inputs:
+        node = inputs[0]
+        message = input_problem(facts, tuple(node.params["shape"]), node.params["kind"],
+                                label(node))
+        if message:
+            problems.append(Problem(node.id, message))
+    outputs = graph.nodes_of_type("Output")
+    shapes = report.input_shapes.get(outputs[0].id) if len(outputs) == 1 else None
+    if shapes:  # an Output without a shape has its own problem already
+        output = outputs[0]
+        dense = last_dense(graph, output)
+        message = target_problem(facts, shapes[0], output.params["loss"], label(output),
+                                 label(dense) if dense is not None else None)
+        if message:
+            problems.append(Problem(output.id, message))
+    return problems
+
+
+def input_problem(facts: DataFacts, shape: Shape, kind: str | None, where: str) -> str | None:
+    """Why the data cannot feed the Input `where` (of `shape` and `kind`), or None."""
+    shape = tuple(shape)
+    if kind is not None and (kind == "tokens") != (facts.input_kind == "tokens"):
+        return (f"{where} takes {INPUT_WORDS.get(kind, kind)} but {facts.name} gives "
+                f"{facts.describe_input()}: set its kind to {facts.input_kind}")
+    if shape == tuple(facts.input_shape) or _resized_to_fit(facts, shape, kind):
+        return None
+    return (f"{where} expects {format_shape(shape)} but {facts.name} gives "
+            f"{facts.describe_input()}{_shape_hint(facts, shape, kind)}")
+
+
+def _resized_to_fit(facts: DataFacts, shape: Shape, kind: str | None) -> bool:
+    return (facts.any_image_size and facts.input_kind == "image" and kind in (None, "image")
+            and len(shape) == 3 and shape[0] in IMAGE_CHANNELS)
+
+
+def _shape_hint(facts: DataFacts, shape: Shape, kind: str | None) -> str:
+    data = format_shape(facts.input_shape)
+    if kind is not None and kind != facts.input_kind:
+        return f": set its kind to {facts.input_kind} and its shape to {data}"
+    if facts.input_kind == "image" and len(shape) == 3 and shape[0] in IMAGE_CHANNELS:
+        if facts.name == "digits" and shape[1:] == (28, 28):
+            return ": use builtin:digits28, the same digits at 28×28"
+        return (f": set its shape to {data}, or load the images at {shape[1]}×{shape[2]} "
+                f"with {shape[0]} channel{'s' * (shape[0] > 1)}")
+    return f": set its shape to {data}"
+
+
+def target_problem(facts: DataFacts, shape: Shape, loss: str, where: str,
+                   dense: str | None = None) -> str | None:
+    """Why the data's targets do not suit the Output `where` (getting `shape`, trained
+    with `loss`), or None. `dense` names the Dense that sets the width, for the fix."""
+    shape = tuple(shape)
+    got = format_shape(shape)
+    n = facts.classes
+    if loss in CLASS_LOSSES and not n:
+        return (f"{where} uses {loss}, which needs classes, but {facts.name} has numeric "
+                f"targets of {format_shape(facts.target_shape)}: use mse, l1 or huber")
+    if loss == "cross_entropy" and shape != (n,) and not _per_step(facts, shape):
+        fix = f"set the units of {dense} to {n}" if dense else f"end with a Dense of {n} units"
+        return f"{where} gets {got} values per sample but {facts.name} has {n} classes: {fix}"
+    if loss == "binary_cross_entropy":
+        if n != 2:
+            return (f"{where} uses binary_cross_entropy but {facts.name} has {n} classes: "
+                    "use cross_entropy")
+        if shape != (1,):
+            fix = f"set the units of {dense} to 1" if dense else "end with a Dense of 1 unit"
+            return (f"{where} gets {got} values per sample; binary_cross_entropy takes one "
+                    f"(the chance of the second class): {fix}, or use cross_entropy")
+    if loss not in CLASS_LOSSES:
+        if n:
+            return (f"{where} uses {loss}, which compares numbers, but {facts.name} has {n} "
+                    "classes: use cross_entropy")
+        if shape != tuple(facts.target_shape):
+            return (f"{where} gets {got} values per sample but {facts.name} has targets of "
+                    f"{format_shape(facts.target_shape)}")
+    return None
+
+
+def _per_step(facts: DataFacts, shape: Shape) -> bool:
+    """A class per time step: Output (T, C) against targets of T class ids."""
+    return len(shape) == 2 and shape[1] == facts.classes \
+        and tuple(facts.target_shape) == shape[:1]
+
+
+def last_dense(graph: Graph, output: Node) -> Node | None:
+    """The Dense whose units set the Output's width, through activations after it."""
+    edge = graph.edge_into(output.id, "in")
+    while edge is not None:
+        node = graph.nodes[edge.src]
+        if node.type == "Dense":
+            return node
+        if node.type not in PASS_THROUGH:
+            return None
+        edge = graph.edge_into(node.id, node.input_ports[0])
+    return None
