@@ -155,6 +155,10 @@ def show_mistakes(panel: MistakesPanel, result: Evaluation) -> None:
     mistakes = tuple(Mistake(m.index, m.true, m.predicted, m.confidence, m.image, m.text)
                      for m in result.mistakes)
     panel.set_report(MistakeReport(0, result.samples, result.wrong, mistakes))
+    for tile, mistake in zip(panel.tiles, mistakes, strict=True):
+        tile.setToolTip(f"Sample {mistake.index} of the {result.split_name} data: truly "
+                        f"{mistake.true}, predicted {mistake.predicted} with "
+                        f"{mistake.confidence:.0%} confidence")
     shown = len(mistakes)
     more = f"; the first {shown} are shown" if shown < result.wrong else ""
     panel.caption.setText(f"{result.wrong:,} of {result.samples:,} {result.split_name} "
