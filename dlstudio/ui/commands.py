@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from dlstudio.graph import Graph, GraphError, ShapeReport, infer_shapes
+from dlstudio.graph.events import Event
 from dlstudio.graph.inference import connection_shape_problem
 from dlstudio.graph.layout import layered_layout
 from dlstudio.graph.names import check_name
@@ -134,6 +135,8 @@ class GraphEditor:
                  report: Callable[[], ShapeReport] | None = None) -> None:
         self.graph, self.undo_stack = graph, undo_stack
         self._report = report or (lambda: infer_shapes(graph))
+        # After an auto layout, whoever asked for it: the canvas fits the new arrangement.
+        self.laid_out = Event()
 
     # ----- nodes ---------------------------------------------------------------------
     def add_node(self, type_name: str, position: Position,
@@ -195,12 +198,13 @@ class GraphEditor:
         self.undo_stack.push(MoveCommand(self.graph, moves, text))
 
     def auto_layout(self) -> None:
-        """Arrange every node in left-to-right layers, as one step."""
+        """Arrange every node top to bottom in data-flow order, as one step."""
         positions = layered_layout(self.graph)
         moves = {i: (self.graph.nodes[i].position, p) for i, p in positions.items()
                  if self.graph.nodes[i].position != p}
         if moves:
             self.undo_stack.push(MoveCommand(self.graph, moves, "Auto layout"))
+        self.laid_out.emit()
 
     # ----- wires ---------------------------------------------------------------------
     def connection_problem(self, src: str, dst: str, src_port: str = "out",

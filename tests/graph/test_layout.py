@@ -1,59 +1,104 @@
-"""Auto layout: wires run left to right, nodes never overlap, branches stay untangled,
-and 500 nodes lay out fast enough for an interactive command."""
+"""Auto layout: data flows top to bottom, branches sit side by side, long chains wrap
+into bands that still read at fit-to-view, and the result never depends on chance."""
 
 from __future__ import annotations
 
-import time
-
 from dlstudio.graph import Graph
-from dlstudio.graph.layout import LAYER_SPACING, ROW_SPACING, apply_layout, layered_layout
-from dlstudio.graph.templates import build_template
+from dlstudio.graph.layout import (
+    LANE_SPACING,
+    NODE_HEIGHT,
+    NODE_WIDTH,
+    RANK_SPACING,
+    apply_layout,
+    fit_scale,
+    layered_layout,
+)
+from dlstudio.graph.templates import build_template, template_names
 
 
 def _assert_clean(graph: Graph, positions: dict[str, tuple[float, float]]) -> None:
+    """Every node below its inputs (or in a later band, to the right); no cards overlap."""
     assert set(positions) == set(graph.nodes)
     for edge in graph.edges.values():
-        assert positions[edge.dst][0] > positions[edge.src][0], edge
-    assert len(set(positions.values())) == len(positions)
+        (sx, sy), (dx, dy) = positions[edge.src], positions[edge.dst]
+        assert dy > sy or dx > sx + NODE_WIDTH, edge
+    cards = sorted(positions.values())
+    for index, (x, y) in enumerate(cards):
+        for ox, oy in cards[index + 1:]:
+            if ox - x >= NODE_WIDTH:
+                break
+            assert abs(oy - y) >= NODE_HEIGHT + 16, "cards overlap or leave no room for a label"
 
 
-def test_chain_is_one_row_left_to_right() -> None:
+def test_a_chain_is_one_column_top_to_bottom() -> None:
     graph = build_template("mlp")
     positions = layered_layout(graph)
     _assert_clean(graph, positions)
-    xs = sorted(x for x, _ in positions.values())
-    assert xs == [i * LAYER_SPACING for i in range(len(graph))]
-    assert {y for _, y in positions.values()} == {0.0}
+    assert {x for x, _ in positions.values()} == {0.0}
+    ys = [positions[node_id][1] for node_id in graph.nodes]  # the builder adds in flow order
+    assert ys == [i * RANK_SPACING for i in range(len(graph))]
 
 
-def test_longest_path_puts_a_merge_after_its_longest_branch() -> None:
+def test_a_merge_comes_after_its_longest_branch_and_branches_sit_side_by_side() -> None:
     graph = build_template("resnet18")
     positions = layered_layout(graph)
     _assert_clean(graph, positions)
-    add = graph.node_by_name("layer1_0_add").id
-    bn2 = graph.node_by_name("layer1_0_bn2").id
-    assert positions[add][0] == positions[bn2][0] + LAYER_SPACING
-    conv1 = positions[graph.node_by_name("layer2_0_conv1").id]
-    down = positions[graph.node_by_name("layer2_0_down_conv").id]
-    assert conv1[0] == down[0] and abs(conv1[1] - down[1]) == ROW_SPACING
+
+    def at(name: str) -> tuple[float, float]:
+        return positions[graph.node_by_name(name).id]
+
+    add, bn2 = at("layer1_0_add"), at("layer1_0_bn2")
+    assert add == (bn2[0], bn2[1] + RANK_SPACING)
+    conv1, down = at("layer2_0_conv1"), at("layer2_0_down_conv")
+    assert conv1[1] == down[1] and down[0] == conv1[0] + LANE_SPACING
+    assert at("layer2_0_add")[0] == conv1[0]  # the main path stays in its lane
 
 
-def test_barycentre_keeps_parallel_branches_from_crossing() -> None:
+def test_branches_added_in_either_order_do_not_cross() -> None:
     graph = Graph()
     source = graph.add_node("Input", name="features", params={"kind": "vector",
                                                               "shape": (4,)})
-    top = graph.add_node("Dense", name="top")
-    bottom = graph.add_node("Dense", name="bottom")
+    left = graph.add_node("Dense", name="left")
+    right = graph.add_node("Dense", name="right")
     # Added in the opposite order, so insertion order alone would cross the wires.
-    bottom_next = graph.add_node("ReLU", name="bottom_next")
-    top_next = graph.add_node("ReLU", name="top_next")
-    for src, dst in ((source, top), (source, bottom), (top, top_next),
-                     (bottom, bottom_next)):
+    right_next = graph.add_node("ReLU", name="right_next")
+    left_next = graph.add_node("ReLU", name="left_next")
+    for src, dst in ((source, left), (source, right), (left, left_next),
+                     (right, right_next)):
         graph.connect(src.id, dst.id)
     positions = layered_layout(graph)
     _assert_clean(graph, positions)
-    assert positions[top.id][1] < positions[bottom.id][1]
-    assert positions[top_next.id][1] < positions[bottom_next.id][1]
+    assert positions[left.id][1] == positions[right.id][1]
+    assert positions[left.id][0] < positions[right.id][0]
+    assert positions[left_next.id][0] == positions[left.id][0]
+    assert positions[right_next.id][0] == positions[right.id][0]
+
+
+def test_every_template_is_laid_out_cleanly_and_the_same_each_time() -> None:
+    for name in template_names():
+        graph = build_template(name)
+        positions = layered_layout(graph)
+        _assert_clean(graph, positions)
+        assert positions == layered_layout(build_template(name)), name
+
+
+def test_long_templates_wrap_into_bands_that_fit_a_laptop_canvas_at_half_size() -> None:
+    # 14 px names at half size or more are 7 px or more on screen (tests/ui checks that).
+    for name in ("vgg16", "vgg16-transfer", "resnet18"):
+        positions = layered_layout(build_template(name))
+        assert len({x for x, _ in positions.values()}) > 1, name
+        assert fit_scale(positions) >= 0.5, name
+    small = layered_layout(build_template("cnn-small"))
+    assert fit_scale(small) >= 0.7 and len({x for x, _ in small.values()}) == 1
+
+
+def test_resnet_bands_wrap_between_blocks_not_across_a_skip_wire() -> None:
+    graph = build_template("resnet18")
+    positions = layered_layout(graph)
+    for edge in graph.edges.values():
+        (_, sy), (_, dy) = positions[edge.src], positions[edge.dst]
+        if dy < sy:  # a wire that climbs to the next band
+            assert dy == 0.0 and graph.edges_out_of(edge.src) == [edge], edge
 
 
 def test_apply_layout_moves_nodes_through_the_graph_api() -> None:
@@ -73,11 +118,11 @@ def test_empty_and_unconnected_graphs() -> None:
     for name in ("a", "b", "c"):
         graph.add_node("ReLU", name=name)
     positions = layered_layout(graph)
-    assert {x for x, _ in positions.values()} == {0.0}
+    assert {y for _, y in positions.values()} == {0.0}
     assert len(set(positions.values())) == 3
 
 
-def test_five_hundred_nodes_lay_out_fast() -> None:
+def test_five_hundred_nodes_lay_out_cleanly() -> None:
     graph = Graph()
     previous = graph.add_node("Input", name="features", params={"kind": "vector",
                                                                 "shape": (8,)}).id
@@ -88,8 +133,4 @@ def test_five_hundred_nodes_lay_out_fast() -> None:
         graph.connect(dense, add, dst_port="in1")
         graph.connect(previous, add, dst_port="in2")
         previous = add
-    start = time.perf_counter()
-    positions = layered_layout(graph)
-    elapsed = time.perf_counter() - start
-    _assert_clean(graph, positions)
-    assert elapsed < 0.25, f"layout of {len(graph)} nodes took {elapsed:.3f} s"
+    _assert_clean(graph, layered_layout(graph))

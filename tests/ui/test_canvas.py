@@ -50,6 +50,10 @@ def drag(qtbot, view: CanvasView, start: QPoint, end: QPoint, button=LEFT, steps
         qtbot.mouseRelease(view.viewport(), button, NO_MOD, end)
 
 
+def leave_canvas(view: CanvasView) -> None:
+    QApplication.sendEvent(view.viewport(), QEvent(QEvent.Type.Leave))
+
+
 def drop_layer(view: CanvasView, type_name: str, point: QPoint) -> None:
     mime, copy = layer_mime_data(type_name), Qt.DropAction.CopyAction
     viewport = view.viewport()
@@ -216,6 +220,7 @@ def test_rubber_band_copy_paste_keeps_the_wiring_among_pasted_nodes(qtbot) -> No
     drag(qtbot, view, at(view, 150, -120), at(view, 640, 120))  # around conv and pool
     assert sorted(view.canvas_scene.selected_node_ids()) == sorted([conv, pool])
     qtbot.keyClick(view, Qt.Key.Key_C, CTRL)
+    leave_canvas(view)  # pasting from the menu: beside the originals
     qtbot.keyClick(view, Qt.Key.Key_V, CTRL)
     graph = view.document.graph
     new = view.canvas_scene.selected_node_ids()
@@ -337,8 +342,10 @@ def test_auto_layout_from_the_canvas_is_one_undo_step(qtbot) -> None:
     count = document.undo_stack.count()
     view.auto_layout()
     assert document.undo_stack.count() == count + 1
-    xs = [document.graph.nodes[i].position[0] for i in document.report.order]
-    assert xs == sorted(xs) and len(set(xs)) == len(xs)
+    ys = [document.graph.nodes[i].position[1] for i in document.report.order]
+    assert ys == sorted(ys) and len(set(ys)) == len(ys)
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert all(shown.contains(i.sceneBoundingRect()) for i in view.canvas_scene.nodes.values())
     qtbot.keyClick(view, Qt.Key.Key_Z, CTRL)
     assert {n.position for n in document.graph.nodes.values()} == {(0.0, 0.0)}
 

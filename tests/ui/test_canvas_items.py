@@ -38,7 +38,7 @@ def test_nodes_show_type_name_key_params_and_output_shape(qtbot) -> None:
     document.editor.rename(conv.id, "features")
     document.editor.set_param(conv.id, "filters", 16)
     qtbot.waitUntil(lambda: item.shape_text == "16×26×26")
-    assert item.name == "features" and "filters=16" in item._param_lines[0]
+    assert item.name == "features" and "filters=16" in item._params_text
 
 
 def test_ports_are_typed_by_the_rank_of_their_shape(qtbot) -> None:

@@ -154,14 +154,14 @@ def test_paste_refuses_foreign_data_before_changing_anything(doc: Document) -> N
     assert snapshot(doc) == before and doc.undo_stack.count() == count
 
 
-def test_auto_layout_is_one_step_placing_columns_left_to_right(doc: Document) -> None:
+def test_auto_layout_is_one_step_stacking_layers_top_to_bottom(doc: Document) -> None:
     for node_id in doc.ids:
         doc.graph.move_node(node_id, (0, 0))
     doc.undo_stack.clear()
     doc.editor.auto_layout()
     assert doc.undo_stack.count() == 1 and doc.undo_stack.text(0) == "Auto layout"
-    xs = [doc.graph.nodes[i].position[0] for i in doc.ids]
-    assert xs == sorted(xs) and len(set(xs)) == len(xs)
+    ys = [doc.graph.nodes[i].position[1] for i in doc.ids]
+    assert ys == sorted(ys) and len(set(ys)) == len(ys)
     doc.undo_stack.undo()
     assert all(doc.graph.nodes[i].position == (0, 0) for i in doc.ids)
 

@@ -14,45 +14,37 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from dlstudio.graph import Node
+from dlstudio.graph import Node, layout
 from dlstudio.ui.canvas.describe import node_tooltip, param_items
 from dlstudio.ui.canvas.lod import DETAIL_LOD, TEXT_LOD, level_of_detail, pixel_font
 
 if TYPE_CHECKING:
     from dlstudio.ui.canvas.wire_item import WireItem
 
-NODE_WIDTH = 160.0
-HEADER = 20.0
-NAME_LINE = 19.0
-PARAM_LINE = 15.0
-SHAPE_LINE = 19.0
-MAX_PARAM_LINES = 2
+NODE_WIDTH = layout.NODE_WIDTH
+HEADER = 16.0  # the category band: type and key parameters
+NAME_LINE = 18.0
+SHAPE_LINE = 16.0
+NODE_HEIGHT = HEADER + NAME_LINE + SHAPE_LINE + 2  # as the layout expects
+DIMMED_OPACITY = 0.2
 PORT_RADIUS = 5.5
 PORT_HIT = 9.0
-SIDE = 8.0
+SIDE = 7.0
 
 
 @cache
 def fonts() -> dict[str, QFont]:
     """The canvas fonts, made once (a QFont needs a running application)."""
-    return {"type": pixel_font(11, bold=True), "name": pixel_font(13, bold=True),
-            "params": pixel_font(11), "shape": pixel_font(12), "badge": pixel_font(12, True)}
+    # Name and shape are large for the card, so they stay legible when a whole VGG16 or
+    # ResNet-18 is fitted to a laptop-sized canvas (the layout aims at half size or more).
+    return {"type": pixel_font(10, bold=True), "name": pixel_font(14, bold=True),
+            "params": pixel_font(10), "shape": pixel_font(14), "badge": pixel_font(11, True)}
 
 
-def wrap_items(pieces: list[str], font: QFont, width: float, max_lines: int) -> list[str]:
-    """Join pieces with spaces into at most `max_lines` lines of `width`, eliding the rest."""
-    metrics = QFontMetricsF(font)
-    lines: list[str] = []
-    for piece in pieces:
-        joined = f"{lines[-1]}  {piece}" if lines else piece
-        if lines and metrics.horizontalAdvance(joined) <= width:
-            lines[-1] = joined
-        elif len(lines) < max_lines:
-            lines.append(piece)
-        else:
-            lines[-1] = lines[-1] + "  " + piece
-            break
-    return [metrics.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in lines]
+def header_params(pieces: list[str], font: QFont, width: float) -> str:
+    """Key parameters on one line after the type, cut at the end when too long."""
+    return QFontMetricsF(font).elidedText("  ".join(pieces), Qt.TextElideMode.ElideRight,
+                                          width)
 
 
 class PortItem(QGraphicsItem):
@@ -85,6 +77,14 @@ class PortItem(QGraphicsItem):
             self.update()
         if tooltip != self.toolTip():
             self.setToolTip(tooltip)
+
+    def set_dimmed(self, on: bool) -> None:
+        """Faded while a wire is dragged that this port would refuse."""
+        self.setOpacity(DIMMED_OPACITY if on else 1.0)
+
+    @property
+    def dimmed(self) -> bool:
+        return self.opacity() < 1.0
 
     def set_highlighted(self, on: bool) -> None:
         if on != self.highlighted:
@@ -124,7 +124,7 @@ class NodeItem(QGraphicsItem):
         self.severity: str | None = None
         self.messages: list[str] = []
         self._node = node
-        self._param_lines: list[str] = []
+        self._params_text = ""
         self._rect = QRectF()
         self.sync(node)
         self.setPos(*node.position)
@@ -133,9 +133,9 @@ class NodeItem(QGraphicsItem):
     def sync(self, node: Node) -> None:
         """Take name, parameters and ports from the node (after a rename or a param edit)."""
         self._node, self.name = node, node.name
-        width = NODE_WIDTH - 2 * SIDE
-        self._param_lines = wrap_items(param_items(node), fonts()["params"], width,
-                                       MAX_PARAM_LINES)
+        type_width = QFontMetricsF(fonts()["type"]).horizontalAdvance(node.type) + 6
+        self._params_text = header_params(param_items(node), fonts()["params"],
+                                          NODE_WIDTH - 2 * SIDE - type_width - 14)
         wanted = node.input_ports
         for port in [p for p in self.inputs if p not in wanted]:
             item = self.inputs.pop(port)
@@ -162,17 +162,16 @@ class NodeItem(QGraphicsItem):
         self.setToolTip(node_tooltip(self._node, self.messages))
 
     def _relayout(self) -> None:
-        height = HEADER + NAME_LINE + PARAM_LINE * len(self._param_lines) + SHAPE_LINE + 6
-        rect = QRectF(-NODE_WIDTH / 2, -height / 2, NODE_WIDTH, height)
+        rect = QRectF(-NODE_WIDTH / 2, -NODE_HEIGHT / 2, NODE_WIDTH, NODE_HEIGHT)
         if rect != self._rect:
             self.prepareGeometryChange()
             self._rect = rect
-        body_top, body = rect.top() + HEADER, height - HEADER
+        # Data flows down: inputs along the top edge, the output at the bottom.
         count = len(self.inputs)
         for index, item in enumerate(self.inputs.values()):
-            item.setPos(rect.left(), body_top + body * (index + 1) / (count + 1))
+            item.setPos(rect.left() + rect.width() * (index + 1) / (count + 1), rect.top())
         if self.output is not None:
-            self.output.setPos(rect.right(), body_top + body / 2)
+            self.output.setPos(0, rect.bottom())
         for wire in self.wires:
             wire.adjust()
         self.update()
@@ -182,8 +181,12 @@ class NodeItem(QGraphicsItem):
 
     def name_rect(self) -> QRectF:
         """Where the name is drawn, in item coordinates (the in-place editor goes here)."""
-        top = self._rect.top() + HEADER + 2
+        top = self._rect.top() + HEADER + 1
         return QRectF(self._rect.left() + SIDE, top, NODE_WIDTH - 2 * SIDE, NAME_LINE)
+
+    def shape_rect(self) -> QRectF:
+        """Where the output shape is drawn, in item coordinates."""
+        return self.name_rect().translated(0, NAME_LINE).adjusted(0, 0, 0, SHAPE_LINE - NAME_LINE)
 
     # ----- QGraphicsItem -------------------------------------------------------------
     def boundingRect(self) -> QRectF:
@@ -242,33 +245,34 @@ class NodeItem(QGraphicsItem):
         rect, f = self._rect, fonts()
         left, width = rect.left() + SIDE, rect.width() - 2 * SIDE
         align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        header = QRectF(left, rect.top(), width - 14, HEADER)
         painter.setPen(colors.color("header_text"))
         painter.setFont(f["type"])
-        painter.drawText(QRectF(left, rect.top(), width - 16, HEADER), align, self.type_name)
+        painter.drawText(header, align, self.type_name)
+        if self._params_text:
+            type_width = QFontMetricsF(f["type"]).horizontalAdvance(self.type_name) + 6
+            painter.setFont(f["params"])
+            painter.drawText(header.adjusted(type_width, 0, 0, 0), align, self._params_text)
         painter.setPen(colors.color("text"))
         painter.setFont(f["name"])
-        name = QFontMetricsF(f["name"]).elidedText(self.name, Qt.TextElideMode.ElideRight,
-                                                   width)
-        painter.drawText(self.name_rect(), align, name)
-        y = rect.top() + HEADER + 2 + NAME_LINE
-        painter.setPen(colors.color("text_dim"))
-        painter.setFont(f["params"])
-        for line in self._param_lines:
-            painter.drawText(QRectF(left, y, width, PARAM_LINE), align, line)
-            y += PARAM_LINE
+        painter.drawText(self.name_rect(), align, self.elided_name(f["name"], width))
         kind = self.output.kind if self.output is not None else "unknown"
         painter.setPen(colors.port(kind) if kind != "unknown" else colors.color("text_dim"))
         painter.setFont(f["shape"])
-        painter.drawText(QRectF(left, y, width, SHAPE_LINE), align, f"→ {self.shape_text}")
+        shape = QFontMetricsF(f["shape"]).elidedText(
+            f"→ {self.shape_text}", Qt.TextElideMode.ElideRight, width)
+        painter.drawText(self.shape_rect(), align, shape)
+
+    def elided_name(self, font: QFont, width: float) -> str:
+        """The name as drawn: cut at the end, since its start says which block it is in."""
+        return QFontMetricsF(font).elidedText(self.name, Qt.TextElideMode.ElideRight, width)
 
     def _paint_big_name(self, painter: QPainter, colors: Any, lod: float) -> None:
         """Zoomed out, only the name, drawn large enough to read (~10 screen pixels)."""
         font = QFont(fonts()["name"])
         font.setPixelSize(max(1, round(10 / lod)))
         body = self._rect.adjusted(4, HEADER, -4, 0)
-        # The end of a name tells a node from its neighbours (layer1_0_conv1, ..._bn1).
-        name = QFontMetricsF(font).elidedText(self.name, Qt.TextElideMode.ElideLeft,
-                                              body.width())
+        name = self.elided_name(font, body.width())
         painter.setPen(colors.color("text"))
         painter.setFont(font)
         painter.drawText(body, Qt.AlignmentFlag.AlignCenter, name)

@@ -248,8 +248,12 @@ class CanvasScene(QGraphicsScene):
     def _start_wire(self, source: PortItem) -> None:
         accepted = describe.accepting_ports(self.document.graph, self.document.current_report(),
                                             source.node_id)
-        for node_id, port in accepted:
-            self.nodes[node_id].inputs[port].set_highlighted(True)
+        for item in self.nodes.values():  # show, before the drop, which ports refuse it
+            for port_item in item.ports():
+                welcome = port_item is source or (
+                    not port_item.is_output and (item.node_id, port_item.port) in accepted)
+                port_item.set_highlighted(welcome and port_item is not source)
+                port_item.set_dimmed(not welcome)
         preview = QGraphicsPathItem()
         pen = QPen(self.colors.color("wire_selected"), 2.0, Qt.PenStyle.DashLine)
         preview.setPen(pen)
@@ -262,9 +266,10 @@ class CanvasScene(QGraphicsScene):
         source, preview, accepted = self._wire_drag
         self._wire_drag = None
         self.removeItem(preview)
-        for node_id, port in accepted:
-            if node_id in self.nodes and port in self.nodes[node_id].inputs:
-                self.nodes[node_id].inputs[port].set_highlighted(False)
+        for item in self.nodes.values():
+            for port_item in item.ports():
+                port_item.set_highlighted(False)
+                port_item.set_dimmed(False)
         target = self._target_port(position, accepted)
         if target is None or target is source:
             return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -53,17 +53,23 @@ class CanvasView(QGraphicsView):
         self._pan_from: QPoint | None = None
         self._space_held = False
         self._paste_count = 0
+        self._last_paste_at: QPointF | None = None
+        self._mouse_at: QPoint | None = None  # viewport pixel, while the mouse is over it
         hints = QPainter.RenderHint
         self.setRenderHints(hints.Antialiasing | hints.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
-        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
+        # The grid depends on the zoom and items move in bulk (auto layout), so the whole
+        # viewport is repainted: a cached or scrolled background smeared the grid, and
+        # partial updates left fragments of moved cards behind.
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAcceptDrops(True)
+        self.viewport().setMouseTracking(True)  # paste lands under the mouse
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._bubble = MessageBubble(self.viewport())
         self._name_editor = NameEditor(self.viewport())
@@ -79,16 +85,18 @@ class CanvasView(QGraphicsView):
     def set_document(self, document: Document) -> None:
         """Show another document (File > Open); the old scene stops following its graph."""
         self._scene.detach()
+        self.document.editor.laid_out.disconnect(self._on_editor_laid_out)
         old = self._scene
         self._scene = CanvasScene(document, canvas_colors(self.dark))
         self.document = document
         self.setScene(self._scene)
         old.deleteLater()
         self._connect_scene()
-        self._paste_count = 0
+        self._paste_count, self._last_paste_at = 0, None
         self.fit_all()
 
     def _connect_scene(self) -> None:
+        self.document.editor.laid_out.connect(self._on_editor_laid_out)
         self._scene.connection_refused.connect(self._on_scene_connection_refused)
         self._scene.rename_requested.connect(self.rename_node)
         self.document.selection_changed.connect(self._on_document_selection_changed)
@@ -137,9 +145,12 @@ class CanvasView(QGraphicsView):
         rect = QRectF()
         for item in items:
             rect = rect.united(item.sceneBoundingRect())
-        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        margin = 30.0  # as graph.layout.fit_scale assumes, so templates read as planned
+        self.fitInView(rect.adjusted(-margin, -margin, margin, margin),
+                       Qt.AspectRatioMode.KeepAspectRatio)
         self.set_zoom(min(self.zoom(), 1.5))
         self.centerOn(rect.center())
+        self.viewport().update()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
@@ -166,6 +177,7 @@ class CanvasView(QGraphicsView):
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        self._mouse_at = event.position().toPoint()
         if self._pan_from is not None:
             point = event.position().toPoint()
             delta, self._pan_from = point - self._pan_from, point
@@ -181,6 +193,11 @@ class CanvasView(QGraphicsView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self._mouse_at = None
+        return super().viewportEvent(event)
 
     def pan_by(self, dx: float, dy: float) -> None:
         """Move the content by (dx, dy) screen pixels, as dragging it would."""
@@ -265,7 +282,7 @@ class CanvasView(QGraphicsView):
         ids = self._scene.selected_node_ids()
         if ids:
             clipboard.put_nodes(selection_data(self.document.graph, ids))
-            self._paste_count = 0
+            self._paste_count, self._last_paste_at = 0, None
 
     def cut(self) -> None:
         ids = self._scene.selected_node_ids()
@@ -274,22 +291,35 @@ class CanvasView(QGraphicsView):
             self.document.editor.delete_nodes(ids)
 
     def paste(self) -> list[str]:
-        """Paste copied nodes a little further along each time, keeping their wiring."""
+        """Paste copied nodes under the mouse when it is over the canvas, else beside the
+        originals; pasting again without moving the mouse steps further along."""
         data = clipboard.get_nodes()
         if data is None:
             return []
+        if self._mouse_at is not None:
+            at = self.mapToScene(self._mouse_at)
+            if self._last_paste_at != at:
+                self._last_paste_at, self._paste_count = at, 0
+            centre = _centre(data)
+            step = PASTE_STEP * self._paste_count
+            self._paste_count += 1
+            return self._paste(data, (at.x() - centre[0] + step, at.y() - centre[1] + step))
+        self._last_paste_at = None
         self._paste_count += 1
-        return self._paste(data, PASTE_STEP * self._paste_count)
+        step = PASTE_STEP * self._paste_count
+        return self._paste(data, (step, step))
 
     def duplicate(self) -> list[str]:
         ids = self._scene.selected_node_ids()
         if not ids:
             return []
-        return self._paste(selection_data(self.document.graph, ids), PASTE_STEP)
+        return self._paste(selection_data(self.document.graph, ids), (PASTE_STEP, PASTE_STEP))
 
-    def _paste(self, data: dict, offset: float) -> list[str]:
+    def _paste(self, data: dict, offset: tuple[float, float]) -> list[str]:
+        if self._scene.snap_to_grid:
+            offset = (round(offset[0] / GRID) * GRID, round(offset[1] / GRID) * GRID)
         try:
-            ids = self.document.editor.paste(data, (offset, offset))
+            ids = self.document.editor.paste(data, offset)
         except GraphError as error:
             self.show_message(f"Cannot paste: {error}")
             return []
@@ -298,6 +328,9 @@ class CanvasView(QGraphicsView):
 
     def auto_layout(self) -> None:
         self.document.editor.auto_layout()
+
+    def _on_editor_laid_out(self) -> None:
+        """After an auto layout, from the toolbar or from here, show the whole graph."""
         self.fit_all()
 
     def rename_selected(self) -> None:
@@ -387,3 +420,10 @@ class CanvasView(QGraphicsView):
              | Qt.KeyboardModifier.ShiftModifier): self.document.undo_stack.redo,
         }
         return plain.get((combo.key(), combo.keyboardModifiers()))
+
+
+def _centre(data: dict) -> tuple[float, float]:
+    """The middle of the copied nodes' positions."""
+    points = [tuple(item.get("position", (0.0, 0.0))) for item in data["nodes"]]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2

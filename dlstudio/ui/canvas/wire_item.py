@@ -9,8 +9,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from dlstudio.graph.layout import BAND_GAP, RANK_SPACING, SKIP_ROOM
 from dlstudio.ui.canvas.lod import TEXT_LOD, level_of_detail, pixel_font
-from dlstudio.ui.canvas.node_item import PortItem
+from dlstudio.ui.canvas.node_item import NODE_WIDTH, PortItem
+
+SKIP_LANE = NODE_WIDTH / 2 + SKIP_ROOM * 0.6  # right of the cards a skip wire passes
 
 
 @cache
@@ -19,11 +22,50 @@ def label_font() -> QFont:
 
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
-    """A horizontal S-curve, which reads well in a left-to-right layout."""
-    bend = max(40.0, abs(end.x() - start.x()) * 0.5)
+    """A curve from an output (bottom of a card) down to an input (top of a card).
+
+    A wire that skips ranks runs down a lane beside the cards it passes, not through
+    them; one that climbs back up (to the next band of a wrapped layout) goes down, across
+    into the gap left of its target's band, up, and in from above.
+    """
     path = QPainterPath(start)
-    path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
+    dy = end.y() - start.y()
+    if dy < 0:
+        lane = end.x() - NODE_WIDTH / 2 - BAND_GAP / 2
+        _corner_line(path, [start, QPointF(start.x(), start.y() + 20),
+                            QPointF(lane, start.y() + 20), QPointF(lane, end.y() - 20),
+                            QPointF(end.x(), end.y() - 20), end])
+        return path
+    if dy > 1.5 * RANK_SPACING:
+        lane = (max(start.x(), end.x()) if abs(end.x() - start.x()) > 1
+                else start.x() + SKIP_LANE)
+        turn = RANK_SPACING / 2
+        if abs(lane - start.x()) > 1:
+            path.cubicTo(start + QPointF(0, turn), QPointF(lane, start.y()),
+                         QPointF(lane, start.y() + turn))
+        path.lineTo(lane, end.y() - turn)
+        path.cubicTo(QPointF(lane, end.y()), end - QPointF(0, turn), end)
+        return path
+    bend = max(20.0, dy * 0.5)
+    path.cubicTo(start + QPointF(0, bend), end - QPointF(0, bend), end)
     return path
+
+
+def _corner_line(path: QPainterPath, points: list[QPointF]) -> None:
+    """Straight segments through `points` with small rounded corners."""
+    radius = 8.0
+    for index in range(1, len(points) - 1):
+        before, corner, after = points[index - 1], points[index], points[index + 1]
+        path.lineTo(_towards(corner, before, radius))
+        path.quadTo(corner, _towards(corner, after, radius))
+    path.lineTo(points[-1])
+
+
+def _towards(origin: QPointF, target: QPointF, distance: float) -> QPointF:
+    delta = target - origin
+    length = max(1e-6, (delta.x() ** 2 + delta.y() ** 2) ** 0.5)
+    step = min(distance, length / 2) / length
+    return origin + delta * step
 
 
 class WireItem(QGraphicsItem):
