@@ -206,6 +206,9 @@ class EvaluatePanel(QWidget):
         job, self._pending = self._pending, None
         if job is None:
             return
+        shown = self.evaluation
+        if shown is None or (shown.checkpoint, shown.split) != (job.checkpoint, job.split):
+            self.metrics.clear()  # the numbers on screen are not this choice's
         gc.collect()  # here, not on the worker thread in the middle of torch work
         thread, worker = QThread(self), EvaluationWorker(job)
         worker.moveToThread(thread)
