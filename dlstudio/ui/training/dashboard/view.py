@@ -44,6 +44,8 @@ from dlstudio.ui.training.worker import Delivery, EpochReport
 STEP_MS = 12
 EPOCH_SHARE = 0.1  # of one core, for the epoch panels and everything drawn meanwhile
 EPOCH_MAX_INTERVAL = 2.0  # seconds: the newest epoch is shown at least this often
+NO_RUN_TEXT = "No run yet: choose data and press Train."
+NO_MATRIX_TEXT = "Shown after the first epoch of a classification run."
 
 
 class Dashboard(QWidget):
@@ -72,7 +74,7 @@ class Dashboard(QWidget):
         self._step_timer.timeout.connect(self._run_step)
         self._steps: list[Callable[[], None]] = []
         self._dirty = False
-        self.title = QLabel("No run yet: choose data and press Train.")
+        self.title = QLabel(NO_RUN_TEXT)
         buttons = QHBoxLayout()
         buttons.addWidget(self.title, 1)
         for text, slot in (("Export CSV…", self._on_export_csv),
@@ -103,6 +105,19 @@ class Dashboard(QWidget):
 
     def set_store(self, store: RunStore | None) -> None:
         self.runs.set_store(store)
+
+    def clear(self) -> None:
+        """Another project: the live panels forget the previous project's run."""
+        self._frame_timer.stop()
+        self._step_timer.stop()
+        self._steps, self._epoch, self._new_batches, self._dirty = [], None, False, False
+        self.run = None
+        self.curves.reset()
+        self.confusion.reset(())
+        self.confusion.caption.setText(NO_MATRIX_TEXT)
+        self.mistakes.reset(classification=True)
+        self.layers.reset()
+        self.title.setText(NO_RUN_TEXT)
 
     def begin(self, info: DataInfo, run: Run | None, title: str, epochs: int,
               layers: Sequence[str] = ()) -> None:
