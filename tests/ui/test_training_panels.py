@@ -276,3 +276,38 @@ def test_the_progress_bar_names_the_batch_and_an_epochs_end(qtbot) -> None:
     stats = EpochStats(1, 4, metrics, metrics, 0.01, 1.0, 800.0, 3.0, None, {})
     assert controls.show_progress(Delivery([], [EpochReport(stats, None)], []))
     assert controls.bar.text() == "Epoch 1/4 · 25%"
+
+
+def test_the_time_left_goes_when_the_run_pauses_stops_or_ends(qtbot) -> None:
+    from dlstudio.train import BatchStats, EpochStats
+    from dlstudio.ui.training.controls import TrainingControls
+    from dlstudio.ui.training.worker import Delivery, EpochReport
+
+    controls = TrainingControls()
+    qtbot.addWidget(controls)
+    metrics = {"loss": 0.5}
+
+    def epoch_and_batch(epoch: int) -> Delivery:  # an epoch's end is shown at once
+        stats = EpochStats(epoch, 4, metrics, metrics, 0.01, 1.0, 800.0, 3.0, None, {})
+        batch = BatchStats(epoch + 1, 5, 10, 0.9, 0.01, 800.0, 0.5)
+        return Delivery([batch], [EpochReport(stats, None)], [])
+
+    controls.set_state("starting")
+    controls.begin(4)
+    controls.set_state("running")
+    assert controls.show_progress(epoch_and_batch(1))
+    assert controls.detail.text() == "800 samples/s · about 2 s left"
+    controls.set_state("paused")
+    assert controls.detail.text() == "800 samples/s"
+    assert controls.show_progress(epoch_and_batch(2))  # the batch in flight when paused
+    assert "left" not in controls.detail.text() and "Epoch 3/4" in controls.bar.text()
+    controls.set_state("running")
+    assert controls.show_progress(epoch_and_batch(3))
+    assert "left" in controls.detail.text()
+    for state in ("stopping", "stopped"):
+        controls.set_state(state)
+        assert controls.detail.text() == "800 samples/s"
+    controls.set_state("running")
+    controls.show_progress(epoch_and_batch(3))
+    controls.set_state("finished")
+    assert "left" not in controls.detail.text()

@@ -1,6 +1,7 @@
 """Train, Pause/Resume and Stop, with a progress bar that says the epoch, the batch and
 the time left. The buttons only emit requests; the controller's state sets what each
-button offers."""
+button offers. The time left is shown only while the run trains: a paused, stopping or
+ended run keeps its speed but no estimate."""
 
 from __future__ import annotations
 
@@ -72,6 +73,8 @@ class TrainingControls(QWidget):
         self._done_seconds = 0.0  # active seconds of the finished epochs
         self._done_epoch = 0
         self._shown_at = 0.0
+        self._speed = ""  # the detail line without the time left
+        self._training = False  # the estimate is meaningful (starting or running)
         self.set_state("idle")
 
     def begin(self, epochs: int) -> None:
@@ -80,6 +83,7 @@ class TrainingControls(QWidget):
         self._done_seconds = 0.0
         self._done_epoch = 0
         self._shown_at = 0.0
+        self._speed = ""
         self.bar.setValue(0)
         self.bar.setFormat("Starting…")
         self.detail.setText("")
@@ -90,6 +94,9 @@ class TrainingControls(QWidget):
         self.pause_button.setEnabled(state in ("starting", "running", "paused"))
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
         self.stop_button.setEnabled(state in ("starting", "running", "paused"))
+        self._training = state in ("starting", "running")
+        if not self._training:
+            self.detail.setText(self._speed)  # no stale "… left"
         if not active:
             self.bar.setFormat(STATE_WORDS.get(state, state))
         elif state == "paused":
@@ -127,8 +134,9 @@ class TrainingControls(QWidget):
         self.bar.setValue(round(1000 * share))
         where = f" · batch {batch}/{batches}" if delivery.batches else ""  # else: its end
         self.bar.setFormat(f"Epoch {epoch}/{self.epochs}{where} · {share:.0%}")
+        self._speed = f"{speed:,.0f} samples/s"
         left = ""
-        if 0 < share < 1 and elapsed > 0:
+        if self._training and 0 < share < 1 and elapsed > 0:
             left = f" · about {format_seconds(elapsed * (1 - share) / share)} left"
-        self.detail.setText(f"{speed:,.0f} samples/s{left}")
+        self.detail.setText(self._speed + left)
         return True

@@ -2,14 +2,19 @@
 Train / Pause / Stop flow, and what a finished run means for later edits.
 
 The settings and data choice live in the project (`training`, `dataset`), so they are
-saved with it; a template starts from its training defaults. Runs are kept next to the
-project file (dlstudio/runs.py). After a run, the weights belong to the graph as it was
-trained; an edit that changes the network (not just its layout) says they no longer fit.
+saved with it; a template starts from its training defaults. Runs belong to the project:
+`name.runs/` beside `name.dlstudio` (dlstudio/runs.py). The first save moves the runs of
+an unsaved project there; Save As copies them to the new name's folder; a run still
+training then follows when it ends. On opening a project, the newest kept run of the
+graph as it is gives its weights to Try it. After a run, the weights belong to the graph
+as it was trained; an edit that changes the network (not just its layout) says they no
+longer fit.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -17,7 +22,7 @@ from PySide6.QtCore import QObject, Signal
 from dlstudio.data import DataError
 from dlstudio.graph import Graph
 from dlstudio.graph.summary import summarize
-from dlstudio.runs import Run, RunStore
+from dlstudio.runs import Run, RunError, RunStore
 from dlstudio.train import TrainSettings, TrainSettingsError, defaults_for_template
 from dlstudio.train.devices import describe_device, resolve_device
 from dlstudio.train.faults import TrainingError
@@ -30,15 +35,19 @@ from dlstudio.ui.training.worker import Delivery
 
 STALE_TEXT = ("The graph changed after training: the trained weights no longer fit it. "
               "Train again to get weights for this version.")
+WEIGHTED_STATUSES = ("finished", "stopped")  # runs whose last checkpoint may be used
 
 
 def network_signature(graph: Graph) -> str:
     """The graph without node positions: what trained weights depend on."""
-    data = graph.to_dict()
-    for node in data.get("nodes", []):
-        if isinstance(node, dict):
-            node.pop("position", None)
-    return json.dumps(data, sort_keys=True, default=str)
+    return graph_signature(graph.to_dict())
+
+
+def graph_signature(data: dict[str, Any]) -> str:
+    """`network_signature` of a graph as saved (Graph.to_dict(), a run's settings)."""
+    nodes = [{k: v for k, v in node.items() if k != "position"} if isinstance(node, dict)
+             else node for node in data.get("nodes", [])]
+    return json.dumps({**data, "nodes": nodes}, sort_keys=True, default=str)
 
 
 def settings_for(document: Document) -> tuple[TrainSettings, str | None]:
@@ -67,6 +76,7 @@ class TrainingSession(QObject):
     status = Signal(str)           # one line for the status bar
     message = Signal(str)          # a passing message for the status bar
     weights_ready = Signal(object)  # Path of the last run's checkpoint; None for none
+    runs_changed = Signal()        # a run started or ended, runs moved, another project
 
     def __init__(self, document: Document, panel: TrainingPanel, dashboard: Dashboard,
                  parent: QObject | None = None) -> None:
@@ -75,7 +85,11 @@ class TrainingSession(QObject):
         self.controller = TrainingController(self)
         self.document: Document | None = None
         self.store: RunStore | None = None
+        self._saved = False  # the store is a saved project's (not the user data folder)
+        # Where the running run goes when it ends (Save As meanwhile): (store, move?)
+        self._follow: list[tuple[RunStore, bool]] = []
         self._trained: str | None = None  # signature of the graph the weights belong to
+        self._checkpoint: Path | None = None  # the weights last given to weights_ready
         self._stale = False
         self._device = ""
         self._locked = False
@@ -98,8 +112,10 @@ class TrainingSession(QObject):
 
     # ----- the document --------------------------------------------------------------
     def set_document(self, document: Document) -> None:
-        """Follow another project: a run of the old one is stopped first."""
+        """Follow another project: a run of the old one is stopped first; the newest
+        kept run of the new one's graph gives its weights (`weights_ready`)."""
         self.controller.shutdown()
+        self._follow = []
         if self.document is not None:
             for signal, slot in self._document_links(self.document):
                 signal.disconnect(slot)
@@ -113,9 +129,28 @@ class TrainingSession(QObject):
         self._on_document_report_updated(document.report)
         self._trained, self._stale = None, False
         self.weights_stale.emit("")
-        self.weights_ready.emit(None)
         self.store = RunStore.for_project(document.path, document.project.name)
+        self._saved = document.path is not None
+        self.dashboard.clear()
         self.dashboard.set_store(self.store)
+        checkpoint = self.latest_checkpoint()
+        if checkpoint is not None:
+            self._trained = network_signature(document.graph)
+        self._give_weights(checkpoint)
+        self.runs_changed.emit()
+
+    def latest_checkpoint(self) -> Path | None:
+        """The weights of the project's newest finished (or stopped) run whose network
+        is the graph as it is now; None when no kept run fits."""
+        if self.store is None or self.document is None:
+            return None
+        wanted = network_signature(self.document.graph)
+        for run in reversed(self.store.runs()):
+            checkpoint = run.checkpoint
+            if (run.status in WEIGHTED_STATUSES and checkpoint is not None
+                    and checkpoint.is_file() and graph_signature(run.graph) == wanted):
+                return checkpoint
+        return None
 
     def _document_links(self, document: Document) -> list[tuple[Any, Any]]:
         return [(document.changed, self._on_document_changed),
@@ -132,9 +167,47 @@ class TrainingSession(QObject):
             self.panel.data.set_graph_input(None, None)
 
     def _on_document_path_changed(self, path: object) -> None:
+        """Saved somewhere new: the runs follow. An unsaved project's move (first save);
+        a saved one's are copied (Save As: the old project keeps its own). A run still
+        training keeps writing where it is and follows when it ends."""
         assert self.document is not None
+        old, move = self.store, not self._saved
         self.store = RunStore.for_project(self.document.path, self.document.project.name)
+        self._saved = self.document.path is not None
+        if old is not None and old.root != self.store.root:
+            running = self.controller.run if self.controller.active else None
+            if running is not None:
+                self._follow.append((self.store, move))
+            try:
+                self.store.adopt(old, move=move,
+                                 skip=[running.id] if running is not None else [])
+            except RunError as error:
+                self._report_runs_problem(error)
+            self._follow_weights(old)
         self.dashboard.set_store(self.store)
+        self.runs_changed.emit()
+
+    def _follow_weights(self, old: RunStore) -> None:
+        """Try it and Export take the copy of their weights that is now the project's."""
+        path, store = self._checkpoint, self.store
+        if path is None or store is None:
+            return
+        for root in [old.root] + ([old.legacy.root] if old.legacy is not None else []):
+            if path.is_relative_to(root):
+                followed = store.root / path.relative_to(root)
+                if followed.is_file():
+                    self._give_weights(followed)
+                return
+
+    def _give_weights(self, checkpoint: Path | None) -> None:
+        self._checkpoint = checkpoint
+        self.weights_ready.emit(checkpoint)
+
+    def _report_runs_problem(self, error: RunError) -> None:
+        """The project is saved all the same; the runs left behind stay where they are."""
+        text = f"The project was saved, but its runs did not all follow it: {error}"
+        self._on_controller_failed(text)
+        self.message.emit(text)
 
     def _on_document_changed(self) -> None:
         if self._trained is None or self.document is None:
@@ -186,6 +259,7 @@ class TrainingSession(QObject):
                                 self.document.project.name):
             return False
         run = controller.run
+        self.runs_changed.emit()
         panel.controls.begin(settings.epochs)
         title = f"{self.document.project.name} on {bundle.info.name}"
         weighted = [row.name for row in summarize(self.document.graph).layers
@@ -234,12 +308,27 @@ class TrainingSession(QObject):
 
     def _on_controller_run_ended(self, run: Run | None) -> None:
         controller = self.controller
+        checkpoint = controller.result_checkpoint
+        if run is not None and self._follow:
+            run = self._follow_project(run)
+            checkpoint = run.checkpoint
         if controller.result_graph is not None and controller.state != "failed":
             self._trained = network_signature(controller.result_graph)
             self._stale = False
             self.weights_stale.emit("")
-            if controller.result_checkpoint is not None:
-                self.weights_ready.emit(controller.result_checkpoint)
+            if checkpoint is not None:
+                self._give_weights(checkpoint)
         self.dashboard.end(run)
         where = f" (run {run.id})" if run is not None else ""
         self.panel.append_log(f"Run {controller.state}{where}")
+        self.runs_changed.emit()
+
+    def _follow_project(self, run: Run) -> Run:
+        """The run that ended while the project was saved elsewhere joins it now."""
+        follow, self._follow = self._follow, []
+        try:
+            for store, move in follow:
+                run = store.take(run, move=move)
+        except RunError as error:
+            self._report_runs_problem(error)
+        return run
