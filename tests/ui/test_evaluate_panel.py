@@ -101,3 +101,17 @@ def test_closing_mid_evaluation_stops_the_thread(qtbot, store: RunStore) -> None
     assert panel.is_busy()
     panel.close()
     assert not panel.is_busy()
+
+
+def test_a_choice_made_mid_evaluation_wins(qtbot, store: RunStore) -> None:
+    panel = EvaluatePanel(store)
+    qtbot.addWidget(panel)
+    results = []
+    panel.evaluated.connect(results.append)
+    panel.show()
+    assert panel.is_busy()
+    with qtbot.waitSignal(panel.evaluated, timeout=WAIT_MS,
+                          check_params_cb=lambda result: result.split == "all"):
+        choose(panel.split_box, "all")  # the validation pass is stopped or ignored
+    assert [result.split for result in results] == ["all"]
+    assert panel.metrics.text().startswith("Loss")
