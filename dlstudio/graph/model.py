@@ -14,6 +14,7 @@ from dlstudio.graph.catalogue import LayerSpec, layer_spec
 from dlstudio.graph.errors import GraphError
 from dlstudio.graph.events import Event
 from dlstudio.graph.names import base_name, check_name
+from dlstudio.graph.wording import plain
 
 Position = tuple[float, float]
 
@@ -304,7 +305,7 @@ def _position(value: Any) -> Position:
     try:
         x, y = (float(v) for v in value)
     except (TypeError, ValueError, OverflowError):
-        raise GraphError(f"a position is two numbers (x, y); got {value!r}") from None
+        raise GraphError(f"a position is two numbers (x, y); got {plain(value)}") from None
     if x != x or y != y or abs(x) > 1e9 or abs(y) > 1e9:
-        raise GraphError(f"a position must be finite; got {value!r}")
+        raise GraphError(f"a position must be finite; got {plain(value)}")
     return (x, y)

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from dlstudio.graph import Graph, ShapeReport, infer_shapes
+from dlstudio.graph.data_checks import DataFacts, check_against_data
 from dlstudio.graph.project import Project, load_project, save_project
 from dlstudio.ui.commands import GraphEditor
 
@@ -32,7 +33,8 @@ class Document(QObject):
         self.path: Path | None = path
         self.undo_stack = QUndoStack(self)
         self.editor = GraphEditor(self.graph, self.undo_stack, self.current_report)
-        self.report: ShapeReport = infer_shapes(self.graph)
+        self.data_facts: DataFacts | None = None
+        self.report: ShapeReport = self._checked()
         self._selection: list[str] = []
         # Many model events arrive per gesture (a paste, a layout); shapes are computed once.
         self._report_timer = QTimer(self)
@@ -50,9 +52,24 @@ class Document(QObject):
     def refresh_report(self) -> ShapeReport:
         """Recompute shapes now (normally done automatically after edits)."""
         self._report_timer.stop()
-        self.report = infer_shapes(self.graph)
+        self.report = self._checked()
         self.report_updated.emit(self.report)
         return self.report
+
+    def set_data_facts(self, facts: DataFacts | None) -> None:
+        """The chosen data's facts (None: no data known), checked against the graph from
+        now on, so a mismatch shows on its node before Train refuses it."""
+        if facts != self.data_facts:
+            self.data_facts = facts
+            self.refresh_report()
+
+    def _checked(self) -> ShapeReport:
+        report = infer_shapes(self.graph)
+        if not self.graph.nodes:
+            report.problems.clear()  # a blank canvas is a start, not a list of mistakes
+        elif self.data_facts is not None:
+            report.problems.extend(check_against_data(self.graph, self.data_facts, report))
+        return report
 
     def current_report(self) -> ShapeReport:
         """The report for the graph as it is now (recomputed only if edits are pending)."""

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QLabel,
     QLineEdit,
     QTreeWidget,
     QTreeWidgetItem,
@@ -43,6 +44,12 @@ def layer_type_from_mime(mime: QMimeData | None) -> str | None:
         return layer_spec(type_name).type
     except KeyError:
         return None
+
+
+def search_text(spec: LayerSpec) -> str:
+    """What a search looks in: the type, its group, its help and its other names
+    (linear, fc, bn, nn.Conv2d...), so a learner finds a layer by the name they know."""
+    return " ".join((spec.type, spec.category, spec.help, *spec.search_words)).lower()
 
 
 def layer_tooltip(spec: LayerSpec) -> str:
@@ -78,9 +85,13 @@ class PaletteWidget(QWidget):
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.itemActivated.connect(self._on_tree_item_activated)
+        self.no_match = QLabel()
+        self.no_match.setWordWrap(True)
+        self.no_match.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
+        layout.addWidget(self.no_match)
         layout.addWidget(self.tree)
         self._groups: dict[str, QTreeWidgetItem] = {}
         self._entries: dict[str, QTreeWidgetItem] = {}
@@ -114,13 +125,16 @@ class PaletteWidget(QWidget):
     def _on_search_text_changed(self, text: str) -> None:
         words = text.lower().split()
         for type_name, item in self._entries.items():
-            spec = layer_spec(type_name)
-            haystack = f"{spec.type} {spec.category} {spec.help}".lower()
+            haystack = search_text(layer_spec(type_name))
             item.setHidden(not all(w in haystack for w in words))
         for group in self._groups.values():
             children = [group.child(i) for i in range(group.childCount())]
             group.setHidden(all(child.isHidden() for child in children))
         self.tree.expandAll()
+        nothing = bool(words) and not self.visible_types()
+        self.no_match.setText(f"No layer matches '{text.strip()}'. Try a PyTorch name "
+                              "such as linear or conv, or clear the search." if nothing else "")
+        self.no_match.setVisible(nothing)
 
     def _on_tree_item_activated(self, item: QTreeWidgetItem, column: int) -> None:
         type_name = item.data(0, TYPE_ROLE)

@@ -48,6 +48,33 @@ def test_search_filters_entries_and_hides_empty_groups(qtbot) -> None:
     assert palette.visible_types() == []
 
 
+def test_search_finds_layers_by_their_pytorch_and_common_names(qtbot) -> None:
+    palette = make_palette(qtbot)
+    expected = {"linear": "Dense", "fc": "Dense", "fully connected": "Dense",
+                "nn.Linear": "Dense", "batchnorm": "BatchNorm2d", "bn": "BatchNorm1d",
+                "lstm": "LSTM", "relu": "ReLU", "pool": "MaxPool2d", "dropout": "Dropout",
+                "embedding": "Embedding", "swish": "SiLU", "deconv": "ConvTranspose2d",
+                "gap": "GlobalAvgPool", "cat": "Concat"}
+    for query, type_name in expected.items():
+        palette.search.clear()
+        qtbot.keyClicks(palette.search, query)
+        assert type_name in palette.visible_types(), query
+        assert palette.no_match.isHidden()
+    palette.search.clear()
+    qtbot.keyClicks(palette.search, "fc")
+    assert palette.visible_types() == ["Dense"]
+
+
+def test_a_search_that_finds_nothing_says_so(qtbot) -> None:
+    palette = make_palette(qtbot)
+    qtbot.keyClicks(palette.search, "zzz")
+    assert palette.visible_types() == []
+    assert palette.no_match.isVisible()
+    assert palette.no_match.text().startswith("No layer matches 'zzz'")
+    palette.search.clear()
+    assert palette.no_match.isHidden()
+
+
 def test_drag_payload_round_trips_and_unknown_payloads_are_refused(qtbot) -> None:
     palette = make_palette(qtbot)
     mime = palette.tree.mimeData([palette.entry("Dense")])

@@ -208,7 +208,7 @@ class InspectorPanel(QWidget):
         except GraphError as error:
             return str(error)
         if any(other.name == text for other in self.document.graph.nodes.values()):
-            return f"the name {text!r} is already used by another node"
+            return f'the name "{text}" is already used by another node'
         return None
 
     def _on_name_text_edited(self, text: str) -> None:

@@ -1,6 +1,7 @@
 """One input widget per layer parameter, chosen by the catalogue's ParamSpec kind.
 
-int -> spin box with the allowed range, float -> spin box that shows small numbers
+int -> spin box with the allowed range (its minimum read as the spec's `special` words,
+when it has them), float -> spin box that shows small numbers
 (1e-05) as written, bool -> check box, choice -> drop-down, ints/padding -> a text field
 checked with ParamSpec.validate as it is typed. A field only reports values that passed
 validation; the inspector sends them to the graph editor and shows any refusal here.
@@ -139,6 +140,7 @@ class ParamField(QWidget):
             box.setRange(_bound(spec.minimum, -INT_LIMIT), _bound(spec.maximum, INT_LIMIT))
             box.setKeyboardTracking(False)  # one edit per Enter or focus change, not per key
             box.setGroupSeparatorShown(True)
+            box.setSpecialValueText(spec.special)  # the minimum in words, e.g. stride 0
             box.valueChanged.connect(self._on_input_value_changed)
             return box
         if spec.kind == "float":

@@ -14,6 +14,7 @@ from dlstudio.ui.document import Document
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 NO_PROBLEMS = "No problems: every layer has a shape."
+BLANK = "Nothing to check yet: start with an Input from the Layers panel."
 
 
 class ProblemsPanel(QWidget):
@@ -62,7 +63,8 @@ class ProblemsPanel(QWidget):
                             + ("\nClick to select the layer." if problem.node_id else ""))
             self.list.addItem(item)
         if not self.problems:
-            placeholder = QListWidgetItem(NO_PROBLEMS)
+            blank = self.document is None or not self.document.graph.nodes
+            placeholder = QListWidgetItem(BLANK if blank else NO_PROBLEMS)
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
             self.list.addItem(placeholder)
         errors = sum(p.severity == "error" for p in self.problems)

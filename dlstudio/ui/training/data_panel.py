@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 
 from dlstudio.data import DataBundle, DataError, builtin_description, builtin_names, load_data
 from dlstudio.data.download import FAMILIES
+from dlstudio.data.fit import facts_of
+from dlstudio.graph.data_checks import DataFacts
 from dlstudio.ui.training.download import DownloadBox
 from dlstudio.ui.training.preview import DataPreview, make_preview
 from dlstudio.ui.training.preview_view import PreviewView
@@ -79,6 +81,7 @@ class DataPanel(QWidget):
 
     spec_changed = Signal(str)       # the choice changed (the loaded data is now stale)
     loaded = Signal(object)          # DataBundle
+    facts_changed = Signal(object)   # DataFacts of the loaded choice, or None
     message = Signal(str)            # for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -89,6 +92,10 @@ class DataPanel(QWidget):
         self.preview: DataPreview | None = None
         self._loaded_key: tuple[Any, ...] | None = None
         self._input: tuple[tuple[int, ...], str] | None = None
+        # What the loaded choice gives, for the design checks; it outlives a reload of
+        # the same spec (a new split or Input size does not change the data's facts).
+        self.facts: DataFacts | None = None
+        self._facts_spec = ""
         self.source = QComboBox()
         for scheme, label in SOURCES:
             self.source.addItem(label, scheme)
@@ -192,6 +199,8 @@ class DataPanel(QWidget):
         for widget in widgets:
             widget.blockSignals(False)
         self._forget()
+        if self.spec() != self._facts_spec:
+            self._set_facts(None, "")
 
     def set_graph_input(self, shape: tuple[int, ...] | None, kind: str | None) -> None:
         """The graph's Input, so images can be loaded at its size and channels."""
@@ -210,7 +219,14 @@ class DataPanel(QWidget):
 
     def _on_choice_edited(self, *_: object) -> None:
         self._forget()
+        self._set_facts(None, "")
         self.spec_changed.emit(self.spec())
+
+    def _set_facts(self, facts: DataFacts | None, spec: str) -> None:
+        changed = facts != self.facts
+        self.facts, self._facts_spec = facts, spec
+        if changed:
+            self.facts_changed.emit(facts)
 
     def _forget(self) -> None:
         if self.bundle is not None:
@@ -263,6 +279,7 @@ class DataPanel(QWidget):
         self.status.setStyleSheet("")
         self.status.setText(preview.summary)
         self.view.show_preview(preview)
+        self._set_facts(facts_of(bundle.info, any_image_size=bool(options)), spec)
         self.loaded.emit(bundle)
         return bundle
 
