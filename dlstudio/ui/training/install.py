@@ -61,6 +61,7 @@ def install_training(window: QMainWindow) -> TrainingUI:
     def on_document_changed(document: Document) -> None:
         lock.set_locked(False)
         session.set_document(document)
+        document.set_data_facts(panel.data.facts)  # the data's checks follow the project
 
     def on_failed(message: str) -> None:
         window.show_error("Training stopped", message)
@@ -76,6 +77,7 @@ def install_training(window: QMainWindow) -> TrainingUI:
                                    Qt.Orientation.Vertical)
 
     window.document_changed.connect(on_document_changed)
+    panel.data.facts_changed.connect(lambda facts: window.document.set_data_facts(facts))
     session.locked_changed.connect(on_locked_changed)
     session.weights_stale.connect(lock.show_notice)
     session.status.connect(status.setText)
