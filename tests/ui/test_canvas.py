@@ -375,3 +375,49 @@ def test_middle_button_and_space_drag_pan_the_view(qtbot) -> None:
     assert view.document.graph.nodes[node].position == (300.0, 0.0)
     again = view.mapToScene(view.viewport().rect().center())
     assert round(again.x() - moved.x()) == 100
+
+
+def test_paste_lands_under_the_mouse_and_steps_on_when_pasted_again(qtbot) -> None:
+    view = make_view(qtbot)
+    node = add(view, "Dense", 0, 0)
+    view.canvas_scene.select_nodes([node])
+    qtbot.keyClick(view, Qt.Key.Key_C, CTRL)
+    move_mouse(view, at(view, 400, 200), buttons=Qt.MouseButton.NoButton)
+    graph = view.document.graph
+    places = []
+    for _ in range(2):
+        qtbot.keyClick(view, Qt.Key.Key_V, CTRL)
+        (pasted,) = view.canvas_scene.selected_node_ids()
+        places.append(graph.nodes[pasted].position)
+    assert places == [(400.0, 200.0), (440.0, 240.0)]
+
+
+def test_paste_from_outside_the_canvas_lands_beside_the_original_never_on_it(qtbot) -> None:
+    view = make_view(qtbot)
+    node = add(view, "Dense", 100, 60)
+    view.canvas_scene.select_nodes([node])
+    qtbot.keyClick(view, Qt.Key.Key_C, CTRL)
+    leave_canvas(view)
+    graph = view.document.graph
+    places = []
+    for _ in range(3):
+        view.paste()  # Edit > Paste: the mouse is on the menu, not the canvas
+        (pasted,) = view.canvas_scene.selected_node_ids()
+        places.append(graph.nodes[pasted].position)
+    assert places == [(140.0, 100.0), (180.0, 140.0), (220.0, 180.0)]
+
+
+def test_ports_that_would_refuse_a_wire_are_dimmed_while_it_is_dragged(qtbot) -> None:
+    view = make_view(qtbot)
+    source = add(view, "Input", 0, 0)
+    conv = add(view, "Conv2d", 300, 0)
+    dense = add(view, "Dense", 300, 200)
+    items = view.canvas_scene.nodes
+    drag(qtbot, view, port_point(view, source, "out"), at(view, 500, 300), release=False)
+    assert not items[conv].inputs["in"].dimmed  # an image fits a Conv2d
+    assert items[dense].inputs["in"].dimmed  # but not a Dense
+    assert items[conv].output.dimmed and not items[source].output.dimmed
+    qtbot.mouseRelease(view.viewport(), LEFT, NO_MOD, at(view, 500, 300))  # dropped nowhere
+    assert not view.document.graph.edges
+    assert not any(port.dimmed or port.highlighted
+                   for item in items.values() for port in item.ports())

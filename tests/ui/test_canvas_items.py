@@ -12,6 +12,8 @@ from PySide6.QtGui import QColor, QImage
 
 from dlstudio.ui.canvas import CanvasView
 from dlstudio.ui.canvas.describe import accepting_ports, param_items
+from dlstudio.ui.canvas.lod import TEXT_LOD
+from dlstudio.ui.canvas.node_item import fonts
 from dlstudio.ui.document import Document
 
 REPO = Path(__file__).resolve().parents[2]
@@ -205,3 +207,30 @@ def test_an_empty_canvas_says_how_to_begin_and_the_hint_goes_with_the_first_node
     view.document.editor.add_node("Dense", (-2000, -2000))  # far out of sight
     qtbot.wait(50)
     assert dim_pixels() == 0
+
+
+def test_whole_models_fitted_to_a_laptop_canvas_keep_names_and_shapes_legible(qtbot) -> None:
+    for template in ("lenet5", "vgg16", "resnet18"):
+        view = CanvasView(Document.from_template(template))
+        qtbot.addWidget(view)
+        view.resize(1000, 600)  # the canvas in a 1366×768 window
+        view.show()
+        qtbot.waitExposed(view)
+        view.fit_all()
+        scale = view.transform().m11()
+        assert scale >= TEXT_LOD, template  # cards draw their text, not a plain block
+        for role in ("name", "shape"):
+            assert fonts()[role].pixelSize() * scale >= 7, (template, role, scale)
+        shown = view.mapToScene(view.viewport().rect()).boundingRect()
+        assert all(shown.contains(item.sceneBoundingRect())
+                   for item in view.canvas_scene.nodes.values()), template
+
+
+def test_long_names_are_cut_at_the_end(qtbot) -> None:
+    document = Document.from_template("resnet18")
+    view = make_view(qtbot, document)
+    item = view.canvas_scene.nodes[document.graph.node_by_name("layer2_0_down_conv").id]
+    shown = item.elided_name(fonts()["name"], item.name_rect().width())
+    assert shown.endswith("…") and item.name.startswith(shown[:-1]) and len(shown) > 8
+    conv1 = view.canvas_scene.nodes[document.graph.node_by_name("conv1").id]
+    assert conv1.elided_name(fonts()["name"], conv1.name_rect().width()) == "conv1"
