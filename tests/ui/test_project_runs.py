@@ -169,12 +169,14 @@ def test_runs_of_the_previous_shared_runs_folder_are_still_found(app, qtbot, tmp
 
     assert window.files.open(path)
     assert _listed(bench) == [run.id]
+    assert "1 in the shared" in bench.training.dashboard.runs.hint.text()
     assert window.trained_checkpoint == legacy / "checkpoints" / "last.pt"
     assert window.files.save_as(tmp_path / "work" / "copy.dlstudio")
     copied = tmp_path / "work" / "copy.runs" / run.id
     assert (copied / HISTORY_FILE).is_file() and legacy.is_dir()  # copied, not taken
     assert window.trained_checkpoint == copied / "checkpoints" / "last.pt"
     assert _listed(bench) == [run.id]  # listed once
+    assert "shared" not in bench.training.dashboard.runs.hint.text()
 
 
 def test_opening_another_project_clears_the_metrics_dock(app, qtbot, tmp_path) -> None:

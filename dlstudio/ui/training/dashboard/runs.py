@@ -160,8 +160,12 @@ class RunsPanel(QWidget):
                            pen=pg.mkPen(colour, width=2), symbolBrush=colour,
                            symbolPen=None)
         count = len(self.runs)
-        self.hint.setText(f"{count} run{'s' * (count != 1)} in "
-                          f"{self.store.root if self.store else 'no project folder'}; "
+        where = str(self.store.root) if self.store else "no project folder"
+        shared = sum(run.folder.parent != self.store.root for run in self.runs.values()) \
+            if self.store else 0
+        if shared:  # a project saved by the previous version: its runs/ is still read
+            where += f" ({shared} in the shared {self.store.legacy.root})"
+        self.hint.setText(f"{count} run{'s' * (count != 1)} in {where}; "
                           f"{len(runs)} overlaid. Tick runs to compare them.")
 
     def _fill_table(self, runs: list[Run]) -> None:
