@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -215,15 +215,16 @@ class CanvasView(QGraphicsView):
         colors = self._scene.colors
         left, top = int(rect.left() // step), int(rect.top() // step)
         right, bottom = int(rect.right() // step) + 1, int(rect.bottom() // step) + 1
-        for major in (False, True):
-            pen = QPen(colors.color("grid_major" if major else "grid_minor"), 0)
-            painter.setPen(pen)
-            lines_x = [i for i in range(left, right + 1) if (i % 5 == 0) == major]
-            lines_y = [j for j in range(top, bottom + 1) if (j % 5 == 0) == major]
-            for i in lines_x:
-                painter.drawLine(QPointF(i * step, rect.top()), QPointF(i * step, rect.bottom()))
-            for j in lines_y:
-                painter.drawLine(QPointF(rect.left(), j * step), QPointF(rect.right(), j * step))
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # straight lines
+        for major in (False, True):  # one call per pen: the grid is redrawn every frame
+            painter.setPen(QPen(colors.color("grid_major" if major else "grid_minor"), 0))
+            lines = [QLineF(i * step, rect.top(), i * step, rect.bottom())
+                     for i in range(left, right + 1) if (i % 5 == 0) == major]
+            lines += [QLineF(rect.left(), j * step, rect.right(), j * step)
+                      for j in range(top, bottom + 1) if (j % 5 == 0) == major]
+            painter.drawLines(lines)
+        painter.restore()
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         """On an empty canvas, say how to begin, in the middle of what the user sees."""
