@@ -49,7 +49,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName(ORGANIZATION)
     window = MainWindow()
     install_workbench(window)
-    window.show()
+    if window.has_saved_geometry:
+        window.show()
+    else:  # the first launch: the whole screen, whatever its size
+        window.showMaximized()
     project = Path(args.project) if args.project else None
     QTimer.singleShot(0, partial(_start, window, project))
 

@@ -128,9 +128,17 @@ def _keyboard(p: QPainterPath) -> None:
     p.lineTo(17, 14)
 
 
+def _train(p: QPainterPath) -> None:
+    p.moveTo(7, 4)
+    p.lineTo(19, 12)
+    p.lineTo(7, 20)
+    p.closeSubpath()
+
+
 DRAWINGS: dict[str, Drawing] = {
-    "new": _new, "template": _template, "open": _open, "save": _save, "undo": _undo,
-    "redo": _redo, "fit": _fit, "layout": _layout, "delete": _delete, "keyboard": _keyboard,
+    "train": _train, "new": _new, "template": _template, "open": _open, "save": _save,
+    "undo": _undo, "redo": _redo, "fit": _fit, "layout": _layout, "delete": _delete,
+    "keyboard": _keyboard,
 }
 
 

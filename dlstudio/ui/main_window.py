@@ -1,9 +1,11 @@
-"""The main window: the canvas in the middle, dockable panels around it.
+"""The main window: menus, tool bars, the status bar and the workspaces between them.
 
 It owns one Document at a time and hands it to the canvas and the panels; menus, the
-tool bar and the shortcuts all trigger the same QActions. Window geometry, the panel
-layout, the theme and the recent files live in QSettings; a recovery copy of unsaved
-work is written every minute (settings key autosave/interval_s).
+tool bars and the shortcuts all trigger the same QActions. The Design workspace (canvas,
+palette, inspector, summary, problems) is built here; the workbench adds Train and
+Evaluate. Window geometry, each workspace's layout, the theme and the recent files live
+in QSettings; a recovery copy of unsaved work is written every minute (settings key
+autosave/interval_s).
 """
 
 from __future__ import annotations
@@ -12,13 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoGroup
-from PySide6.QtWidgets import (
-    QApplication,
-    QDockWidget,
-    QMainWindow,
-    QMessageBox,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QWidget
 
 from dlstudio import __version__
 from dlstudio.ui.autosave import DEFAULT_INTERVAL_MS, Autosaver, RecoveryStore, default_recovery_dir
@@ -32,25 +28,19 @@ from dlstudio.ui.panels.problems import ProblemsPanel
 from dlstudio.ui.panels.summary import SummaryPanel
 from dlstudio.ui.shortcuts import LABEL_PROPERTY, ShortcutsDialog, shortcut_rows
 from dlstudio.ui.status import StatusIndicators
-from dlstudio.ui.theme import THEMES, apply_theme
+from dlstudio.ui.theme import THEMES, apply_theme, preferred_theme
 from dlstudio.ui.window_actions import REDO_SHORTCUTS, UNDO_SHORTCUTS, create_actions
 from dlstudio.ui.window_actions import set_shortcuts as set_action_shortcuts
+from dlstudio.ui.window_geometry import fit_on_screen
+from dlstudio.ui.workspaces import WorkspaceSwitcher
+from dlstudio.ui.workspaces.design import build_design
 
 APP_NAME = "DL Studio"
 ORGANIZATION = "DL Studio"
 THEME_KEY = "ui/theme"
 GEOMETRY_KEY = "window/geometry"
-STATE_KEY = "window/state"
-STATE_VERSION = 1
+FOLLOW_TRAINING_KEY = "workspaces/follow_training"
 AUTOSAVE_KEY = "autosave/interval_s"
-Area = Qt.DockWidgetArea
-
-# Where the panels of later features go: their area and the panel they share tabs with.
-PANEL_PLACES: dict[str, tuple[Area, str]] = {
-    "Data and training": (Area.RightDockWidgetArea, "Inspector"),
-    "Try it": (Area.RightDockWidgetArea, "Inspector"),
-    "Metrics": (Area.BottomDockWidgetArea, "Problems"),
-}
 
 
 def make_settings() -> QSettings:
@@ -63,6 +53,7 @@ class MainWindow(QMainWindow):
     """The DL Studio window around one open project."""
 
     document_changed = Signal(object)  # the new Document
+    closed = Signal()  # the window accepted its close: background work should end
 
     def __init__(self, settings: QSettings | None = None, recovery_dir: Path | None = None,
                  autosave_interval_ms: int | None = None,
@@ -70,7 +61,6 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings = settings if settings is not None else make_settings()
         self.setObjectName("main_window")
-        self.setDockNestingEnabled(True)
         self.last_error: str | None = None
         self.trained_checkpoint: Path | None = None  # set by the training panel after a run
         self._closed = False
@@ -88,15 +78,15 @@ class MainWindow(QMainWindow):
 
         self.document = Document(parent=self)
         self.view = CanvasView(self.document)
-        self.setCentralWidget(self.view)
+        self.workspaces = WorkspaceSwitcher(self.settings, self)
+        self.setCentralWidget(self.workspaces.stack)
         self.status = StatusIndicators(self.statusBar())
-        self.docks: dict[str, QDockWidget] = {}
-        self._tabs_after_show: list[tuple[QDockWidget, QDockWidget]] = []
         self.palette_panel = PaletteWidget()
         self.inspector = InspectorPanel(self.document)
         self.summary_panel = SummaryPanel(self.document)
         self.problems_panel = ProblemsPanel(self.document)
-        self._build_docks()
+        self._shown_before = False
+        self._build_design()
         self._build_menus()
         self._connect_document(self.document)
         self._connect_actions()
@@ -107,64 +97,35 @@ class MainWindow(QMainWindow):
         self.autosaver.set_document(self.document)
 
         self.resize(1400, 900)
-        self._default_state = self.saveState(STATE_VERSION)
-        self._restore_layout()
-        self.set_theme(str(self.settings.value(THEME_KEY, "light")))
+        self.has_saved_geometry = self._restore_geometry()
+        self.set_theme(preferred_theme(self.settings.value(THEME_KEY)))
         self._update_title()
         self.statusBar().showMessage(f"{APP_NAME} {__version__} ready", 5000)
 
-    # ----- docks ---------------------------------------------------------------------
-    def _build_docks(self) -> None:
-        self.add_panel_dock("Layers", self.palette_panel, Area.LeftDockWidgetArea)
-        self.add_panel_dock("Inspector", self.inspector, Area.RightDockWidgetArea)
-        self.add_panel_dock("Model summary", self.summary_panel, Area.RightDockWidgetArea)
-        self.add_panel_dock("Problems", self.problems_panel, Area.BottomDockWidgetArea)
-        # Side panels run the full height; Problems sits under the canvas only.
-        self.setCorner(Qt.Corner.BottomLeftCorner, Area.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Area.RightDockWidgetArea)
-        self.resizeDocks([self.docks["Layers"], self.docks["Inspector"]], [200, 340],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["Inspector"], self.docks["Model summary"],
-                          self.docks["Problems"]], [480, 320, 120], Qt.Orientation.Vertical)
+    # ----- workspaces and their panels -------------------------------------------------
+    def _build_design(self) -> None:
+        design = self.workspaces.add("design", "Design", "Draw the network: layers, wires, "
+                                     "parameters")
+        build_design(design, self.view, {
+            "Layers": self.palette_panel, "Inspector": self.inspector,
+            "Model summary": self.summary_panel, "Problems": self.problems_panel})
         self.summary_panel.node_activated.connect(self._on_panel_node_activated)
         self.problems_panel.node_activated.connect(self._on_panel_node_activated)
         self.problems_panel.counts_changed.connect(self._on_problems_counts_changed)
         self.problems_panel.show_report(self.document.report)  # counts for the status bar
 
-    def add_panel_dock(self, name: str, widget: QWidget, area: Area | None = None) -> QDockWidget:
-        """Show `widget` in the dock called `name` (made on first use, in its reserved
-        place for "Data and training", "Metrics" and "Try it"); returns the dock."""
-        dock = self.docks.get(name)
-        if dock is not None:
-            dock.setWidget(widget)
-            return dock
-        place, partner = PANEL_PLACES.get(name, (Area.RightDockWidgetArea, ""))
-        dock = QDockWidget(name, self)
-        dock.setObjectName("dock_" + "".join(c if c.isalnum() else "_" for c in name.lower()))
-        dock.setWidget(widget)
-        self.docks[name] = dock
-        if hasattr(self, "_panels_menu"):  # made after the saved layout was restored
-            self._panels_menu.addAction(dock.toggleViewAction())
-            if self.restoreDockWidget(dock):  # the place it had when the layout was saved
-                return dock
-        self.addDockWidget(area if area is not None else place, dock)
-        if area is None and partner in self.docks:
-            self._tabify(self.docks[partner], dock)
-        return dock
+    @property
+    def docks(self) -> dict[str, QDockWidget]:
+        """Every panel of every workspace by its title."""
+        return self.workspaces.docks()  # type: ignore[return-value]
 
-    def _tabify(self, partner: QDockWidget, dock: QDockWidget) -> None:
-        """`dock` as a tab behind `partner`. Qt 6.11 leaves a second, stale tab bar on
-        screen when a second group of docks is tabified before the window was first
-        shown (the one on top stops following the docks' titles), so until then a
-        second group waits for `showEvent`."""
-        grouped = {partner, *self.tabifiedDockWidgets(partner)}
-        if not self.isVisible() and any(
-                other not in grouped and self.tabifiedDockWidgets(other)
-                for other in self.docks.values()):
-            self._tabs_after_show.append((partner, dock))
-            return
-        self.tabifyDockWidget(partner, dock)
-        partner.raise_()
+    def show_workspace(self, key: str) -> None:
+        """Switch to the workspace "design", "train" or "evaluate"."""
+        self.workspaces.show(key)
+
+    def follows_training(self) -> bool:
+        """Whether starting a run switches to the Train workspace (View menu)."""
+        return self.action_map["follow_training"].isChecked()
 
     # ----- menus, tool bar, status bar -----------------------------------------------
     def _build_menus(self) -> None:
@@ -196,15 +157,19 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         edit_menu.addActions([a["select_all"], a["rename"], a["auto_layout"]])
         view_menu = menus.addMenu("&View")
+        view_menu.addActions(list(self.workspaces.actions.values()))
+        view_menu.addAction(a["follow_training"])
+        view_menu.addSeparator()
         view_menu.addAction(a["fit"])
         view_menu.addSeparator()
         view_menu.addAction(a["dark_theme"])
         view_menu.addSeparator()
         self._panels_menu = view_menu.addMenu("&Panels")
-        for dock in self.docks.values():
-            self._panels_menu.addAction(dock.toggleViewAction())
+        self._panels_menu.aboutToShow.connect(self._on_panels_menu_about_to_show)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.workspaces.bar)
         toolbar = self.addToolBar("Tool bar")
         toolbar.setObjectName("toolbar_main")
+        toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addActions([a["new"], a["new_from_template"], a["open"], a["save"]])
         toolbar.addSeparator()
@@ -214,6 +179,8 @@ class MainWindow(QMainWindow):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         toolbar.addSeparator()
         toolbar.addActions([a["fit"], a["auto_layout"]])
+        toolbar.addSeparator()
+        toolbar.addAction(a["train"])
         view_menu.addAction(toolbar.toggleViewAction())
         view_menu.addAction(a["reset_layout"])
         help_menu = menus.addMenu("&Help")
@@ -240,6 +207,10 @@ class MainWindow(QMainWindow):
         a["auto_layout"].triggered.connect(lambda: self.document.editor.auto_layout())
         a["dark_theme"].toggled.connect(self._on_dark_theme_toggled)
         a["reset_layout"].triggered.connect(self.reset_layout)
+        follow = self.settings.value(FOLLOW_TRAINING_KEY, True)
+        a["follow_training"].setChecked(follow not in (False, "false", "0"))
+        a["follow_training"].toggled.connect(
+            lambda on: self.settings.setValue(FOLLOW_TRAINING_KEY, on))
         a["shortcuts"].triggered.connect(self.show_shortcuts)
         a["about"].triggered.connect(self._on_about_triggered)
 
@@ -312,6 +283,11 @@ class MainWindow(QMainWindow):
         for key in ("cut", "copy", "duplicate"):
             self.action_map[key].setEnabled(bool(ids))
         self.action_map["rename"].setEnabled(len(ids) == 1)
+        if ids and self.workspaces.current_key == "design":
+            inspector = self.docks.get("Inspector")
+            if inspector is not None and (inspector.isHidden() or inspector.visibleRegion()
+                                          .isEmpty()):
+                self.workspaces.current.bring_forward("Inspector")  # it shows the selection
 
     def _on_panel_node_activated(self, node_id: str) -> None:
         item = self.view.canvas_scene.nodes.get(node_id)
@@ -371,17 +347,21 @@ class MainWindow(QMainWindow):
         self.set_theme("dark" if checked else "light")
 
     def reset_layout(self) -> None:
-        self.restoreState(self._default_state, STATE_VERSION)
-        for dock in self.docks.values():
-            dock.show()
+        """View > Reset layout: every workspace as on the first launch, on this screen."""
+        fit_on_screen(self)
+        self.workspaces.reset()
 
-    def _restore_layout(self) -> None:
+    def _restore_geometry(self) -> bool:
+        """The saved size and place, kept on the screen that is there now."""
         geometry = self.settings.value(GEOMETRY_KEY)
-        state = self.settings.value(STATE_KEY)
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state, STATE_VERSION)
+        restored = geometry is not None and self.restoreGeometry(geometry)
+        fit_on_screen(self)
+        return bool(restored)
+
+    def _on_panels_menu_about_to_show(self) -> None:
+        self._panels_menu.clear()
+        for dock in self.workspaces.current.docks.values():
+            self._panels_menu.addAction(dock.toggleViewAction())
 
     def show_shortcuts(self) -> ShortcutsDialog:
         menus = [(name, menu.actions()) for name, menu in self._menus]
@@ -396,9 +376,9 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        waiting, self._tabs_after_show = self._tabs_after_show, []
-        for partner, dock in waiting:
-            self._tabify(partner, dock)
+        if not self._shown_before:  # every panel exists now, and the real size is known
+            self._shown_before = True
+            self.workspaces.show(self.workspaces.saved_current() or "design")
 
     # ----- closing -------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
@@ -410,12 +390,14 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
-        self.settings.setValue(STATE_KEY, self.saveState(STATE_VERSION))
+        if self._shown_before:
+            self.workspaces.save()
         self.settings.sync()
         self.autosaver.stop()
         self.store.close()  # a clean close leaves no recovery copy
         self.status.stop()
         event.accept()
+        self.closed.emit()
 
 
 def _as_int(value: object, default: int) -> int:

@@ -47,12 +47,17 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("select_all", "Select &all", ("Ctrl+A",), "Select every layer"),
     ActionSpec("rename", "&Rename layer", ("F2",), "Rename the selected layer"),
     ActionSpec("auto_layout", "Auto &layout", ("Ctrl+L",),
-               "Arrange the layers from left to right", "layout"),
+               "Arrange the layers from top to bottom", "layout"),
+    # Train
+    ActionSpec("train", "&Train", ("F5",), "Train the network on the chosen data", "train"),
     # View
     ActionSpec("fit", "&Fit to view", ("F",), "Show the whole network", "fit"),
     ActionSpec("dark_theme", "&Dark theme", ("Ctrl+Shift+D",), "Switch between light and "
                "dark", checkable=True),
-    ActionSpec("reset_layout", "&Reset panel layout", (), "Put every panel back in place"),
+    ActionSpec("reset_layout", "&Reset layout", (),
+               "Put every panel of every workspace back where it was on the first launch"),
+    ActionSpec("follow_training", "Show &Train when a run starts", (),
+               "Switch to the Train workspace when training starts", checkable=True),
     # Help
     ActionSpec("shortcuts", "&Keyboard shortcuts", ("Ctrl+/", "F1"),
                "Every shortcut of the window", "keyboard"),

@@ -1,18 +1,19 @@
-"""The whole app around the main window: training with its live metrics, and Try it,
-wired so that a finished run's weights reach Try it and File > Export."""
+"""The whole app around the main window: the Train workspace (data and settings, the live
+dashboard, a glance at the network) and the Evaluate workspace (a run measured on
+held-out data, and Try it), wired so that a run's weights reach Try it, Evaluate and
+File > Export, and so that starting a run shows Train."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-
+from dlstudio.ui.evaluate import EvaluatePanel
 from dlstudio.ui.main_window import MainWindow
 from dlstudio.ui.training import TrainingUI, install_training
 from dlstudio.ui.tryit import TryItPanel
-
-PROBLEMS_HEIGHT = 150  # px
+from dlstudio.ui.workspaces import evaluate, train
+from dlstudio.ui.workspaces.glance import GraphGlance
 
 
 @dataclass
@@ -21,20 +22,45 @@ class Workbench:
 
     training: TrainingUI
     try_panel: TryItPanel
+    evaluation: EvaluatePanel
+    glance: GraphGlance
 
 
 def install_workbench(window: MainWindow) -> Workbench:
-    """Add the training and Try it docks; follow each run's weights."""
+    """Add the Train and Evaluate workspaces; follow each run's weights."""
     training = install_training(window)
+    glance = GraphGlance()
+    train.build_train(window.workspaces.add(train.KEY, train.TITLE, train.TIP),
+                      training.dashboard,
+                      {"Data and training": training.panel, "Network": glance})
     try_panel = TryItPanel()
-    window.add_panel_dock("Try it", try_panel)
+    evaluation = EvaluatePanel()
+    evaluate.build_evaluate(window.workspaces.add(evaluate.KEY, evaluate.TITLE, evaluate.TIP),
+                            evaluation, {"Try it": try_panel})
+    session = training.session
 
     def on_weights_ready(checkpoint: Path | None) -> None:
         window.trained_checkpoint = checkpoint
         try_panel.set_model(checkpoint)
 
-    training.session.weights_ready.connect(on_weights_ready)
-    # Until a run starts, the canvas keeps the height: Metrics waits behind Problems.
-    window.docks["Problems"].raise_()
-    window.resizeDocks([window.docks["Problems"]], [PROBLEMS_HEIGHT], Qt.Orientation.Vertical)
-    return Workbench(training, try_panel)
+    def on_runs_changed() -> None:
+        evaluation.set_store(session.store)
+
+    def on_locked_changed(locked: bool) -> None:
+        if locked and window.follows_training():
+            window.show_workspace(train.KEY)
+
+    def on_document_changed(_document: object) -> None:
+        glance.follow(window.view.canvas_scene)
+
+    session.weights_ready.connect(on_weights_ready)
+    session.runs_changed.connect(on_runs_changed)
+    session.locked_changed.connect(on_locked_changed)
+    window.document_changed.connect(on_document_changed)
+    window.action_map["train"].triggered.connect(session.train)
+    glance.design_requested.connect(lambda: window.show_workspace("design"))
+    window.closed.connect(evaluation.shutdown)
+    glance.follow(window.view.canvas_scene)
+    on_runs_changed()
+    on_weights_ready(session.latest_checkpoint())
+    return Workbench(training, try_panel, evaluation, glance)

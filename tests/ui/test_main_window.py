@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QMessageBox, QSpinBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QSpinBox
 
 from dlstudio.graph.templates import build_template, template_names
 from dlstudio.ui.gallery import TemplateGallery
@@ -284,14 +284,6 @@ def test_shortcuts_dialog_lists_the_window_shortcuts(qtbot, window) -> None:
     assert rows["Duplicate"] == "Ctrl+D"
     assert "Mouse wheel" in rows["Zoom around the cursor"]
     dialog.close()
-
-
-def test_later_panels_get_their_reserved_place(qtbot, window) -> None:
-    dock = window.add_panel_dock("Metrics", QLabel("curves"))
-    qtbot.waitUntil(lambda: dock in window.tabifiedDockWidgets(window.docks["Problems"]))
-    assert dock.toggleViewAction() in window._panels_menu.actions()
-    again = window.add_panel_dock("Metrics", QLabel("other"))
-    assert again is dock and dock.widget().text() == "other"
 
 
 def test_status_bar_shows_the_training_device(qtbot, window) -> None:

@@ -1,12 +1,13 @@
-"""Mount training in the main window: the "Data and training" and "Metrics" docks, the
-canvas lock, the status bar, and a clean stop when the window closes or another project
-opens (the training thread always ends before Qt could destroy it)."""
+"""Mount training in the main window: the data and training panel and the dashboard
+(placed by the Train workspace), the canvas lock, the status bar, and a clean stop when
+the window closes or another project opens (the training thread always ends before Qt
+could destroy it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
 from dlstudio.ui.document import Document
@@ -14,8 +15,6 @@ from dlstudio.ui.training.dashboard import Dashboard
 from dlstudio.ui.training.lock import GraphLock
 from dlstudio.ui.training.panel import TrainingPanel
 from dlstudio.ui.training.session import TrainingSession
-
-MIN_METRICS_HEIGHT = 420  # px: below this the live plots are squashed flat
 
 
 class _CloseGuard(QObject):
@@ -43,20 +42,15 @@ class TrainingUI:
 
 
 def install_training(window: QMainWindow) -> TrainingUI:
-    """Add training to a MainWindow (it needs `document`, `document_changed`,
-    `add_panel_dock`, `view`, `palette_panel`, `inspector`, `action_map`, `undo_group`,
-    `show_error`). Returns the parts; Qt parenting keeps them alive."""
+    """Add training to a MainWindow (it needs `document`, `document_changed`, `view`,
+    `palette_panel`, `inspector`, `action_map`, `undo_group`, `show_error`). Returns the
+    parts; the caller places the panel and the dashboard."""
     panel = TrainingPanel()
     dashboard = Dashboard()
     session = TrainingSession(window.document, panel, dashboard, window)
     lock = GraphLock(window)
     status = QLabel()
     window.statusBar().addPermanentWidget(status)
-    panel_dock = window.add_panel_dock("Data and training", panel)
-    # Allowed smaller than its plots need, so that it can wait in a short bottom area
-    # beside Problems; a run start gives it room again (MIN_METRICS_HEIGHT).
-    dashboard.setMinimumHeight(120)
-    metrics_dock = window.add_panel_dock("Metrics", dashboard)
 
     def on_document_changed(document: Document) -> None:
         lock.set_locked(False)
@@ -66,19 +60,9 @@ def install_training(window: QMainWindow) -> TrainingUI:
     def on_failed(message: str) -> None:
         window.show_error("Training stopped", message)
 
-    def on_locked_changed(locked: bool) -> None:
-        lock.set_locked(locked)
-        if locked:  # a run started: show its controls and its curves
-            for dock in (panel_dock, metrics_dock):
-                dock.show()
-                dock.raise_()
-            if metrics_dock.height() < MIN_METRICS_HEIGHT:  # room for the plots to read
-                window.resizeDocks([metrics_dock], [int(window.height() * 0.5)],
-                                   Qt.Orientation.Vertical)
-
     window.document_changed.connect(on_document_changed)
     panel.data.facts_changed.connect(lambda facts: window.document.set_data_facts(facts))
-    session.locked_changed.connect(on_locked_changed)
+    session.locked_changed.connect(lock.set_locked)
     session.weights_stale.connect(lock.show_notice)
     session.status.connect(status.setText)
     session.message.connect(lambda text: window.statusBar().showMessage(text, 8000))

@@ -17,12 +17,12 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -32,6 +32,7 @@ from dlstudio.atomic import write_atomic
 from dlstudio.data import DataInfo
 from dlstudio.runs import Run, RunError, RunStore, metrics_csv
 from dlstudio.train.metrics import TASK_METRICS
+from dlstudio.ui.training.dashboard.arrangement import Arrangement
 from dlstudio.ui.training.dashboard.confusion import ConfusionPanel
 from dlstudio.ui.training.dashboard.curves import CurvesPanel
 from dlstudio.ui.training.dashboard.layer_stats import LayerStatsPanel
@@ -82,26 +83,17 @@ class Dashboard(QWidget):
             button = QPushButton(text)
             button.clicked.connect(slot)
             buttons.addWidget(button)
-        lower = QSplitter(Qt.Orientation.Horizontal)
-        for panel in (self.confusion, self.mistakes, self.layers):
-            lower.addWidget(panel)
-        lower.setSizes([380, 330, 380])
-        self.live_split = QSplitter(Qt.Orientation.Vertical)
-        self.live_split.addWidget(self.curves)
-        self.live_split.addWidget(lower)
-        self.live_split.setSizes([520, 380])
-        self.live = QWidget()
-        live_layout = QVBoxLayout(self.live)
-        live_layout.setContentsMargins(4, 4, 4, 4)
-        live_layout.addLayout(buttons)
-        live_layout.addWidget(self.live_split, 1)
+        buttons.setContentsMargins(6, 4, 6, 0)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.live, "Live")
-        self.tabs.addTab(self.runs, "Runs")
+        self.tabs.setDocumentMode(True)
+        self.arrangement = Arrangement(self.tabs, self.curves, self.confusion, self.mistakes,
+                                       self.layers, self.runs)
+        self.arrangement.fit(self.width(), self.height())
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.tabs)
+        layout.addLayout(buttons)
+        layout.addWidget(self.tabs, 1)
 
     def set_store(self, store: RunStore | None) -> None:
         self.runs.set_store(store)
@@ -224,9 +216,12 @@ class Dashboard(QWidget):
             raise RunError(f"cannot write {path}: {error.strerror or error}") from None
 
     def export_png(self, path: Path) -> None:
-        """The live panels as one picture."""
+        """The live panels on show (all of them when the dashboard has the room) as one
+        picture."""
         self.draw()
-        if not self.live_split.grab().save(str(path)):
+        pages = self.arrangement.live_pages()
+        page = self.tabs.currentWidget() if self.tabs.currentWidget() in pages else pages[0]
+        if not page.grab().save(str(path)):
             raise RunError(f"cannot write the picture {path}")
 
     def _on_export_csv(self) -> None:
@@ -236,6 +231,10 @@ class Dashboard(QWidget):
     def _on_export_png(self) -> None:
         save_as(self, "Export plots", "dashboard.png", PNG_FILES, self.export_png,
                 "Plots saved to", self.message)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.arrangement.fit(event.size().width(), event.size().height())
 
     def _on_tabs_current_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.runs:
