@@ -2,8 +2,9 @@
 live dashboard cost the training?
 
 `cnn-small` trains on the built-in digits (28×28) twice: headless (the Trainer on this
-thread, nothing else running) and from the main window with every live panel open
-(curves, confusion matrix, wrong predictions, layer norms, the data preview). During the
+thread, nothing else running) and from the main window in its Train workspace at
+1920×1050 with every live panel open (curves, confusion matrix, wrong predictions, layer
+norms, the data preview, the glance at the network). During the
 GUI run a 10 ms timer on the main thread records how late it fires. Printed: p50, p99
 and max lateness over all GUI runs, and the training speed with the window against the
 headless one (mean samples/s of the training passes, the first epoch left out as
@@ -70,22 +71,21 @@ def percentile(values: list[float], share: float) -> float:
 def with_window(app: QApplication, settings: TrainSettings, folder: Path
                 ) -> tuple[float, list[float], int]:
     """(training speed, timer lateness in ms, curve points drawn) for a run from the
-    main window with every live panel showing."""
+    main window's Train workspace with every live panel showing."""
     from dlstudio.ui.document import Document
     from dlstudio.ui.main_window import MainWindow
-    from dlstudio.ui.training import install_training
+    from dlstudio.ui.workbench import install_workbench
 
     folder.mkdir(parents=True, exist_ok=True)
     window = MainWindow(QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat),
                         recovery_dir=folder / "recovery")
-    ui = install_training(window)
+    bench = install_workbench(window)
+    ui = bench.training
     window.set_document(Document.from_template(TEMPLATE))
     ui.panel.form.set_settings(settings)
-    window.resize(1600, 1000)
+    window.resize(1920, 1050)  # a maximised window on a 1920×1080 screen
     window.show()
-    metrics = window.docks["Metrics"]
-    metrics.setFloating(True)  # every live panel in view at a useful size
-    metrics.resize(1400, 900)
+    window.show_workspace("train")  # every live panel in view at a useful size
     ui.panel.data.load()  # the preview is open too
     app.processEvents()
 
@@ -124,7 +124,6 @@ def with_window(app: QApplication, settings: TrainSettings, folder: Path
     # The controller records every epoch; epoch_ended gives the newest of a tick only.
     speed = training_speed([EpochStats.from_dict(e) for e in controller.run.history])
     window.close()
-    metrics.close()
     window.deleteLater()
     # Tear the window down now, not inside the next run's measurement: processEvents()
     # leaves deferred deletions for the event loop.

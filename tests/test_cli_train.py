@@ -119,7 +119,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_last_checkpoint(tmp_path: Path) -> N
     (["--data", "builtin:nope"], ["'nope'", "digits28"]),
     (["--data", "mnist"], ["data spec", "builtin:NAME"]),
     (["--data", "csv:/no/such/file.csv"], ["/no/such/file.csv"]),
-    (["--data", "builtin:linear"], ["1 features", "expects 2"]),
+    (["--data", "builtin:linear"], ["1 feature", "expects 2"]),
     (["--epochs", "0"], ["epochs"]),
     (["--lr", "-1"], ["'lr'"]),
     (["--device", "gpu"], ["'gpu'"]),

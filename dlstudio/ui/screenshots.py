@@ -1,10 +1,12 @@
-"""Regenerate the README screenshots: ``python -m dlstudio.ui.screenshots [FOLDER]``.
+"""Take the README and user-guide pictures: ``python -m dlstudio.ui.screenshots [FOLDER]``.
 
-Runs offscreen with temporary settings and a temporary runs folder (the user's are never
-touched): the window at 1400×900 with the cnn-small template, conv1 selected, in the
-light and the dark theme (main-window-light.png, main-window-dark.png); then a real
-run of cnn-small on the built-in digits, the window during it (dashboard-window.png)
-and the Metrics dock on its own after it (dashboard.png). Default folder:
+Meant for a real window on a real (or virtual) screen: `scripts/screenshots.sh` runs it
+under Xvfb with a window manager at 1366×768 and 1920×1080. The window is maximised with
+temporary settings, runs and recovery folders (the user's are never touched), a
+cnn-small project is saved, trained for a few epochs on the built-in digits, evaluated,
+and a 3 is drawn on the pad. Each workspace is then pictured in the light and the dark
+theme as `<workspace>-<width>x<height>-<theme>.png`: the whole screen where there is
+one, so the window manager's frame shows; the window alone offscreen. Default folder:
 docs/screenshots.
 """
 
@@ -17,103 +19,119 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QSettings
-from PySide6.QtWidgets import QApplication
+import numpy as np
+from PySide6.QtCore import QEvent, QEventLoop, QPointF, QSettings, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QMouseEvent, QPixmap
+from PySide6.QtWidgets import QApplication, QWidget
 
 from dlstudio.train import defaults_for_template
 from dlstudio.ui.main_window import MainWindow
-from dlstudio.ui.training.worker import EpochReport
 from dlstudio.ui.workbench import Workbench, install_workbench
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ZOOM = 0.62  # the text on the nodes stays readable
+EPOCHS = 4
+THEMES = ("light", "dark")
+WORKSPACES = ("design", "train", "evaluate")
 
 
-def _settle(app: QApplication, seconds: float = 0.4) -> None:
-    """Let layouts and Qt's short animations (a dock tab sliding into place) finish:
-    a picture taken mid-animation shows a tab twice."""
+def _settle(app: QApplication, seconds: float = 0.6) -> None:
+    """Let layouts, the window manager and Qt's short animations finish."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         app.processEvents()
         time.sleep(0.01)
 
 
+def _wait(app: QApplication, signal: object, seconds: float) -> None:
+    loop = QEventLoop()
+    signal.connect(loop.quit)  # type: ignore[attr-defined]
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def _picture(window: MainWindow) -> QPixmap:
+    """The screen as a person sees it (frame and all) where there is one."""
+    if QGuiApplication.platformName() == "offscreen":
+        return window.grab()
+    return window.screen().grabWindow(0)
+
+
+def _three(size: float) -> list[list[tuple[float, float]]]:
+    """One pen stroke shaped like a 3, in a pad of `size` pixels."""
+    top = [(0.5 + 0.2 * np.cos(t), 0.32 + 0.14 * np.sin(t))
+           for t in np.linspace(-2.6, 1.57, 24)]
+    bottom = [(0.5 + 0.22 * np.cos(t), 0.64 + 0.17 * np.sin(t))
+              for t in np.linspace(-1.57, 2.6, 26)]
+    return [[(x * size, y * size) for x, y in top + bottom]]
+
+
+def draw_on(pad: QWidget, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw with mouse events, as a person does."""
+    buttons, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    for stroke in strokes:
+        for index, (x, y) in enumerate(stroke):
+            point = QPointF(x, y)
+            kind = QEvent.Type.MouseButtonPress if index == 0 else QEvent.Type.MouseMove
+            QApplication.sendEvent(pad, QMouseEvent(kind, point, pad.mapToGlobal(point),
+                                                    buttons, buttons, none))
+        QApplication.sendEvent(pad, QMouseEvent(
+            QEvent.Type.MouseButtonRelease, point, pad.mapToGlobal(point), buttons,
+            Qt.MouseButton.NoButton, none))
+
+
 def take_screenshots(folder: Path) -> list[Path]:
     app = QApplication.instance() or QApplication(sys.argv)
     folder.mkdir(parents=True, exist_ok=True)
-    saved = []
     with tempfile.TemporaryDirectory() as scratch:
+        os.environ["DLSTUDIO_RUNS_DIR"] = str(Path(scratch) / "runs")
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings, recovery_dir=Path(scratch) / "recovery")
-        bench = install_workbench(window)  # the docks the real app has
-        window.resize(1400, 900)
-        window.show()
+        bench = install_workbench(window)
+        window.showMaximized()
+        _settle(app, 1.5)
         window.files.new_from_template("cnn-small")
+        window.files.save_as(Path(scratch) / "cnn-small.dlstudio")
         window.status.wait_for_device()
-        _settle(app)
-        graph = window.document.graph
-        window.document.set_selection([graph.node_by_name("conv1").id])
-        view = window.view
-        view.set_zoom(ZOOM)
-        first = view.canvas_scene.nodes[graph.node_by_name("image").id].sceneBoundingRect()
-        half_width = view.viewport().width() / 2 / ZOOM
-        view.centerOn(first.left() - 40 / ZOOM + half_width, first.center().y() + 40)
-        for theme in ("light", "dark"):
+        _prepare(app, window, bench)
+        screen = window.screen().size()
+        size = f"{screen.width()}x{screen.height()}"
+        saved = []
+        for theme in THEMES:
             window.set_theme(theme)
-            _settle(app)
-            path = folder / f"main-window-{theme}.png"
-            window.grab().save(str(path))
-            saved.append(path)
+            for key in WORKSPACES:
+                window.show_workspace(key)
+                if key == "design":
+                    window.view.fit_all()
+                _settle(app, 1.0)
+                path = folder / f"{key}-{size}-{theme}.png"
+                _picture(window).save(str(path))
+                saved.append(path)
         window.set_theme("light")
-        saved += _training_screenshots(app, window, bench, folder, Path(scratch) / "runs")
         bench.training.session.shutdown()
+        bench.evaluation.shutdown()
         window.close()
     return saved
 
 
-def _training_screenshots(app: QApplication, window: MainWindow, bench: Workbench,
-                          folder: Path, runs: Path, epochs: int = 6) -> list[Path]:
-    """A real run: the window at its middle epoch, the Metrics dock after it."""
-    previous_runs = os.environ.get("DLSTUDIO_RUNS_DIR")
-    os.environ["DLSTUDIO_RUNS_DIR"] = str(runs)
-    try:
-        training = bench.training
-        window.resize(1600, 1050)
-        window.files.new_from_template("cnn-small")  # an unsaved project: runs go to `runs`
-        training.panel.form.set_settings(replace(defaults_for_template("cnn-small"),
-                                                 epochs=epochs))
-        controller = training.session.controller
-        during = folder / "dashboard-window.png"
-
-        def on_epoch_ended(report: EpochReport) -> None:
-            if report.stats.epoch == epochs // 2 and not during.exists():
-                training.dashboard.draw()
-                _settle(app)
-                window.grab().save(str(during))
-
-        done = QEventLoop()
-        controller.epoch_ended.connect(on_epoch_ended)
-        controller.run_ended.connect(lambda run: done.quit())
-        during.unlink(missing_ok=True)
-        if not training.session.train():
-            raise RuntimeError(f"training did not start: {training.panel.notice.text()}")
-        done.exec()
-        metrics = window.docks["Metrics"]
-        metrics.setFloating(True)
-        metrics.resize(1400, 900)
-        _settle(app)
-        after = folder / "dashboard.png"
-        training.dashboard.grab().save(str(after))
-        metrics.setFloating(False)
-        return [during, after]
-    finally:
-        if previous_runs is None:
-            os.environ.pop("DLSTUDIO_RUNS_DIR", None)
-        else:
-            os.environ["DLSTUDIO_RUNS_DIR"] = previous_runs
+def _prepare(app: QApplication, window: MainWindow, bench: Workbench) -> None:
+    """A real run, its evaluation, and a digit on the pad; conv1 selected on the canvas."""
+    training = bench.training
+    training.panel.form.set_settings(replace(defaults_for_template("cnn-small"),
+                                             epochs=EPOCHS))
+    training.panel.data.load()
+    if not training.session.train():
+        raise RuntimeError(f"training did not start: {training.panel.notice.text()}")
+    _wait(app, training.session.controller.run_ended, 600)
+    training.dashboard.draw()
+    window.show_workspace("evaluate")
+    _wait(app, bench.evaluation.evaluated, 120)
+    pad = bench.try_panel.image_panel.pad
+    draw_on(pad, _three(pad.width()))
+    _settle(app, 1.0)
+    graph = window.document.graph
+    window.document.set_selection([graph.node_by_name("conv1").id])
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     for written in take_screenshots(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_FOLDER):
         print(written)

@@ -1,4 +1,10 @@
-"""UI tests: garbage is collected between tests, while no worker thread runs.
+"""UI tests: a 1920×1080 virtual screen, and garbage collected between tests while no
+worker thread runs.
+
+Qt's offscreen platform has an 800×600 screen by default, smaller than any screen the
+app is used on: the window keeps itself on its screen, so tests of 1366×768 and
+1920×1080 layouts need a screen of that size (the offscreen plugin reads it from a
+JSON file named in the platform argument).
 
 Left to chance, a collection can start on the main thread in the middle of a later test
 while a worker thread runs torch's ONNX export, and free objects of earlier tests there;
@@ -6,8 +12,22 @@ that crashed the interpreter (segmentation fault) on this machine.
 """
 
 import gc
+import json
+import os
 
 import pytest
+
+SCREEN = {"name": "Virtual", "x": 0, "y": 0, "width": 1920, "height": 1080,
+          "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+
+
+@pytest.fixture(scope="session")
+def qapp_args(tmp_path_factory):
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] != "offscreen":
+        return ["dlstudio-tests"]  # a real display keeps its own screen
+    config = tmp_path_factory.mktemp("screen") / "screen.json"
+    config.write_text(json.dumps({"screens": [SCREEN]}))
+    return ["dlstudio-tests", "-platform", f"offscreen:configfile={config}"]
 
 
 @pytest.fixture(autouse=True)

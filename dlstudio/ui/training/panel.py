@@ -32,12 +32,10 @@ class TrainingPanel(QWidget):
         self.form = SettingsForm()
         self.data.split_options = lambda: (self.form.fields["seed"].value(),
                                            self.form.fields["val_fraction"].value())
-        form_scroll = QScrollArea()
-        form_scroll.setWidgetResizable(True)
-        form_scroll.setWidget(self.form)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.data, "Data")
-        self.tabs.addTab(form_scroll, "Settings")
+        # Both pages scroll: a short screen must never make the window taller than itself.
+        self.tabs.addTab(_scrolling(self.data), "Data")
+        self.tabs.addTab(_scrolling(self.form), "Settings")
         self.controls = TrainingControls()
         self.notice = QLabel()
         self.notice.setWordWrap(True)
@@ -46,6 +44,7 @@ class TrainingPanel(QWidget):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(LOG_LINES)
         self.log.setMaximumHeight(110)
+        self.log.setMinimumHeight(40)
         self.log.setPlaceholderText("What the trainer reports appears here.")
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
@@ -69,3 +68,11 @@ class TrainingPanel(QWidget):
             self.log.appendHtml(line)
         else:
             self.log.appendPlainText(line)
+
+
+def _scrolling(page: QWidget) -> QScrollArea:
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidget(page)
+    return scroll

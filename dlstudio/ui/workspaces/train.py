@@ -12,7 +12,7 @@ TITLE = "Train"
 TIP = "Choose data and settings, train, and watch the run live"
 
 PLACES = {
-    "Data and training": PanelPlace(Area.LeftDockWidgetArea, share=0.25, least=320,
+    "Data and training": PanelPlace(Area.LeftDockWidgetArea, share=0.26, least=360,
                                     most=440),
     "Network": PanelPlace(below="Data and training", share=0.24, least=130, most=280),
 }

@@ -62,8 +62,10 @@ class Arrangement:
             self.tabs.addTab(self.classes, "Classes")
             self.tabs.addTab(self.layers, "Layers")
         self.tabs.addTab(self.runs, "Runs")
-        for panel in (self.curves, self.confusion, self.mistakes, self.layers):
-            panel.show()  # a page taken out of the tabs was left hidden
+        in_splitters = ((self.curves, self.confusion, self.mistakes, self.layers) if overview
+                        else (self.confusion, self.mistakes))
+        for panel in in_splitters:
+            panel.show()  # a page taken out of the tabs was left hidden; the tabs show theirs
         self.tabs.setCurrentWidget(self.runs if showing_runs else self.tabs.widget(0))
         self.tabs.blockSignals(False)
 
