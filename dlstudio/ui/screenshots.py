@@ -3,9 +3,10 @@
 Meant for a real window on a real (or virtual) screen: `scripts/screenshots.sh` runs it
 under Xvfb with a window manager at 1366×768 and 1920×1080. The window is maximised with
 temporary settings, runs and recovery folders (the user's are never touched), a
-cnn-small project is saved, trained for a few epochs on the built-in digits, evaluated,
-and a 3 is drawn on the pad. Each workspace is then pictured in the light and the dark
-theme as `<workspace>-<width>x<height>-<theme>.png`: the whole screen where there is
+cnn-small project is saved, trained twice for a few epochs on the built-in digits (two
+learning rates), evaluated, and a 3 is drawn on the pad. Each workspace is then pictured
+in the light and the dark theme as `<workspace>-<width>x<height>-<theme>.png`, and the
+two runs compared as `runs-<width>x<height>-light.png`: the whole screen where there is
 one, so the window manager's frame shows; the window alone offscreen. Default folder:
 docs/screenshots.
 """
@@ -107,6 +108,13 @@ def take_screenshots(folder: Path) -> list[Path]:
                 _picture(window).save(str(path))
                 saved.append(path)
         window.set_theme("light")
+        window.show_workspace("train")
+        dashboard = bench.training.dashboard
+        dashboard.tabs.setCurrentWidget(dashboard.runs)
+        _settle(app, 1.0)
+        path = folder / f"runs-{size}-light.png"
+        _picture(window).save(str(path))
+        saved.append(path)
         bench.training.session.shutdown()
         bench.evaluation.shutdown()
         window.close()
@@ -116,12 +124,13 @@ def take_screenshots(folder: Path) -> list[Path]:
 def _prepare(app: QApplication, window: MainWindow, bench: Workbench) -> None:
     """A real run, its evaluation, and a digit on the pad; conv1 selected on the canvas."""
     training = bench.training
-    training.panel.form.set_settings(replace(defaults_for_template("cnn-small"),
-                                             epochs=EPOCHS))
     training.panel.data.load()
-    if not training.session.train():
-        raise RuntimeError(f"training did not start: {training.panel.notice.text()}")
-    _wait(app, training.session.controller.run_ended, 600)
+    for lr in (3e-4, 1e-3):
+        training.panel.form.set_settings(replace(defaults_for_template("cnn-small"),
+                                                 epochs=EPOCHS, lr=lr))
+        if not training.session.train():
+            raise RuntimeError(f"training did not start: {training.panel.notice.text()}")
+        _wait(app, training.session.controller.run_ended, 600)
     training.dashboard.draw()
     window.show_workspace("evaluate")
     _wait(app, bench.evaluation.evaluated, 120)

@@ -12,8 +12,8 @@ TITLE = "Train"
 TIP = "Choose data and settings, train, and watch the run live"
 
 PLACES = {
-    "Data and training": PanelPlace(Area.LeftDockWidgetArea, share=0.26, least=360,
-                                    most=440),
+    "Data and training": PanelPlace(Area.LeftDockWidgetArea, share=0.28, least=420,
+                                    most=480),
     "Network": PanelPlace(below="Data and training", share=0.24, least=130, most=280),
 }
 

@@ -169,6 +169,8 @@ class ConfusionPanel(QWidget):
         shares = np.divide(matrix, rows, out=np.zeros(matrix.shape), where=rows > 0)
         self.image.setImage(shares.T, levels=(0.0, 1.0))  # ImageItem is indexed [x, y]
         self.image.setRect(0, 0, size, size)
+        # Centred in a panel of any shape (the locked aspect widens one axis both ways).
+        self.plot.getViewBox().setRange(QRectF(0, 0, size, size), padding=0.02)
         self.counts.set_counts(matrix, shares)
         self._fill_table(matrix)
         total = int(matrix.sum())
