@@ -1,4 +1,5 @@
-"""Widgets floating over the canvas: the message bubble and the in-place name editor.
+"""What floats over the canvas: the message bubble, the in-place name editor and the
+empty canvas's hint.
 
 A refused wire is explained where the user is looking (next to the drop point), and a
 node is renamed where its name is drawn, not in a dialog.
@@ -7,12 +8,24 @@ node is renamed where its name is drawn, not in a dialog.
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QPainter
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 from dlstudio.ui.canvas.colors import CanvasColors
 
 MESSAGE_MS = 5000
+
+
+def draw_hint(painter: QPainter, area: QRect, colors: CanvasColors, text: str) -> None:
+    """Draw `text` in the middle of `area` (viewport pixels, whatever the zoom)."""
+    painter.save()
+    painter.resetTransform()
+    painter.setPen(colors.color("text_dim"))
+    font = painter.font()
+    font.setPointSizeF(font.pointSizeF() * 1.3)
+    painter.setFont(font)
+    painter.drawText(area, Qt.AlignmentFlag.AlignCenter, text)
+    painter.restore()
 
 
 class MessageBubble(QLabel):

@@ -21,12 +21,12 @@ from PySide6.QtWidgets import (
 from dlstudio.graph import Edge, Node, ShapeReport, format_shape
 from dlstudio.ui.canvas import describe
 from dlstudio.ui.canvas.colors import CanvasColors, canvas_colors
+from dlstudio.ui.canvas.grid import GRID
 from dlstudio.ui.canvas.lod import TEXT_LOD
 from dlstudio.ui.canvas.node_item import NodeItem, PortItem
 from dlstudio.ui.canvas.wire_item import WireItem, WireOverview, wire_path
 from dlstudio.ui.document import Document
 
-GRID = 20.0
 EXTENT = 100_000.0  # the scene is this far each way, so panning never hits a wall
 
 

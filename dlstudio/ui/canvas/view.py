@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -17,7 +17,6 @@ from PySide6.QtGui import (
     QKeySequence,
     QMouseEvent,
     QPainter,
-    QPen,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
@@ -26,13 +25,14 @@ from dlstudio.graph import GraphError
 from dlstudio.ui.canvas import clipboard
 from dlstudio.ui.canvas.colors import canvas_colors
 from dlstudio.ui.canvas.describe import selection_data
-from dlstudio.ui.canvas.overlay import MessageBubble, NameEditor
-from dlstudio.ui.canvas.scene import GRID, CanvasScene
+from dlstudio.ui.canvas.grid import GRID, draw_grid
+from dlstudio.ui.canvas.overlay import MessageBubble, NameEditor, draw_hint
+from dlstudio.ui.canvas.paste import PASTE_STEP, PastePlacement
+from dlstudio.ui.canvas.scene import CanvasScene
 from dlstudio.ui.document import Document
 from dlstudio.ui.palette import layer_type_from_mime
 
 MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
-PASTE_STEP = 40.0
 
 
 EMPTY_HINT = ("Drag a layer here from the Layers panel,\n"
@@ -52,8 +52,7 @@ class CanvasView(QGraphicsView):
         self.show_grid = True
         self._pan_from: QPoint | None = None
         self._space_held = False
-        self._paste_count = 0
-        self._last_paste_at: QPointF | None = None
+        self._placement = PastePlacement()
         self._mouse_at: QPoint | None = None  # viewport pixel, while the mouse is over it
         hints = QPainter.RenderHint
         self.setRenderHints(hints.Antialiasing | hints.TextAntialiasing)
@@ -61,11 +60,10 @@ class CanvasView(QGraphicsView):
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        # The grid depends on the zoom and items move in bulk (auto layout), so the whole
-        # viewport is repainted: a cached or scrolled background smeared the grid, and
-        # partial updates left fragments of moved cards behind.
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
-        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
+        # Only what changed is repainted and a pan scrolls the pixels already drawn: every
+        # item's boundingRect covers all it paints, so nothing is left behind, and the grid
+        # is drawn so that scrolled and new pixels meet (tests/ui/test_canvas_repaint.py).
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAcceptDrops(True)
@@ -92,7 +90,7 @@ class CanvasView(QGraphicsView):
         self.setScene(self._scene)
         old.deleteLater()
         self._connect_scene()
-        self._paste_count, self._last_paste_at = 0, None
+        self._placement.reset()
         self.fit_all()
 
     def _connect_scene(self) -> None:
@@ -205,40 +203,21 @@ class CanvasView(QGraphicsView):
         horizontal.setValue(horizontal.value() - round(dx))
         vertical.setValue(vertical.value() - round(dy))
 
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        if not self.document.graph.nodes:  # the hint stays in the middle: draw it again
+            self.viewport().update()
+
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         super().drawBackground(painter, rect)
-        if not self.show_grid:
-            return
-        step = GRID
-        while step * self.zoom() < 10:
-            step *= 5
-        colors = self._scene.colors
-        left, top = int(rect.left() // step), int(rect.top() // step)
-        right, bottom = int(rect.right() // step) + 1, int(rect.bottom() // step) + 1
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # straight lines
-        for major in (False, True):  # one call per pen: the grid is redrawn every frame
-            painter.setPen(QPen(colors.color("grid_major" if major else "grid_minor"), 0))
-            lines = [QLineF(i * step, rect.top(), i * step, rect.bottom())
-                     for i in range(left, right + 1) if (i % 5 == 0) == major]
-            lines += [QLineF(rect.left(), j * step, rect.right(), j * step)
-                      for j in range(top, bottom + 1) if (j % 5 == 0) == major]
-            painter.drawLines(lines)
-        painter.restore()
+        if self.show_grid:
+            draw_grid(painter, rect, self.zoom(), self._scene.colors)
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         """On an empty canvas, say how to begin, in the middle of what the user sees."""
         super().drawForeground(painter, rect)
-        if self.document.graph.nodes:
-            return
-        painter.save()
-        painter.resetTransform()  # screen pixels, whatever the zoom
-        painter.setPen(self._scene.colors.color("text_dim"))
-        font = painter.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        painter.setFont(font)
-        painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, EMPTY_HINT)
-        painter.restore()
+        if not self.document.graph.nodes:
+            draw_hint(painter, self.viewport().rect(), self._scene.colors, EMPTY_HINT)
 
     # ----- drops from the palette ----------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -283,7 +262,7 @@ class CanvasView(QGraphicsView):
         ids = self._scene.selected_node_ids()
         if ids:
             clipboard.put_nodes(selection_data(self.document.graph, ids))
-            self._paste_count, self._last_paste_at = 0, None
+            self._placement.reset()
 
     def cut(self) -> None:
         ids = self._scene.selected_node_ids()
@@ -297,18 +276,11 @@ class CanvasView(QGraphicsView):
         data = clipboard.get_nodes()
         if data is None:
             return []
+        mouse_at = None
         if self._mouse_at is not None:
-            at = self.mapToScene(self._mouse_at)
-            if self._last_paste_at != at:
-                self._last_paste_at, self._paste_count = at, 0
-            centre = _centre(data)
-            step = PASTE_STEP * self._paste_count
-            self._paste_count += 1
-            return self._paste(data, (at.x() - centre[0] + step, at.y() - centre[1] + step))
-        self._last_paste_at = None
-        self._paste_count += 1
-        step = PASTE_STEP * self._paste_count
-        return self._paste(data, (step, step))
+            point = self.mapToScene(self._mouse_at)
+            mouse_at = (point.x(), point.y())
+        return self._paste(data, self._placement.next_offset(data, mouse_at))
 
     def duplicate(self) -> list[str]:
         ids = self._scene.selected_node_ids()
@@ -422,9 +394,3 @@ class CanvasView(QGraphicsView):
         }
         return plain.get((combo.key(), combo.keyboardModifiers()))
 
-
-def _centre(data: dict) -> tuple[float, float]:
-    """The middle of the copied nodes' positions."""
-    points = [tuple(item.get("position", (0.0, 0.0))) for item in data["nodes"]]
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2

@@ -1,5 +1,10 @@
 """A wire on the canvas: a curve from an output port to an input port, labelled with
-the shape of the tensor that flows along it (32×13×13)."""
+the shape of the tensor that flows along it (32×13×13).
+
+A wire that runs far across turns at rounded corners instead of curving: a long, shallow
+antialiased curve costs Qt's raster engine about a millisecond per frame, straight runs
+almost nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,14 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from dlstudio.graph.layout import BAND_GAP, RANK_SPACING, SKIP_ROOM
+from dlstudio.graph.layout import BAND_GAP, LANE_SPACING, NODE_HEIGHT, RANK_SPACING, SKIP_ROOM
 from dlstudio.ui.canvas.lod import TEXT_LOD, level_of_detail, pixel_font
 from dlstudio.ui.canvas.node_item import NODE_WIDTH, PortItem
 
 SKIP_LANE = NODE_WIDTH / 2 + SKIP_ROOM * 0.6  # right of the cards a skip wire passes
+RANK_GAP = RANK_SPACING - NODE_HEIGHT  # between a card and the one below: wires turn here
+CLIMB_DROP = 26.0  # how far below its source a climbing wire turns (room for its label)
+FAR = 1.5 * LANE_SPACING  # across more than this, a wire turns at corners
 
 
 @cache
@@ -26,19 +34,25 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
 
     A wire that skips ranks runs down a lane beside the cards it passes, not through
     them; one that climbs back up (to the next band of a wrapped layout) goes down, across
-    into the gap left of its target's band, up, and in from above.
+    into the gap left of its target's band, up, and in from above. One that runs far across
+    (a fork into many branches, a merge of many) turns in the gap below its source.
     """
     path = QPainterPath(start)
     dy = end.y() - start.y()
     if dy < 0:
         lane = end.x() - NODE_WIDTH / 2 - BAND_GAP / 2
-        _corner_line(path, [start, QPointF(start.x(), start.y() + 20),
-                            QPointF(lane, start.y() + 20), QPointF(lane, end.y() - 20),
-                            QPointF(end.x(), end.y() - 20), end])
+        below, above = start.y() + CLIMB_DROP, end.y() - 20
+        _corner_line(path, [start, QPointF(start.x(), below), QPointF(lane, below),
+                            QPointF(lane, above), QPointF(end.x(), above), end])
         return path
     if dy > 1.5 * RANK_SPACING:
         lane = (max(start.x(), end.x()) if abs(end.x() - start.x()) > 1
                 else start.x() + SKIP_LANE)
+        if max(abs(lane - start.x()), abs(end.x() - lane)) > FAR:
+            below, above = start.y() + RANK_GAP / 2, end.y() - RANK_GAP / 2
+            _corner_line(path, [start, QPointF(start.x(), below), QPointF(lane, below),
+                                QPointF(lane, above), QPointF(end.x(), above), end])
+            return path
         turn = RANK_SPACING / 2
         if abs(lane - start.x()) > 1:
             path.cubicTo(start + QPointF(0, turn), QPointF(lane, start.y()),
@@ -46,9 +60,24 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
         path.lineTo(lane, end.y() - turn)
         path.cubicTo(QPointF(lane, end.y()), end - QPointF(0, turn), end)
         return path
+    if abs(end.x() - start.x()) > FAR:
+        turn = start.y() + min(dy, RANK_GAP) / 2
+        _corner_line(path, [start, QPointF(start.x(), turn), QPointF(end.x(), turn), end])
+        return path
     bend = max(20.0, dy * 0.5)
     path.cubicTo(start + QPointF(0, bend), end - QPointF(0, bend), end)
     return path
+
+
+def label_centre(start: QPointF, end: QPointF, path: QPainterPath) -> QPointF:
+    """Where a wire's shape label goes: mid-wire, or just below the source when the wire
+    turns away, since the gap between two bands is narrower than a label and the wires of
+    a fork share their first run (they carry the same tensor, so their labels coincide)."""
+    if end.y() < start.y():
+        return QPointF(start.x(), start.y() + CLIMB_DROP / 2)
+    if abs(end.x() - start.x()) > FAR and end.y() - start.y() <= 1.5 * RANK_SPACING:
+        return QPointF(start.x(), start.y() + RANK_GAP / 2)
+    return path.pointAtPercent(0.5)
 
 
 def _corner_line(path: QPainterPath, points: list[QPointF]) -> None:
@@ -91,10 +120,11 @@ class WireItem(QGraphicsItem):
     def adjust(self) -> None:
         """Recompute the curve from the ports' current scene positions."""
         self.prepareGeometryChange()
-        self._path = wire_path(self.source.scenePos(), self.target.scenePos())
+        start, end = self.source.scenePos(), self.target.scenePos()
+        self._path = wire_path(start, end)
         self._hit = None
-        middle = self._path.pointAtPercent(0.5)
         if self.label:
+            middle = label_centre(start, end, self._path)
             width = QFontMetricsF(label_font()).horizontalAdvance(self.label) + 10
             self._label_rect = QRectF(middle.x() - width / 2, middle.y() - 8, width, 16)
         else:
