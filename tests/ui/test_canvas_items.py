@@ -226,6 +226,28 @@ def test_whole_models_fitted_to_a_laptop_canvas_keep_names_and_shapes_legible(qt
                    for item in view.canvas_scene.nodes.values()), template
 
 
+def test_wire_labels_of_wrapped_models_are_clear_of_every_card(qtbot) -> None:
+    """A wire climbing to the next column has its label below its source, not in the
+    narrow gap between columns where the next column's cards hid it."""
+    for template in ("vgg16", "resnet18"):
+        view = CanvasView(Document.from_template(template))
+        qtbot.addWidget(view)
+        view.resize(1000, 600)
+        view.show()
+        qtbot.waitExposed(view)
+        view.fit_all()
+        scene = view.canvas_scene
+        shown = view.mapToScene(view.viewport().rect()).boundingRect()
+        cards = [item.sceneBoundingRect() for item in scene.nodes.values()]
+        labels = [wire.label_rect for wire in scene.wires.values() if wire.label]
+        assert len(labels) == len(scene.wires), template
+        assert any(w.target.scenePos().y() < w.source.scenePos().y()
+                   for w in scene.wires.values()), template  # it wraps into columns
+        for label in labels:
+            assert shown.contains(label), (template, label)
+            assert not any(card.adjusted(2, 2, -2, -2).intersects(label) for card in cards)
+
+
 def test_long_names_are_cut_at_the_end(qtbot) -> None:
     document = Document.from_template("resnet18")
     view = make_view(qtbot, document)

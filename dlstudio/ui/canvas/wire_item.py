@@ -69,15 +69,13 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     return path
 
 
-def label_centre(start: QPointF, end: QPointF, path: QPainterPath) -> QPointF:
-    """Where a wire's shape label goes: mid-wire, or just below the source when the wire
-    turns away, since the gap between two bands is narrower than a label and the wires of
-    a fork share their first run (they carry the same tensor, so their labels coincide)."""
-    if end.y() < start.y():
-        return QPointF(start.x(), start.y() + CLIMB_DROP / 2)
-    if abs(end.x() - start.x()) > FAR and end.y() - start.y() <= 1.5 * RANK_SPACING:
-        return QPointF(start.x(), start.y() + RANK_GAP / 2)
-    return path.pointAtPercent(0.5)
+def label_centre(start: QPointF, end: QPointF) -> QPointF:
+    """Where a wire's shape label goes: just below its source's output, in the gap
+    between ranks. Not mid-wire: the gap between two bands is narrower than a label, and a
+    skip wire's lane runs close beside the cards. The wires leaving one output carry the
+    same tensor, so their labels coincide and read as one."""
+    drop = CLIMB_DROP if end.y() < start.y() else RANK_GAP
+    return QPointF(start.x(), start.y() + drop / 2)
 
 
 def _corner_line(path: QPainterPath, points: list[QPointF]) -> None:
@@ -124,7 +122,7 @@ class WireItem(QGraphicsItem):
         self._path = wire_path(start, end)
         self._hit = None
         if self.label:
-            middle = label_centre(start, end, self._path)
+            middle = label_centre(start, end)
             width = QFontMetricsF(label_font()).horizontalAdvance(self.label) + 10
             self._label_rect = QRectF(middle.x() - width / 2, middle.y() - 8, width, 16)
         else:
@@ -140,6 +138,11 @@ class WireItem(QGraphicsItem):
     @property
     def path(self) -> QPainterPath:
         return self._path
+
+    @property
+    def label_rect(self) -> QRectF:
+        """Where the shape label is drawn (scene coordinates; empty without a label)."""
+        return self._label_rect
 
     def boundingRect(self) -> QRectF:
         return self._bounds
