@@ -30,6 +30,7 @@ DIMMED_OPACITY = 0.2
 PORT_RADIUS = 5.5
 PORT_HIT = 9.0
 SIDE = 7.0
+PORT_BOUNDS = QRectF(-PORT_HIT, -PORT_HIT, 2 * PORT_HIT, 2 * PORT_HIT)
 
 
 @cache
@@ -63,8 +64,8 @@ class PortItem(QGraphicsItem):
     def node_id(self) -> str:
         return self.node_item.node_id
 
-    def boundingRect(self) -> QRectF:
-        return QRectF(-PORT_HIT, -PORT_HIT, 2 * PORT_HIT, 2 * PORT_HIT)
+    def boundingRect(self) -> QRectF:  # asked for thousands of times a frame: made once
+        return PORT_BOUNDS
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -126,6 +127,7 @@ class NodeItem(QGraphicsItem):
         self._node = node
         self._params_text = ""
         self._rect = QRectF()
+        self._bounds = QRectF()
         self.sync(node)
         self.setPos(*node.position)
 
@@ -165,7 +167,7 @@ class NodeItem(QGraphicsItem):
         rect = QRectF(-NODE_WIDTH / 2, -NODE_HEIGHT / 2, NODE_WIDTH, NODE_HEIGHT)
         if rect != self._rect:
             self.prepareGeometryChange()
-            self._rect = rect
+            self._rect, self._bounds = rect, rect.adjusted(-2, -2, 2, 2)
         # Data flows down: inputs along the top edge, the output at the bottom.
         count = len(self.inputs)
         for index, item in enumerate(self.inputs.values()):
@@ -190,7 +192,7 @@ class NodeItem(QGraphicsItem):
 
     # ----- QGraphicsItem -------------------------------------------------------------
     def boundingRect(self) -> QRectF:
-        return self._rect.adjusted(-2, -2, 2, 2)
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
