@@ -2,7 +2,8 @@
 
 A view of one graph node. It never edits the model: the scene feeds it what to show
 (`sync` from the node, `set_report` from the shape report) and turns gestures on it
-into GraphEditor calls. Its painting is cached per zoom level.
+into GraphEditor calls. Its painting is cached per zoom level, and its text is laid out
+once per change (QStaticText), so redrawing the cache after a zoom step stays cheap.
 """
 
 from __future__ import annotations
@@ -11,7 +12,17 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QStaticText,
+    QTransform,
+)
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from dlstudio.graph import Node, layout
@@ -46,6 +57,21 @@ def header_params(pieces: list[str], font: QFont, width: float) -> str:
     """Key parameters on one line after the type, cut at the end when too long."""
     return QFontMetricsF(font).elidedText("  ".join(pieces), Qt.TextElideMode.ElideRight,
                                           width)
+
+
+def static_text(text: str, font: QFont) -> QStaticText:
+    """`text` laid out once in `font`, as plain text (a name is never read as markup)."""
+    laid_out = QStaticText(text)
+    laid_out.setTextFormat(Qt.TextFormat.PlainText)
+    laid_out.setPerformanceHint(QStaticText.PerformanceHint.AggressiveCaching)
+    laid_out.prepare(QTransform(), font)
+    return laid_out
+
+
+def draw_line(painter: QPainter, text: QStaticText, rect: QRectF) -> None:
+    """Draw one laid-out line at the left of `rect`, centred vertically."""
+    top = rect.top() + (rect.height() - text.size().height()) / 2
+    painter.drawStaticText(QPointF(rect.left(), top), text)
 
 
 class PortItem(QGraphicsItem):
@@ -126,6 +152,7 @@ class NodeItem(QGraphicsItem):
         self.messages: list[str] = []
         self._node = node
         self._params_text = ""
+        self._lines: dict[str, QStaticText] = {}
         self._rect = QRectF()
         self._bounds = QRectF()
         self.sync(node)
@@ -152,13 +179,24 @@ class NodeItem(QGraphicsItem):
             self.output = PortItem(self, "out", is_output=True)
         self._relayout()
         self._refresh_tooltip()
+        self._lay_out_text()
 
     def set_report(self, shape_text: str, severity: str | None, messages: list[str]) -> None:
         if (shape_text, severity, messages) == (self.shape_text, self.severity, self.messages):
             return
         self.shape_text, self.severity, self.messages = shape_text, severity, messages
         self._refresh_tooltip()
+        self._lay_out_text()
         self.update()
+
+    def _lay_out_text(self) -> None:
+        f, width = fonts(), NODE_WIDTH - 2 * SIDE
+        shape = QFontMetricsF(f["shape"]).elidedText(
+            f"→ {self.shape_text}", Qt.TextElideMode.ElideRight, width)
+        self._lines = {"type": static_text(self.type_name, f["type"]),
+                       "params": static_text(self._params_text, f["params"]),
+                       "name": static_text(self.elided_name(f["name"], width), f["name"]),
+                       "shape": static_text(shape, f["shape"])}
 
     def _refresh_tooltip(self) -> None:
         self.setToolTip(node_tooltip(self._node, self.messages))
@@ -244,26 +282,22 @@ class NodeItem(QGraphicsItem):
             self._paint_badge(painter, colors)
 
     def _paint_text(self, painter: QPainter, colors: Any) -> None:
-        rect, f = self._rect, fonts()
-        left, width = rect.left() + SIDE, rect.width() - 2 * SIDE
-        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        header = QRectF(left, rect.top(), width - 14, HEADER)
+        rect, f, lines = self._rect, fonts(), self._lines
+        header = QRectF(rect.left() + SIDE, rect.top(), rect.width() - 2 * SIDE - 14, HEADER)
         painter.setPen(colors.color("header_text"))
         painter.setFont(f["type"])
-        painter.drawText(header, align, self.type_name)
+        draw_line(painter, lines["type"], header)
         if self._params_text:
-            type_width = QFontMetricsF(f["type"]).horizontalAdvance(self.type_name) + 6
             painter.setFont(f["params"])
-            painter.drawText(header.adjusted(type_width, 0, 0, 0), align, self._params_text)
+            type_width = lines["type"].size().width() + 6
+            draw_line(painter, lines["params"], header.adjusted(type_width, 0, 0, 0))
         painter.setPen(colors.color("text"))
         painter.setFont(f["name"])
-        painter.drawText(self.name_rect(), align, self.elided_name(f["name"], width))
+        draw_line(painter, lines["name"], self.name_rect())
         kind = self.output.kind if self.output is not None else "unknown"
         painter.setPen(colors.port(kind) if kind != "unknown" else colors.color("text_dim"))
         painter.setFont(f["shape"])
-        shape = QFontMetricsF(f["shape"]).elidedText(
-            f"→ {self.shape_text}", Qt.TextElideMode.ElideRight, width)
-        painter.drawText(self.shape_rect(), align, shape)
+        draw_line(painter, lines["shape"], self.shape_rect())
 
     def elided_name(self, font: QFont, width: float) -> str:
         """The name as drawn: cut at the end, since its start says which block it is in."""
