@@ -21,6 +21,7 @@ import torch
 
 from dlstudio.compile import GraphModule, training_loss
 from dlstudio.data import DataBundle, DataError, DataInfo, Split, load_data
+from dlstudio.infer.samples import class_name, displayable
 from dlstudio.train.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from dlstudio.train.devices import resolve_device
 from dlstudio.train.faults import TrainingError
@@ -241,11 +242,11 @@ class _Runner:
         if room <= 0 or not len(wrong):
             return
         chosen = wrong[:room]
-        views = _displayable(x[chosen.to(x.device)].cpu(), self.info)
+        views = displayable(x[chosen.to(x.device)].cpu(), self.info)
         names = self.info.class_names
         for slot, i in enumerate(chosen.tolist()):
             self.mistakes.append(Mistake(
-                offset + i, _name(names, int(y[i])), _name(names, int(predicted[i])),
+                offset + i, class_name(names, int(y[i])), class_name(names, int(predicted[i])),
                 float(confidence[i]),
                 views[slot] if isinstance(views, np.ndarray) else None,
                 "" if isinstance(views, np.ndarray) else views[slot]))
@@ -299,33 +300,9 @@ def class_rows(confusion: tuple[tuple[int, ...], ...],
         if predicted[c] or support[c]:  # else a missing ratio counts as 0, as in sklearn
             pp, rr = (0.0 if math.isnan(v) else v for v in (p, r))
             f1 = 2 * pp * rr / (pp + rr) if pp + rr else 0.0
-        rows.append(ClassRow(_name(names, c), float(p), float(r), float(f1), int(support[c])))
+        rows.append(ClassRow(class_name(names, c), float(p), float(r), float(f1), int(support[c])))
     return tuple(rows)
 
-
-def _name(names: tuple[str, ...], index: int) -> str:
-    return names[index] if 0 <= index < len(names) else str(index)
-
-
-def _displayable(inputs: torch.Tensor, info: DataInfo) -> np.ndarray | list[str]:
-    """Model inputs back to something a person can look at: images un-normalised to
-    0..1 as (N, H, W[, 3]); token ids decoded when the classes are characters; other
-    data as its first values."""
-    if info.kind == "image" and inputs.dim() == 4:
-        images = inputs.float()
-        norm = info.normalisation
-        if norm is not None and len(norm.mean) == images.shape[1]:
-            images = images * torch.tensor(norm.std).view(1, -1, 1, 1) \
-                + torch.tensor(norm.mean).view(1, -1, 1, 1)
-        images = images.clamp(0.0, 1.0)
-        if images.shape[1] == 1:
-            return images[:, 0].numpy()
-        return images[:, :3].permute(0, 2, 3, 1).numpy()
-    if info.kind == "tokens" and all(len(name) == 1 for name in info.class_names):
-        return ["".join(_name(info.class_names, int(t)) for t in row) for row in inputs]
-    flat = inputs.float().reshape(len(inputs), -1)
-    return [", ".join(f"{v:.3g}" for v in row[:6].tolist()) + (" …" if row.numel() > 6 else "")
-            for row in flat]
 
 
 __all__ = ["SPLITS", "ClassRow", "Evaluation", "EvaluationError",

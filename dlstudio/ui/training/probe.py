@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from dlstudio.data import DataInfo, Split
+from dlstudio.infer.samples import class_name, displayable
 
 SAMPLES = 256  # validation samples looked at per epoch
 MISTAKES = 24  # shown at most
@@ -48,7 +49,7 @@ class MistakeProbe:
         self.limit = limit
         inputs, targets = next(iter(split.batches(min(samples, len(split)))))
         self.inputs, self.targets = inputs, targets.detach().cpu()
-        self.views = _displayable(inputs.detach().cpu(), info)
+        self.views = displayable(inputs.detach().cpu(), info)
 
     @classmethod
     def for_data(cls, val: Split | None, info: DataInfo) -> MistakeProbe | None:
@@ -74,7 +75,7 @@ class MistakeProbe:
         wrong = (predicted != targets).nonzero().reshape(-1).tolist()
         names = self.info.class_names
         mistakes = tuple(
-            Mistake(i, _name(names, int(targets[i])), _name(names, int(predicted[i])),
+            Mistake(i, class_name(names, int(targets[i])), class_name(names, int(predicted[i])),
                     float(confidence[i]),
                     self.views[i] if isinstance(self.views, np.ndarray) else None,
                     "" if isinstance(self.views, np.ndarray) else self.views[i])
@@ -94,29 +95,3 @@ def _predictions(output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     probabilities = torch.softmax(output, dim=1)
     confidence, predicted = probabilities.max(dim=1)
     return predicted, confidence
-
-
-def _name(names: tuple[str, ...], index: int) -> str:
-    return names[index] if 0 <= index < len(names) else str(index)
-
-
-def _displayable(inputs: torch.Tensor, info: DataInfo) -> np.ndarray | list[str]:
-    """Model inputs back to something a person can look at: images un-normalised to
-    0..1 as (N, H, W[, 3]); token ids decoded when the classes are characters; other
-    data as its first values."""
-    if info.kind == "image" and inputs.dim() == 4:
-        images = inputs.float()
-        norm = info.normalisation
-        if norm is not None and len(norm.mean) == images.shape[1]:
-            mean = torch.tensor(norm.mean).view(1, -1, 1, 1)
-            std = torch.tensor(norm.std).view(1, -1, 1, 1)
-            images = images * std + mean
-        images = images.clamp(0.0, 1.0)
-        if images.shape[1] == 1:
-            return images[:, 0].numpy()
-        return images[:, :3].permute(0, 2, 3, 1).numpy()
-    if info.kind == "tokens" and all(len(name) == 1 for name in info.class_names):
-        return ["".join(_name(info.class_names, int(t)) for t in row) for row in inputs]
-    flat = inputs.float().reshape(len(inputs), -1)
-    return [", ".join(f"{v:.3g}" for v in row[:6].tolist()) + (" …" if row.numel() > 6 else "")
-            for row in flat]
