@@ -158,7 +158,10 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([a["select_all"], a["rename"], a["auto_layout"]])
         view_menu = menus.addMenu("&View")
         view_menu.addActions(list(self.workspaces.actions.values()))
+        self.workspaces.menu = view_menu
+        self.workspaces.menu_anchor = a["follow_training"]  # Train and Evaluate come later
         view_menu.addAction(a["follow_training"])
+        view_menu.addAction(a["train"])
         view_menu.addSeparator()
         view_menu.addAction(a["fit"])
         view_menu.addSeparator()

@@ -292,3 +292,34 @@ def test_the_network_glance_follows_the_open_project(qtbot, make_app) -> None:
     with qtbot.waitSignal(window.workspaces.switched):
         qtbot.mouseDClick(bench.glance.viewport(), Qt.MouseButton.LeftButton)
     assert window.workspaces.current_key == "design"
+
+
+def test_every_workspace_and_train_are_in_the_view_menu_and_work_without_the_bar(
+        qtbot, make_app) -> None:
+    window, _ = make_app()
+    view_menu = dict(window._menus)["View"]  # noqa: SLF001
+    texts = [action.text() for action in view_menu.actions()]
+    assert {"Design", "Train", "Evaluate", "&Train"} <= set(texts)
+    table = window.show_shortcuts().table  # Help > Keyboard shortcuts
+    listed = {(table.item(r, 1).text(), table.item(r, 2).text()) for r in range(table.rowCount())}
+    assert {("Evaluate", "Ctrl+3"), ("Train", "Ctrl+2"), ("Train", "F5")} <= listed
+    window.workspaces.bar.hide()
+    qtbot.keyClick(window, Qt.Key.Key_3, CTRL)
+    assert window.workspaces.current_key == "evaluate"
+
+
+def test_a_floating_panel_left_in_another_workspace_comes_back_after_a_restart(
+        qtbot, make_app) -> None:
+    first, _ = make_app()
+    first.show_workspace("train")
+    _settle(0.1)
+    first.docks["Network"].setFloating(True)
+    first.show_workspace("design")  # the floating panel leaves with Train
+    assert not first.docks["Network"].isVisible()
+    first.close()
+
+    second, _ = make_app()
+    second.show_workspace("train")
+    _settle(0.1)
+    network = second.docks["Network"]
+    assert network.isFloating() and network.isVisible()

@@ -287,6 +287,8 @@ class EvaluatePanel(QWidget):
         self.confusion.reset(())
         self.class_table.setRowCount(0)
         self.mistakes.reset(classification=True)
+        for caption in (self.confusion.caption, self.mistakes.caption):
+            caption.setText("")  # the live dashboard's words ("after the first epoch") do not fit
         self.status.setStyleSheet("")
         self.status.setText("Train a model first: each run that kept a checkpoint can be "
                             "evaluated here." if self.run_box.count() == 0 else "")

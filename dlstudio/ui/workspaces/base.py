@@ -120,7 +120,13 @@ class Workspace(QMainWindow):
 
     # ----- saved state ------------------------------------------------------------------
     def save_layout(self, version: int) -> QByteArray:
-        return self.saveState(version)
+        """The state, with floating panels that left with their workspace as shown."""
+        for dock in self._floating_hidden:
+            dock.setVisible(True)
+        state = self.saveState(version)
+        for dock in self._floating_hidden:
+            dock.setVisible(False)
+        return state
 
     def restore_layout(self, state: QByteArray, version: int) -> bool:
         """Apply a saved state; False (nothing applied that matters) when Qt refuses it."""

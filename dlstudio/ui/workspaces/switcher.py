@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QStackedWidget, QToolBar, QWidget
+from PySide6.QtWidgets import QMenu, QStackedWidget, QToolBar, QWidget
 
 from dlstudio.ui.workspaces.base import Workspace
 
@@ -48,6 +48,8 @@ class WorkspaceSwitcher(QObject):
         self.group.setExclusive(True)
         self.actions: dict[str, QAction] = {}
         self._prepared: set[str] = set()
+        self.menu: QMenu | None = None  # where workspaces added later list themselves
+        self.menu_anchor: QAction | None = None
         self._current = ""
         for key in LEGACY_KEYS:
             settings.remove(key)
@@ -67,6 +69,11 @@ class WorkspaceSwitcher(QObject):
         action.triggered.connect(lambda _=False, k=key: self.show(k))
         self.group.addAction(action)
         self.bar.addAction(action)
+        parent = self.parent()
+        if isinstance(parent, QWidget):
+            parent.addAction(action)  # its shortcut works with the bar hidden
+        if self.menu is not None:
+            self.menu.insertAction(self.menu_anchor, action)
         self.actions[key] = action
         if not self._current:
             self._current = key
