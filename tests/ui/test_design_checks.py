@@ -37,9 +37,9 @@ def _problem_texts(window: MainWindow) -> list[str]:
 
 
 def _choose_builtin(qtbot, data, name: str) -> None:
+    """Choosing a built-in set is enough: it loads by itself (no Load click)."""
     data.source.setCurrentIndex(data.source.findData("builtin"))
     data.builtin.setCurrentIndex(data.builtin.findData(name))
-    qtbot.mouseClick(data.load_button, Qt.MouseButton.LeftButton)
 
 
 def test_an_output_too_wide_for_the_chosen_data_is_marked_on_its_node(gui, qtbot) -> None:
@@ -48,11 +48,11 @@ def test_an_output_too_wide_for_the_chosen_data_is_marked_on_its_node(gui, qtbot
     document = window.document
     dense = document.graph.nodes_of_type("Dense")[-1]
     output = document.graph.nodes_of_type("Output")[0]
+    _choose_builtin(qtbot, ui.panel.data, "xor")  # data with no image classes at all
+    qtbot.waitUntil(lambda: document.data_facts is not None)
+    _choose_builtin(qtbot, ui.panel.data, "digits")
     document.editor.set_param(dense.id, "units", 64)
     qtbot.waitUntil(lambda: document.report.shapes.get(dense.id) == (64,))
-    assert not document.report.errors  # no data chosen yet: nothing to compare against
-
-    _choose_builtin(qtbot, ui.panel.data, "digits")
     expected = (f'Output "{output.name}" gets 64 values per sample but digits has 10 '
                 f'classes: set the units of Dense "{dense.name}" to 10')
     qtbot.waitUntil(lambda: expected in _problem_texts(window))
@@ -77,10 +77,12 @@ def test_the_data_checks_follow_a_newly_opened_project(gui, qtbot) -> None:
     window.files.new_from_template("mlp")
     _choose_builtin(qtbot, ui.panel.data, "digits")
     qtbot.waitUntil(lambda: window.document.data_facts is not None)
-    window.files.new_from_template("xor")  # its data is builtin:xor, not loaded yet
-    assert window.document.data_facts is None
+    window.files.new_from_template("xor")  # its data is builtin:xor, loading by itself
+    assert window.document.data_facts is None  # the previous project's facts are dropped
+    qtbot.waitUntil(lambda: window.document.data_facts is not None)
+    assert window.document.data_facts.name.endswith("xor")
     assert not window.document.report.errors
-    ui.panel.data.builtin.setCurrentIndex(ui.panel.data.builtin.findData("xor"))
+    ui.panel.data.builtin.setCurrentIndex(ui.panel.data.builtin.findData("digits"))
     assert window.document.data_facts is None  # a new choice: stale facts are dropped
 
 

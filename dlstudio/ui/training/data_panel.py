@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -201,6 +201,7 @@ class DataPanel(QWidget):
         self._forget()
         if self.spec() != self._facts_spec:
             self._set_facts(None, "")
+        self._load_builtin_soon()
 
     def set_graph_input(self, shape: tuple[int, ...] | None, kind: str | None) -> None:
         """The graph's Input, so images can be loaded at its size and channels."""
@@ -221,6 +222,19 @@ class DataPanel(QWidget):
         self._forget()
         self._set_facts(None, "")
         self.spec_changed.emit(self.spec())
+        self._load_builtin_soon()
+
+    def _load_builtin_soon(self) -> None:
+        """A built-in set loads in a tenth of a second: load it as soon as it is chosen,
+        so the graph is checked against it at design time (files wait for Load or Train:
+        a folder of images can take a while)."""
+        if self.spec().startswith("builtin:"):
+            QTimer.singleShot(0, self._load_quietly)
+
+    def _load_quietly(self) -> None:
+        if self.spec().startswith("builtin:"):
+            with contextlib.suppress(DataError):  # shown in the status line already
+                self.load()
 
     def _set_facts(self, facts: DataFacts | None, spec: str) -> None:
         changed = facts != self.facts
