@@ -88,6 +88,7 @@ def test_a_run_is_back_after_save_as_close_and_reopen(app, qtbot, tmp_path) -> N
     assert checkpoint.is_relative_to(moved) and bench.try_panel.kind() == "vector"
     assert bench.training.session.latest_checkpoint() == checkpoint
     assert bench.evaluation.select_run(run.id)  # Evaluate lists it too
+    assert "1 run of this project kept" in bench.training.dashboard.title.text()
 
     # A changed network is not what the run trained: its weights are not offered.
     dense = window.document.graph.nodes_of_type("Dense")[0]

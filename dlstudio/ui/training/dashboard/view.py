@@ -46,6 +46,8 @@ STEP_MS = 12
 EPOCH_SHARE = 0.1  # of one core, for the epoch panels and everything drawn meanwhile
 EPOCH_MAX_INTERVAL = 2.0  # seconds: the newest epoch is shown at least this often
 NO_RUN_TEXT = "No run yet: choose data and press Train."
+KEPT_RUNS_TEXT = ("{} of this project kept: compare them in Runs, measure them in "
+                  "Evaluate (Ctrl+3), or press Train for a new one.")
 NO_MATRIX_TEXT = "Shown after the first epoch of a classification run."
 
 
@@ -97,6 +99,10 @@ class Dashboard(QWidget):
 
     def set_store(self, store: RunStore | None) -> None:
         self.runs.set_store(store)
+        if self.run is None:  # a reopened project: say that its runs are kept
+            kept = len(store.runs()) if store is not None else 0
+            runs = "1 run" if kept == 1 else f"{kept} runs"
+            self.title.setText(KEPT_RUNS_TEXT.format(runs) if kept else NO_RUN_TEXT)
 
     def clear(self) -> None:
         """Another project: the live panels forget the previous project's run."""
