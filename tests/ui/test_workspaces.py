@@ -88,6 +88,8 @@ def test_pressing_train_shows_the_train_workspace_unless_turned_off(qtbot, make_
         qtbot.keyClick(window, Qt.Key.Key_F5)  # Train, from the Design workspace
     assert window.workspaces.current_key == "train"
     assert bench.training.dashboard.isVisible()
+    metric_legend = bench.training.dashboard.curves.metric_plot.legend
+    assert [label.text for _, label in metric_legend.items] == ["train", "val"]
 
     window.show_workspace("design")
     window.action_map["follow_training"].trigger()  # View > Show Train when a run starts

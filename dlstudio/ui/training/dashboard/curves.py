@@ -52,7 +52,7 @@ class CurvesPanel(QWidget):
         self.speed_plot = add(row=1, col=2)
         setup_plot(self.batch_plot, "Loss per batch", "loss")
         setup_plot(self.epoch_plot, "Loss per epoch", "loss")
-        setup_plot(self.metric_plot, "Accuracy", "accuracy", legend=False)
+        setup_plot(self.metric_plot, "Accuracy", "accuracy")
         setup_plot(self.lr_plot, "Learning rate", "lr", legend=False)
         setup_plot(self.speed_plot, "Speed", "samples / s", legend=False)
         self.batch_raw = LiveCurve(self.batch_plot, "raw", "train", width=1, alpha=90,
@@ -173,8 +173,12 @@ class CurvesPanel(QWidget):
     def _show_metric(self) -> None:
         """Only the chosen metric's train and val curves are drawn (their scales differ)."""
         key = self.metric_choice.currentData()
-        for (_, curve_key), curve in self.metric_curves.items():
+        legend = self.metric_plot.legend
+        legend.clear()  # it names the curves on show: train and val of this metric
+        for (split, curve_key), curve in self.metric_curves.items():
             curve.item.setVisible(curve_key == key)
+            if curve_key == key:
+                legend.addItem(curve.item, split)
             curve.flush()
         name = METRIC_NAMES.get(key, key or "")
         self.metric_plot.setTitle(name[:1].upper() + name[1:])  # keeps the title's style
