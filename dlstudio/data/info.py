@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlstudio.data.errors import DataError
+from dlstudio.graph.data_checks import describe_samples
 from dlstudio.graph.shape_text import Shape, format_shape
 
 KINDS = ("image", "vector", "sequence", "tokens")  # the kinds of the graph's Input node
@@ -94,13 +95,7 @@ class DataInfo:
 
     def describe_input(self) -> str:
         """The samples in words, e.g. '1×8×8 images' or 'vectors of 2 features'."""
-        shape = format_shape(self.input_shape)
-        return {
-            "image": f"{shape} images",
-            "vector": f"vectors of {shape} features",
-            "sequence": f"sequences of {shape} (steps × features)",
-            "tokens": f"sequences of {shape} token ids",
-        }[self.kind]
+        return describe_samples(self.kind, self.input_shape)
 
     def summary(self) -> str:
         """One line for logs and the status bar, e.g. 'digits: 1×8×8 images, 10 classes'."""

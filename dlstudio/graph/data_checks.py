@@ -39,14 +39,7 @@ class DataFacts:
     any_image_size: bool = False
 
     def describe_input(self) -> str:
-        """The samples in words, e.g. '1×8×8 images' or 'vectors of 2 features'."""
-        shape = format_shape(self.input_shape)
-        return {
-            "image": f"{shape} images",
-            "vector": f"vectors of {shape} feature{'s' * (self.input_shape != (1,))}",
-            "sequence": f"sequences of {shape} (steps × features)",
-            "tokens": f"sequences of {shape} token ids",
-        }.get(self.input_kind, f"samples of {shape}")
+        return describe_samples(self.input_kind, self.input_shape)
 
 
 def check_against_data(graph: Graph, facts: DataFacts,
@@ -154,3 +147,15 @@ def last_dense(graph: Graph, output: Node) -> Node | None:
             return None
         edge = graph.edge_into(node.id, node.input_ports[0])
     return None
+
+
+def describe_samples(kind: str, shape: Shape) -> str:
+    """Samples in words, e.g. '1×8×8 images' or 'vectors of 2 features' (the data's own
+    description, `DataInfo.describe_input`, says the same)."""
+    text = format_shape(shape)
+    return {
+        "image": f"{text} images",
+        "vector": f"vectors of {text} feature{'s' * (tuple(shape) != (1,))}",
+        "sequence": f"sequences of {text} (steps × features)",
+        "tokens": f"sequences of {text} token ids",
+    }.get(kind, f"samples of {text}")

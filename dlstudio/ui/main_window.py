@@ -382,7 +382,7 @@ class MainWindow(QMainWindow):
         if not self._shown_before:  # every panel exists now, and the real size is known
             self._shown_before = True
             self.workspaces.show(self.workspaces.saved_current() or "design")
-            QTimer.singleShot(0, lambda: fit_on_screen(self))  # now with its frame's size
+            QTimer.singleShot(0, self, lambda: fit_on_screen(self))  # with its frame now
 
     # ----- closing -------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)

@@ -229,7 +229,7 @@ class DataPanel(QWidget):
         so the graph is checked against it at design time (files wait for Load or Train:
         a folder of images can take a while)."""
         if self.spec().startswith("builtin:"):
-            QTimer.singleShot(0, self._load_quietly)
+            QTimer.singleShot(0, self, self._load_quietly)  # not after the panel is gone
 
     def _load_quietly(self) -> None:
         if self.spec().startswith("builtin:"):
