@@ -34,3 +34,23 @@ def qapp_args(tmp_path_factory):
 def _collect_garbage_between_tests():
     yield
     gc.collect()
+
+
+@pytest.fixture
+def gui(qtbot, tmp_path, monkeypatch):
+    """A main window with training installed; runs go to a temporary folder."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from dlstudio.ui.main_window import MainWindow
+    from dlstudio.ui.training import install_training
+
+    monkeypatch.setenv("DLSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                        recovery_dir=tmp_path / "recovery")
+    window.files.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
+    qtbot.addWidget(window)
+    ui = install_training(window)
+    window.show()
+    yield window, ui
+    ui.session.shutdown()

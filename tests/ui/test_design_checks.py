@@ -4,8 +4,7 @@ a blank canvas that greets instead of scolding, pooling's stride 0 and stray sha
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
 
 from dlstudio.graph import Graph
 from dlstudio.graph.project import Project
@@ -15,20 +14,6 @@ from dlstudio.ui.document import Document
 from dlstudio.ui.main_window import MainWindow
 from dlstudio.ui.panels.inspector import InspectorPanel
 from dlstudio.ui.panels.problems import BLANK
-from dlstudio.ui.training import install_training
-
-
-@pytest.fixture
-def gui(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("DLSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
-    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                        recovery_dir=tmp_path / "recovery")
-    window.files.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
-    qtbot.addWidget(window)
-    ui = install_training(window)
-    window.show()
-    yield window, ui
-    ui.session.shutdown()
 
 
 def _problem_texts(window: MainWindow) -> list[str]:

@@ -13,30 +13,16 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
 
 from dlstudio.runs import RunStore
 from dlstudio.ui.main_window import MainWindow
-from dlstudio.ui.training import TrainingUI, install_training
+from dlstudio.ui.training import TrainingUI
 
 REPO = Path(__file__).resolve().parents[2]
 LONG = 2000  # epochs: a run that is still going when the test acts on it
 
 
-@pytest.fixture
-def gui(qtbot, tmp_path, monkeypatch):
-    """A main window with training installed; runs go to a temporary folder."""
-    monkeypatch.setenv("DLSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
-    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                        recovery_dir=tmp_path / "recovery")
-    window.files.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
-    qtbot.addWidget(window)
-    ui = install_training(window)
-    window.show()
-    yield window, ui
-    ui.session.shutdown()
 
 
 def _template(window: MainWindow, ui: TrainingUI, name: str, **settings) -> None:
