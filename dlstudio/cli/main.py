@@ -12,8 +12,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from dlstudio import cli_export, cli_predict, cli_train
-from dlstudio.cli_support import (
+from dlstudio.cli import export, predict, train
+from dlstudio.cli.support import (
     EXIT_OK,
     EXIT_USER_ERROR,
     Command,
@@ -73,9 +73,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("templates", "list the built-in templates", _add_templates, _run_templates),
     Command("summary", "layers, output shapes and parameter counts of a network",
             _add_summary, _run_summary),
-    cli_train.COMMAND,
-    cli_export.COMMAND,
-    cli_predict.COMMAND,
+    train.COMMAND,
+    export.COMMAND,
+    predict.COMMAND,
 )
 
 

@@ -12,7 +12,7 @@ import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dlstudio.cli_support import EXIT_OK, Command, UserError, add_json_flag, print_json
+from dlstudio.cli.support import EXIT_OK, Command, UserError, add_json_flag, print_json
 
 if TYPE_CHECKING:  # torch loads only when a prediction starts
     from dlstudio.infer import Prediction, Predictor

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from dlstudio.cli_support import (
+from dlstudio.cli.support import (
     EXIT_OK,
     Command,
     UserError,

@@ -1,8 +1,8 @@
 """What every `dlstudio` subcommand shares: the user-error type, exit codes, the
 `PROJECT | --template NAME` argument, JSON output and the `Command` record.
 
-Subcommands live in their own modules (`cli_train.py`, ...) and import from here, so
-`cli.py` only assembles them.
+Subcommands live in their own modules (`train.py`, ...) and import from here, so
+`main.py` only assembles them.
 """
 
 from __future__ import annotations

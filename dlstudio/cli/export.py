@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dlstudio.cli_support import (
+from dlstudio.cli.support import (
     EXIT_OK,
     Command,
     UserError,
