@@ -177,6 +177,18 @@ class GraphEditor:
         self.graph.set_param(node_id, key, old)
         self.undo_stack.push(SetParamCommand(self.graph, node_id, key, old, new))
 
+    def set_trainable(self, changes: list[tuple[str, bool]], text: str) -> None:
+        """Freeze or unfreeze several layers (dlstudio.graph.freeze) as one step."""
+        changes = [(i, on) for i, on in changes if i in self.graph.nodes]
+        if not changes:
+            return
+        self.undo_stack.beginMacro(text)
+        for node_id, trainable in changes:
+            old = self.graph.node(node_id).params.get("trainable", True)
+            self.undo_stack.push(SetParamCommand(self.graph, node_id, "trainable", old,
+                                                 trainable))
+        self.undo_stack.endMacro()
+
     def rename(self, node_id: str, name: str) -> None:
         """Rename a node; a bad or taken name raises GraphError and records nothing."""
         node = self.graph.node(node_id)

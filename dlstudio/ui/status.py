@@ -40,6 +40,7 @@ class StatusIndicators(QObject):
         bar.addPermanentWidget(self.device_label)
         self._counts = (0, 0)
         self._total_params = 0
+        self._trainable_params = 0
         self._probe = DeviceProbe(self)
         self._probe.found.connect(self._on_probe_found)
         self._probe.start()
@@ -50,6 +51,7 @@ class StatusIndicators(QObject):
 
     def set_summary(self, summary: ModelSummary) -> None:
         self._total_params = summary.total_params
+        self._trainable_params = summary.trainable_params
         self.refresh()
 
     def refresh(self) -> None:
@@ -63,6 +65,8 @@ class StatusIndicators(QObject):
             text, colour = "✖ " + ", ".join(parts), colors.error
         else:
             text = f"✔ {self._total_params:,} parameters"
+            if self._trainable_params != self._total_params:  # some layers are frozen
+                text += f", {self._trainable_params:,} trainable"
             colour = colors.warning if warnings else colors.ok
         self.shape_label.setText(text)
         self.shape_label.setStyleSheet(f"color: {colour}; padding: 0 8px;")

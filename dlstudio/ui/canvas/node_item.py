@@ -41,6 +41,7 @@ DIMMED_OPACITY = 0.2
 PORT_RADIUS = 5.5
 PORT_HIT = 9.0
 SIDE = 7.0
+LOCK_SPACE = 16.0  # room the frozen mark takes in the header
 PORT_BOUNDS = QRectF(-PORT_HIT, -PORT_HIT, 2 * PORT_HIT, 2 * PORT_HIT)
 
 
@@ -149,6 +150,7 @@ class NodeItem(QGraphicsItem):
         self.name = node.name
         self.shape_text = "?"
         self.severity: str | None = None
+        self.frozen = False  # a layer with weights whose trainable is off: a lock shows
         self.messages: list[str] = []
         self._node = node
         self._params_text = ""
@@ -162,9 +164,11 @@ class NodeItem(QGraphicsItem):
     def sync(self, node: Node) -> None:
         """Take name, parameters and ports from the node (after a rename or a param edit)."""
         self._node, self.name = node, node.name
+        self.frozen = node.spec.has_weights and node.params.get("trainable", True) is False
         type_width = QFontMetricsF(fonts()["type"]).horizontalAdvance(node.type) + 6
+        marks = 14 + (LOCK_SPACE if self.frozen else 0)
         self._params_text = header_params(param_items(node), fonts()["params"],
-                                          NODE_WIDTH - 2 * SIDE - type_width - 14)
+                                          NODE_WIDTH - 2 * SIDE - type_width - marks)
         wanted = node.input_ports
         for port in [p for p in self.inputs if p not in wanted]:
             item = self.inputs.pop(port)
@@ -199,7 +203,10 @@ class NodeItem(QGraphicsItem):
                        "shape": static_text(shape, f["shape"])}
 
     def _refresh_tooltip(self) -> None:
-        self.setToolTip(node_tooltip(self._node, self.messages))
+        tip = node_tooltip(self._node, self.messages)
+        if self.frozen:
+            tip += "\n🔒 Frozen: its weights stay as they are in training (trainable off)"
+        self.setToolTip(tip)
 
     def _relayout(self) -> None:
         rect = QRectF(-NODE_WIDTH / 2, -NODE_HEIGHT / 2, NODE_WIDTH, NODE_HEIGHT)
@@ -280,6 +287,8 @@ class NodeItem(QGraphicsItem):
             self._paint_big_name(painter, colors, lod)
         if self.severity is not None:
             self._paint_badge(painter, colors)
+        if self.frozen:
+            self._paint_lock(painter, colors)
 
     def _paint_text(self, painter: QPainter, colors: Any) -> None:
         rect, f, lines = self._rect, fonts(), self._lines
@@ -322,3 +331,22 @@ class NodeItem(QGraphicsItem):
         painter.setFont(fonts()["badge"])
         painter.drawText(QRectF(centre.x() - 8, centre.y() - 8, 16, 16),
                          Qt.AlignmentFlag.AlignCenter, "!")
+
+    def _paint_lock(self, painter: QPainter, colors: Any) -> None:
+        """A padlock in the header (left of a problem badge): this layer is frozen."""
+        right = self._rect.right() - (30 if self.severity is not None else 11)
+        centre = QPointF(right, self._rect.top() + HEADER / 2)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        ink = colors.color("header_text")
+        painter.setPen(QPen(ink, 1.6))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawArc(QRectF(centre.x() - 3.2, centre.y() - 6.5, 6.4, 8.0), 0, 180 * 16)
+        painter.drawLine(QPointF(centre.x() - 3.2, centre.y() - 2.5),
+                         QPointF(centre.x() - 3.2, centre.y() - 0.5))
+        painter.drawLine(QPointF(centre.x() + 3.2, centre.y() - 2.5),
+                         QPointF(centre.x() + 3.2, centre.y() - 0.5))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(ink)
+        painter.drawRoundedRect(QRectF(centre.x() - 5, centre.y() - 1, 10, 7.5), 1.5, 1.5)
+        painter.restore()

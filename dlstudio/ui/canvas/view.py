@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -19,10 +20,10 @@ from PySide6.QtGui import (
     QPainter,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
 from dlstudio.graph import GraphError
-from dlstudio.ui.canvas import clipboard
+from dlstudio.ui.canvas import clipboard, node_menu
 from dlstudio.ui.canvas.colors import canvas_colors
 from dlstudio.ui.canvas.describe import selection_data
 from dlstudio.ui.canvas.grid import GRID, draw_grid
@@ -54,6 +55,7 @@ class CanvasView(QGraphicsView):
         self._space_held = False
         self._placement = PastePlacement()
         self._mouse_at: QPoint | None = None  # viewport pixel, while the mouse is over it
+        self.context_menu: QMenu | None = None  # the last one opened (tests use it)
         hints = QPainter.RenderHint
         self.setRenderHints(hints.Antialiasing | hints.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
@@ -350,6 +352,15 @@ class CanvasView(QGraphicsView):
         if len(ids) == 1 and ids[0] in self._scene.nodes:
             self.ensureVisible(self._scene.nodes[ids[0]], 60, 60)
 
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt)
+        """Right-click, the Menu key or Shift+F10: the node's (or the canvas's) menu."""
+        keyboard = event.reason() == QContextMenuEvent.Reason.Keyboard
+        self.context_menu = node_menu.open_context_menu(self, event.pos(), keyboard)
+        event.accept()
+
+    def _keyboard_menu(self) -> None:
+        self.context_menu = node_menu.open_context_menu(self, QPoint(), keyboard=True)
+
     # ----- keys ----------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
@@ -389,6 +400,8 @@ class CanvasView(QGraphicsView):
             (Qt.Key.Key_Backspace, Qt.KeyboardModifier.NoModifier): self.delete_selected,
             (Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier): self.duplicate,
             (Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier): self.document.undo_stack.redo,
+            (Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier): self._keyboard_menu,
+            (Qt.Key.Key_Menu, Qt.KeyboardModifier.NoModifier): self._keyboard_menu,
             (Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
              | Qt.KeyboardModifier.ShiftModifier): self.document.undo_stack.redo,
         }
