@@ -164,6 +164,19 @@ def _fetch_from_mirrors(name: str, file: str, mirrors: tuple[str, ...], target: 
                     f"hand and load them with idx:{where}")
 
 
+def download_file(url: str, target: Path, sha256_prefix: str,
+                  report: Callable[[int, int | None], None], timeout: float = 30.0) -> None:
+    """Fetch one file to `target` through `<target>.part` (resumed where the server
+    allows), checking that its SHA-256 starts with `sha256_prefix` (a whole sum, or the
+    prefix torch.hub puts in file names). DataError says what failed."""
+    if not sha256_prefix:
+        raise DataError(f"no checksum to check {target.name} against")
+    try:
+        _fetch(url, target, sha256_prefix, report, timeout)
+    except _Failed as failure:
+        raise DataError(f"{url}: {failure}") from None
+
+
 class _Failed(Exception):
     """One mirror failed for one file; the next mirror is tried."""
 
@@ -199,9 +212,10 @@ def _fetch(url: str, target: Path, expected: str,
         raise _Failed(f"the connection broke ({error or type(error).__name__}); "
                       "try again to resume") from None
     actual = _sha256(part)
-    if actual != expected:
+    if not actual.startswith(expected):  # `expected` is a whole sum or its prefix
         part.unlink()
-        raise _Failed(f"the file's SHA-256 is {actual}, expected {expected} (a corrupted "
+        wanted = expected if len(expected) == len(actual) else f"{expected}..."
+        raise _Failed(f"the file's SHA-256 is {actual}, expected {wanted} (a corrupted "
                       "download or a changed mirror)")
     os.replace(part, target)
 

@@ -1,0 +1,137 @@
+"""Reading weights files without running anything in them.
+
+`.pt`/`.pth` (and any other name) go through `torch.load(weights_only=True)`, which
+refuses every object but tensors and plain containers. `.safetensors` files are read
+here directly: a JSON header and raw bytes, so no extra package is needed for them.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import struct
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from dlstudio.weights.errors import WeightsError
+from dlstudio.weights.pretrained import PREFIX, Progress, fetch_pretrained
+
+CHECKPOINT_FORMAT = "dlstudio.checkpoint"
+# Where training frameworks put the state_dict inside a bigger checkpoint.
+_NESTED = ("state_dict", "model_state", "model")
+_SAFETENSORS_DTYPES = {
+    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16,
+    "BF16": torch.bfloat16, "I64": torch.int64, "I32": torch.int32, "I16": torch.int16,
+    "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool,
+}
+_MAX_HEADER = 100 << 20
+
+
+def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a weights file, by name: a plain state_dict, a dict holding one
+    under "state_dict"/"model_state"/"model" (a DL Studio checkpoint's weights
+    included), or a .safetensors file. WeightsError names the file otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no weights file there")
+    if path.suffix.lower() == ".safetensors":
+        return _read_safetensors(path)
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise WeightsError(f"{path}: refused, it holds more than tensors (loading it could "
+                           f"run code): {detail[:160]}") from None
+    except (zipfile.BadZipFile, EOFError, RuntimeError, KeyError, IndexError, ValueError,
+            struct.error) as error:
+        raise WeightsError(f"{path}: not a PyTorch weights file, or damaged "
+                           f"({type(error).__name__})") from None
+    except OSError as error:
+        raise WeightsError(f"{path}: cannot read it: {error.strerror or error}") from None
+    return _tensors(path, _unwrap(raw))
+
+
+def resolve_weights(source: str, base_dir: Path | None = None,
+                    progress: Progress | None = None) -> dict[str, torch.Tensor]:
+    """The tensors `source` names: "pretrained:NAME" (downloaded once) or a file path,
+    relative to `base_dir` (the project's folder) when it is not absolute."""
+    if source.startswith(PREFIX):
+        return read_state_dict(fetch_pretrained(source[len(PREFIX):], progress))
+    path = Path(source).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    return read_state_dict(path)
+
+
+def describe_source(source: str) -> str:
+    """A short name for reports: the file name, or "pretrained NAME"."""
+    if source.startswith(PREFIX):
+        return f"pretrained {source[len(PREFIX):]}"
+    return Path(source).name
+
+
+def _unwrap(raw: Any) -> Any:
+    if isinstance(raw, dict) and raw.get("format") == CHECKPOINT_FORMAT:
+        return raw.get("model_state")
+    if isinstance(raw, dict):
+        for key in _NESTED:
+            if isinstance(raw.get(key), dict):
+                return raw[key]
+    return raw
+
+
+def _tensors(path: Path, raw: Any) -> dict[str, torch.Tensor]:
+    if not isinstance(raw, dict):
+        raise WeightsError(f"{path}: holds a {type(raw).__name__}, not a state_dict "
+                           "(tensor names -> tensors)")
+    if not raw:
+        raise WeightsError(f"{path}: holds no tensors")
+    for key, value in raw.items():
+        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+            raise WeightsError(f"{path}: entry {key!r} is a {type(value).__name__}, not a "
+                               "tensor; a weights file maps tensor names to tensors")
+    return dict(raw)
+
+
+def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    """The safetensors layout: 8 bytes little-endian header size, a JSON header of
+    name -> {dtype, shape, data_offsets}, then the bytes of every tensor."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise WeightsError(f"{path}: cannot read it: {error.strerror or error}") from None
+    try:
+        (size,) = struct.unpack("<Q", data[:8])
+        if size > min(_MAX_HEADER, len(data) - 8):
+            raise ValueError("header size past the end of the file")
+        header = json.loads(data[8:8 + size])
+        body = memoryview(data)[8 + size:]
+        tensors = {}
+        for name, entry in header.items():
+            if name == "__metadata__":
+                continue
+            tensors[name] = _safetensor(entry, body)
+    except (struct.error, ValueError, TypeError, KeyError, RuntimeError) as error:
+        raise WeightsError(f"{path}: not a safetensors file, or damaged ({error})") from None
+    if not tensors:
+        raise WeightsError(f"{path}: holds no tensors")
+    return tensors
+
+
+def _safetensor(entry: dict[str, Any], body: memoryview) -> torch.Tensor:
+    dtype = _SAFETENSORS_DTYPES.get(entry["dtype"])
+    if dtype is None:
+        raise ValueError(f"unsupported dtype {entry['dtype']!r}")
+    shape = [int(v) for v in entry["shape"]]
+    start, end = (int(v) for v in entry["data_offsets"])
+    count = 1
+    for v in shape:
+        count *= v
+    if not 0 <= start <= end <= len(body) or end - start != count * dtype.itemsize:
+        raise ValueError(f"tensor bytes {start}..{end} do not fit shape {shape}")
+    if count == 0:
+        return torch.empty(shape, dtype=dtype)
+    return torch.frombuffer(bytearray(body[start:end]), dtype=dtype).reshape(shape)
