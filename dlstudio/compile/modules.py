@@ -58,6 +58,36 @@ class Reshape(nn.Module):
         return f"shape={self.shape}"
 
 
+class Permute(nn.Module):
+    """Reorders the axes of each sample; `dims` number them from 0, batch left out."""
+
+    def __init__(self, dims: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dims = tuple(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(0, *(dim + 1 for dim in self.dims))
+
+    def extra_repr(self) -> str:
+        return f"dims={self.dims}"
+
+
+class Select(nn.Module):
+    """Takes position `index` along `dim` (a torch axis, batch first), dropping that axis:
+    index -1 of dim 1 is the last step of a (batch, time, features) sequence."""
+
+    def __init__(self, dim: int, index: int) -> None:
+        super().__init__()
+        self.dim = dim
+        self.index = index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.select(self.dim, self.index)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, index={self.index}"
+
+
 class GlobalAvgPool2d(nn.Module):
     """Averages each channel over the whole image: (N, C, H, W) -> (N, C)."""
 
@@ -112,6 +142,7 @@ RECURRENT_MODULES = ("RNNLayer", "LSTMLayer", "GRULayer")  # they extend Sequenc
 
 CUSTOM_MODULES: dict[str, type[nn.Module]] = {
     cls.__name__: cls
-    for cls in (Add, Multiply, Concat, Reshape, GlobalAvgPool2d, TokenEmbedding,
+    for cls in (Add, Multiply, Concat, Reshape, Permute, Select, GlobalAvgPool2d,
+                TokenEmbedding,
                 RNNLayer, LSTMLayer, GRULayer)
 }

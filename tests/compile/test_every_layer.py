@@ -31,8 +31,10 @@ SIZES = {
 VOCAB_WITHOUT_EMBEDDING = 8
 
 
-def small_values(spec: ParamSpec, first_input_size: int) -> st.SearchStrategy[Any]:
-    """Values of one parameter, inside its declared range but small."""
+def small_values(spec: ParamSpec, first_input: tuple[int, ...]) -> st.SearchStrategy[Any]:
+    """Values of one parameter, inside its declared range but small. A list of whole
+    numbers may also be a shape holding as many values as the first input (a Reshape
+    target) or an order of its axes (a Permute)."""
     if spec.kind == "int":
         lo = -3 if spec.minimum is None else max(int(spec.minimum), -3)
         hi = 4 if spec.maximum is None else min(int(spec.maximum), 4)
@@ -49,8 +51,11 @@ def small_values(spec: ParamSpec, first_input_size: int) -> st.SearchStrategy[An
         return st.one_of(st.integers(0, 2), st.sampled_from(PADDING_WORDS))
     if spec.kind == "ints":
         lo = -1 if spec.minimum is None else max(int(spec.minimum), -1)
-        return st.one_of(same_size_shape(first_input_size),
-                         st.lists(st.integers(lo, 6), min_size=1, max_size=3).map(tuple))
+        hi = math.inf if spec.maximum is None else spec.maximum
+        return st.one_of(same_size_shape(math.prod(first_input)),
+                         st.permutations(range(len(first_input))).map(tuple),
+                         st.lists(st.integers(lo, 6), min_size=1, max_size=3).map(tuple),
+                         ).filter(lambda shape: all(lo <= n <= hi for n in shape))
     raise AssertionError(f"no strategy for parameter kind {spec.kind!r}")
 
 
@@ -103,10 +108,11 @@ def input_shapes(draw: st.DrawFn, kinds: list[str],
     return kind, shapes
 
 
-def draw_params(data: st.DataObject, spec: LayerSpec, first_size: int | None) -> dict[str, Any]:
-    """Draws every parameter (the `ints` ones only once the input size is known)."""
-    return {p.name: data.draw(small_values(p, first_size or 1), label=p.name)
-            for p in spec.params if (p.kind == "ints") == (first_size is not None)}
+def draw_params(data: st.DataObject, spec: LayerSpec,
+                first_input: tuple[int, ...] | None) -> dict[str, Any]:
+    """Draws every parameter (the `ints` ones only once the input shape is known)."""
+    return {p.name: data.draw(small_values(p, first_input or (1,)), label=p.name)
+            for p in spec.params if (p.kind == "ints") == (first_input is not None)}
 
 
 def sample(kind: str, shape: tuple[int, ...], vocab: int) -> torch.Tensor:
@@ -124,7 +130,7 @@ def test_layer_output_shape_and_params_match_the_catalogue(spec: LayerSpec,
     params = draw_params(data, spec, None)
     ports = spec.input_ports(params)
     kind, shapes = data.draw(input_shapes(usual_kinds(spec), len(ports)), label="inputs")
-    params |= draw_params(data, spec, math.prod(shapes[0]))
+    params |= draw_params(data, spec, shapes[0])
 
     graph = Graph()
     layer = graph.add_node(spec.type, name="layer", params=params)

@@ -1,10 +1,10 @@
-"""Core layers: Dense, Dropout, Flatten, Reshape, Embedding."""
+"""Core layers: Dense, Dropout(2d), Identity, Flatten, Reshape, Permute, Select, Embedding."""
 
 from __future__ import annotations
 
 from dlstudio.graph.catalogue import TRAINABLE, LayerSpec, ModuleRecipe, register
 from dlstudio.graph.errors import ShapeError
-from dlstudio.graph.layers.rules import expect_rank, product
+from dlstudio.graph.layers.rules import check_axis, expect_rank, product, torch_dim
 from dlstudio.graph.params import ParamSpec, bool_param, float_param, int_param
 from dlstudio.graph.shape_text import format_shape
 
@@ -42,6 +42,34 @@ register(LayerSpec(
     recipe=lambda p, s: ModuleRecipe("nn.Dropout", {"p": p["rate"]}),
     key_params=("rate",),
     search_words=("nn.Dropout", "regularisation", "regularization"),
+))
+
+
+def _image_shape(shape):
+    expect_rank(shape, (3,), "an image (channels × height × width)")
+    return shape
+
+
+register(LayerSpec(
+    type="Dropout2d",
+    category="core",
+    help="Randomly zeroes whole channels of an image while training (spatial dropout)",
+    params=(float_param("rate", 0.5, "Fraction of channels dropped", 0.0, 0.99),),
+    infer=lambda p, s: _image_shape(s[0]),
+    recipe=lambda p, s: ModuleRecipe("nn.Dropout2d", {"p": p["rate"]}),
+    key_params=("rate",),
+    search_words=("nn.Dropout2d", "spatial dropout", "channel dropout", "regularisation",
+                  "regularization"),
+))
+
+register(LayerSpec(
+    type="Identity",
+    category="core",
+    help="Passes its input through unchanged (a placeholder, or an imported no-op)",
+    params=(),
+    infer=lambda p, s: s[0],
+    recipe=lambda p, s: ModuleRecipe("nn.Identity", {}),
+    search_words=("nn.Identity", "pass through", "no-op", "skip"),
 ))
 
 register(LayerSpec(
@@ -85,6 +113,61 @@ register(LayerSpec(
     recipe=lambda p, s: ModuleRecipe("Reshape", {"shape": _infer_reshape(p, s)}),
     key_params=("shape",),
     search_words=("view", "unflatten", "resize"),
+))
+
+
+def _infer_permute(params, shapes):
+    (shape,) = shapes
+    dims = tuple(params["dims"])
+    if sorted(dims) != list(range(len(shape))):
+        raise ShapeError(f"dims {format_shape(dims)} must list each axis of its "
+                         f"{len(shape)}-axis input {format_shape(shape)} once, numbered "
+                         f"from 0 (batch left out), e.g. "
+                         f"{format_shape(tuple(reversed(range(len(shape)))))}")
+    return tuple(shape[d] for d in dims)
+
+
+register(LayerSpec(
+    type="Permute",
+    category="core",
+    help="Reorders the axes of each sample, e.g. time × features into features × time",
+    params=(ParamSpec("dims", "ints", (1, 0), "The new order of the axes, numbered from 0 "
+                      "(batch left out)", minimum=0, maximum=7),),
+    infer=_infer_permute,
+    recipe=lambda p, s: ModuleRecipe("Permute", {"dims": tuple(p["dims"])}),
+    key_params=("dims",),
+    search_words=("torch.permute", "transpose", "swap axes", "channels last", "reorder"),
+))
+
+
+def _infer_select(params, shapes):
+    (shape,) = shapes
+    if len(shape) < 2:
+        raise ShapeError(f"needs at least 2 axes to take one position from but gets "
+                         f"{format_shape(shape)}")
+    axis = check_axis(params["axis"], len(shape))
+    index = params["index"]
+    if not -shape[axis] <= index < shape[axis]:
+        raise ShapeError(f"index {index} is outside axis {params['axis']} of "
+                         f"{format_shape(shape)} (length {shape[axis]})")
+    return shape[:axis] + shape[axis + 1:]
+
+
+register(LayerSpec(
+    type="Select",
+    category="core",
+    help="Takes one position along an axis, e.g. the last time step of a sequence",
+    params=(
+        int_param("axis", 0, "Axis to take from (batch left out; 0 = time steps)", -8, 7),
+        int_param("index", -1, "Position along the axis (-1 = the last)", -1_000_000,
+                  1_000_000),
+    ),
+    infer=_infer_select,
+    recipe=lambda p, s: ModuleRecipe("Select", {"dim": torch_dim(p["axis"]),
+                                                "index": p["index"]}),
+    key_params=("axis", "index"),
+    search_words=("torch.select", "index", "last step", "last time step", "getitem",
+                  "take", "pick", "cls token"),
 ))
 
 
