@@ -1,0 +1,164 @@
+"""torch functions and tensor methods (as fx records them) -> catalogue layers.
+
+`map_function` gets the fx node and the sample shapes of its tensor inputs and output;
+it answers the layer, or raises Unsupported naming the function. Arguments that are not
+tensors (sizes read with `x.size(0)`, constants) are read from the node itself.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import fx
+
+from dlstudio.importers.errors import Unsupported
+from dlstudio.importers.modules_map import Layer, sample_axis
+
+Shape = tuple[int, ...]
+
+ACTIVATIONS: dict[Any, str] = {
+    F.relu: "ReLU", torch.relu: "ReLU", "relu": "ReLU", "relu_": "ReLU", F.relu_: "ReLU",
+    torch.sigmoid: "Sigmoid", F.sigmoid: "Sigmoid", "sigmoid": "Sigmoid",
+    torch.tanh: "Tanh", F.tanh: "Tanh", "tanh": "Tanh", F.silu: "SiLU",
+}
+ADDS = (operator.add, operator.iadd, torch.add, "add", "add_")
+MULTIPLIES = (operator.mul, operator.imul, torch.mul, "mul", "mul_")
+RESHAPES = (torch.reshape, "reshape", "view")
+FLATTENS = (torch.flatten, "flatten")
+CATS = (torch.cat, torch.concat)
+# Calls that change nothing a graph holds: the value passes through.
+PASS_THROUGH = ("contiguous", "clone", "detach")
+
+
+def label(node: fx.Node) -> str:
+    """How a function reads in messages: `torch.fft.fft`, `F.pad`, `Tensor.unfold`."""
+    target = node.target
+    if isinstance(target, str):
+        return f"Tensor.{target}"
+    module = getattr(target, "__module__", None) or ""
+    name = getattr(target, "__name__", str(target))
+    if module == "torch.nn.functional":
+        return f"F.{name}"
+    if module in ("_operator", "operator"):
+        return f"operator.{name}"
+    return f"{module.replace('torch._C._nn', 'torch').replace('torch._C', 'torch')}.{name}" \
+        if module else name
+
+
+def argument(node: fx.Node, index: int, keyword: str, default: Any) -> Any:
+    """A call's argument given by position or keyword (without the tensor it is called
+    on for methods, which fx counts as position 0)."""
+    if keyword in node.kwargs:
+        return node.kwargs[keyword]
+    return node.args[index] if len(node.args) > index else default
+
+
+def map_function(node: fx.Node, in_shapes: list[Shape], out_shape: Shape) -> Layer:
+    """The layer for a function call; `in_shapes` are its tensor arguments' shapes."""
+    target = node.target
+    for targets, mapper in _MAPPERS:
+        if target in targets:
+            return mapper(node, in_shapes, out_shape)
+    raise Unsupported(label(node))
+
+
+def _activation(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+    return Layer(ACTIVATIONS[node.target], {})
+
+
+def _merge(kind: str) -> Callable[[fx.Node, list[Shape], Shape], Layer]:
+    def mapper(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+        if len(shapes) != 2 or shapes[0] != shapes[1] or any(
+                k in node.kwargs for k in ("alpha", "out")):
+            raise Unsupported(label(node), "only two tensors of one shape; add a "
+                              "constant or broadcast is not a layer")
+        return Layer(kind, {"inputs": 2})
+    return mapper
+
+
+def _cat(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+    dim = argument(node, 1, "dim", 0)
+    if not 2 <= len(shapes) <= 8 or dim == 0:
+        raise Unsupported(label(node), "2 to 8 tensors, joined along a sample axis")
+    return Layer("Concat", {"inputs": len(shapes), "axis": sample_axis(dim)})
+
+
+def _reshape(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+    return Layer("Flatten", {}) if len(out) == 1 else Layer("Reshape", {"shape": out})
+
+
+def _flatten(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+    start, end = argument(node, 1, "start_dim", 0), argument(node, 2, "end_dim", -1)
+    if start == 0:
+        raise Unsupported(label(node), "flattens the batch axis")
+    return Layer("Flatten", {}) if end == -1 and start == 1 else Layer("Reshape", {"shape": out})
+
+
+def _softmax(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+    dim = argument(node, 1, "dim", None)
+    if not isinstance(dim, int) or dim == 0:
+        raise Unsupported(label(node), "needs dim, a sample axis")
+    return Layer("Softmax", {"axis": sample_axis(dim)})
+
+
+def _scaled(kind: str, keyword: str, default: float) -> Callable[..., Layer]:
+    def mapper(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+        return Layer(kind, {keyword: float(argument(node, 1, keyword, default))})
+    return mapper
+
+
+def _gelu(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+    if node.kwargs.get("approximate", "none") != "none":
+        raise Unsupported(label(node), "approximate='tanh'")
+    return Layer("GELU", {})
+
+
+def _dropout(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+    return Layer("Dropout", {"rate": float(argument(node, 1, "p", 0.5))})
+
+
+def _pool(kind: str) -> Callable[[fx.Node, list[Shape], Shape], Layer]:
+    def mapper(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+        kernel = argument(node, 1, "kernel_size", None)
+        stride = argument(node, 2, "stride", None) or kernel
+        padding = argument(node, 3, "padding", 0)
+        values = [kernel, stride, padding]
+        if any(isinstance(v, (tuple, list)) and len(set(v)) != 1 for v in values) or \
+                argument(node, 4 if kind == "AvgPool2d" else 5, "ceil_mode", False):
+            raise Unsupported(label(node), "sizes that differ per axis or ceil_mode")
+        kernel, stride, padding = (v[0] if isinstance(v, (tuple, list)) else v for v in values)
+        if kind == "MaxPool2d" and argument(node, 4, "dilation", 1) not in (1, (1, 1), [1, 1]):
+            raise Unsupported(label(node), "dilation other than 1")
+        return Layer(kind, {"kernel_size": kernel, "stride": 0 if stride == kernel else stride,
+                            "padding": padding})
+    return mapper
+
+
+def _mean(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+    dims = argument(node, 1, "dim", None)
+    dims = tuple(sorted(d % 4 for d in dims)) if isinstance(dims, (tuple, list)) else None
+    if len(shapes[0]) == 3 and dims == (2, 3) and not argument(node, 2, "keepdim", False):
+        return Layer("GlobalAvgPool", {})
+    raise Unsupported(label(node), "only the mean over an image's height and width")
+
+
+_MAPPERS: tuple[tuple[tuple[Any, ...], Callable[[fx.Node, list[Shape], Shape], Layer]], ...] = (
+    (tuple(ACTIVATIONS), _activation),
+    (ADDS, _merge("Add")),
+    (MULTIPLIES, _merge("Multiply")),
+    (CATS, _cat),
+    (RESHAPES, _reshape),
+    (FLATTENS, _flatten),
+    ((F.softmax, torch.softmax, "softmax"), _softmax),
+    ((F.leaky_relu,), _scaled("LeakyReLU", "negative_slope", 0.01)),
+    ((F.elu,), _scaled("ELU", "alpha", 1.0)),
+    ((F.gelu,), _gelu),
+    ((F.dropout,), _dropout),
+    ((F.max_pool2d, torch.max_pool2d), _pool("MaxPool2d")),
+    ((F.avg_pool2d,), _pool("AvgPool2d")),
+    ((torch.mean, "mean"), _mean),
+)

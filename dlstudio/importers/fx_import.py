@@ -1,0 +1,313 @@
+"""`trace_module`: an nn.Module -> a graph with its weights, through torch.fx.
+
+fx records the module's forward as calls; each call becomes one catalogue layer
+(modules_map, functions_map), and ShapeProp's shapes fill in what the calls leave
+implicit (a view's target shape). Every call with no layer is collected with its place
+in the source, and the import fails listing all of them: nothing is dropped. At the end
+the graph is compiled with the imported weights and run against the module on the same
+input, so a mapping mistake can never pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import fx, nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+from dlstudio.compile import CompileError, compile_graph
+from dlstudio.graph.layers.inputs_outputs import LOSSES
+from dlstudio.importers.errors import (
+    ModelImportError,
+    Unsupported,
+    UnsupportedPart,
+    unsupported_error,
+)
+from dlstudio.importers.functions_map import PASS_THROUGH, label, map_function
+from dlstudio.importers.imported import GraphBuilder, ImportedModel, guess_loss
+from dlstudio.importers.modules_map import EMBEDDINGS, class_label, is_helper, map_module
+
+Shape = tuple[int, ...]
+EXAMPLE_BATCH = 2
+TOLERANCE = 1e-4  # relative to the output's largest value: float32 reordering, not a bug
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+@dataclass
+class _Recurrent:
+    """A plain nn.LSTM/GRU/RNN call: (output, state); `[0]` is the output sequence."""
+
+    node_id: str
+
+
+@dataclass
+class _State:
+    """The final hidden state of a plain recurrent layer (`h` or `(h, c)`)."""
+
+    node_id: str
+
+
+class _Tracer(fx.Tracer):
+    """torch.nn modules and DL Studio's helper modules stay whole (one call each)."""
+
+    def is_leaf_module(self, module: nn.Module, qualified_name: str) -> bool:
+        return is_helper(module) or super().is_leaf_module(module, qualified_name)
+
+
+def trace_module(module: nn.Module, input_shapes: list[tuple[int, ...]] | None = None,
+                 name: str = "Net") -> ImportedModel:
+    """`module` as a graph with its weights. `input_shapes`: one sample shape per input
+    (batch left out); by default the module's own `input_shapes` attribute."""
+    shapes = _input_shapes(module, input_shapes, name)
+    tracer = _Tracer()
+    tracer.record_stack_traces = True
+    try:
+        traced = fx.GraphModule(module, tracer.trace(module), name)
+    except Exception as error:  # fx raises many types for code it cannot follow
+        raise ModelImportError(f"{name} cannot be traced by torch.fx: "
+                               f"{_first_line(error)}") from None
+    placeholders = [n for n in traced.graph.nodes if n.op == "placeholder"]
+    if len(placeholders) != len(shapes):
+        raise ModelImportError(f"{name}.forward takes {len(placeholders)} input(s) but "
+                               f"{len(shapes)} input shape(s) were given")
+    kinds = [_input_kind(traced, node, shape) for node, shape in zip(placeholders, shapes,
+                                                                     strict=True)]
+    examples = _examples(traced, placeholders, shapes, kinds)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            ShapeProp(traced).propagate(*examples)
+            expected = module(*examples)
+    except Exception as error:
+        raise ModelImportError(f"{name} does not run on inputs of shape "
+                               f"{', '.join(map(str, shapes))}: {_first_line(error)}") from None
+    finally:
+        module.train(was_training)
+    walk = _Walk(traced, name)
+    imported = walk.run(placeholders, shapes, kinds, _declared_loss(module))
+    _check_same_outputs(imported, examples, expected, name)
+    return imported
+
+
+def _input_shapes(module: nn.Module, given: list[tuple[int, ...]] | None,
+                  name: str) -> list[Shape]:
+    shapes = given if given is not None else getattr(module, "input_shapes", None)
+    if shapes is None:
+        raise ModelImportError(f"{name} does not say its input shape: give one per input, "
+                               "e.g. --input-shape 3,224,224")
+    try:
+        result = [tuple(int(d) for d in shape) for shape in shapes]
+    except (TypeError, ValueError):
+        raise ModelImportError(f"{name}: input shapes must be lists of sizes, got "
+                               f"{shapes!r}") from None
+    if not result or any(not s or min(s) < 1 for s in result):
+        raise ModelImportError(f"{name}: input shapes must be positive sizes, got {result}")
+    return result
+
+
+def _input_kind(traced: fx.GraphModule, node: fx.Node, shape: Shape) -> str:
+    for user in node.users:
+        if user.op == "call_module" and \
+                type(traced.get_submodule(user.target)).__name__ in EMBEDDINGS:
+            return "tokens"
+    kind = {3: "image", 2: "sequence", 1: "vector"}.get(len(shape))
+    if kind is None:
+        raise ModelImportError(f"input {node.name!r} has shape {shape}: DL Studio takes "
+                               "images (C,H,W), sequences (T,F), vectors (F) or tokens (T)")
+    return kind
+
+
+def _examples(traced: fx.GraphModule, placeholders: list[fx.Node], shapes: list[Shape],
+              kinds: list[str]) -> list[torch.Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    examples = []
+    for node, shape, kind in zip(placeholders, shapes, kinds, strict=True):
+        if kind == "tokens":
+            vocab = min(traced.get_submodule(u.target).num_embeddings for u in node.users
+                        if u.op == "call_module")
+            examples.append(torch.randint(0, vocab, (EXAMPLE_BATCH, *shape),
+                                          generator=generator))
+        else:
+            examples.append(torch.randn((EXAMPLE_BATCH, *shape), generator=generator))
+    return examples
+
+
+def _declared_loss(module: nn.Module) -> str | None:
+    loss = getattr(module, "loss_name", None)
+    return loss if loss in LOSSES else None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:300]}" if text else type(error).__name__
+
+
+def source_place(node: fx.Node) -> str:
+    """`model.py:14` from the frame of the user's code that made this call."""
+    frames = _FRAME.findall(node.meta.get("stack_trace") or "")
+    if not frames:
+        return ""
+    file, line = frames[-1]
+    return f"{file.replace(chr(92), '/').rsplit('/', 1)[-1]}:{line}"
+
+
+def _sample_shape(node: fx.Node) -> Shape | None:
+    meta = node.meta.get("tensor_meta")
+    shape = getattr(meta, "shape", None)
+    return tuple(shape)[1:] if shape is not None else None
+
+
+class _Walk:
+    """One pass over the traced calls, building the graph and collecting what is not
+    supported."""
+
+    def __init__(self, traced: fx.GraphModule, name: str) -> None:
+        self.traced, self.name = traced, name
+        self.builder = GraphBuilder()
+        self.values: dict[fx.Node, Any] = {}  # fx node -> node id, _Recurrent, _State
+        self.unsupported: list[UnsupportedPart] = []
+        self.notes: list[str] = []
+
+    def run(self, placeholders: list[fx.Node], shapes: list[Shape], kinds: list[str],
+            loss: str | None) -> ImportedModel:
+        for node, shape, kind in zip(placeholders, shapes, kinds, strict=True):
+            self.values[node] = self.builder.add(
+                "Input", node.name, {"kind": kind, "shape": shape}, [])
+        result = None
+        for node in self.traced.graph.nodes:
+            if node.op == "output":
+                result = self._output(node)
+            elif node.op != "placeholder":
+                try:
+                    self._call(node)
+                except Unsupported as part:
+                    self.unsupported.append(UnsupportedPart(part.what, self._where(node)))
+        if self.unsupported:
+            raise unsupported_error(self.name, self.unsupported)
+        if not isinstance(result, str):
+            raise ModelImportError(f"{self.name}.forward must return one tensor")
+        (out_node,) = [n for n in self.traced.graph.nodes if n.op == "output"]
+        out_shape = _sample_shape(out_node.args[0]) or ()
+        loss = loss or guess_loss(self.builder.graph, result, out_shape, self.notes)
+        return self.builder.finish(result, loss, self.name, self.notes)
+
+    def _where(self, node: fx.Node) -> str:
+        place = source_place(node)
+        if node.op == "call_module":
+            return f"{place} (self.{node.target})" if place else f"self.{node.target}"
+        return place or f"fx node {node.name}"
+
+    def _output(self, node: fx.Node) -> Any:
+        value = node.args[0]
+        if not isinstance(value, fx.Node):
+            raise ModelImportError(f"{self.name}.forward must return one tensor, not "
+                                   f"{type(value).__name__}")
+        return self.values.get(value)
+
+    def _call(self, node: fx.Node) -> None:
+        if node.op == "get_attr":
+            raise Unsupported(f"the tensor self.{node.target}", "used directly, not a layer")
+        tensors = [a for a in node.all_input_nodes if a in self.values]
+        if node.op == "call_function" and node.target is operator.getitem:
+            self.values[node] = self._getitem(node)
+            return
+        if node.op == "call_method" and node.target in PASS_THROUGH \
+                or node.op == "call_function" and node.target in PASS_THROUGH:
+            self.values[node] = self.values[node.args[0]]
+            return
+        out_shape = _sample_shape(node)
+        if out_shape is None and not tensors:
+            return  # arithmetic on sizes (x.size(0)); read later from the shapes
+        if any(not isinstance(self.values[a], str) for a in tensors):
+            raise Unsupported(self._label(node), "used on a recurrent layer's raw result")
+        in_shapes = [_sample_shape(a) or () for a in tensors]
+        inputs = [self.values[a] for a in tensors]
+        if node.op == "call_module":
+            module = self.traced.get_submodule(node.target)
+            layer = map_module(module, in_shapes)
+            if layer is None:
+                self.values[node] = inputs[0]
+                return
+            node_id = self.builder.add(layer.type, node.target, layer.params, inputs,
+                                       module.state_dict())
+            self.values[node] = _Recurrent(node_id) if layer.returns_state else node_id
+        else:
+            layer = map_function(node, in_shapes, out_shape or ())
+            self.values[node] = self.builder.add(layer.type, node.name, layer.params, inputs)
+
+    def _label(self, node: fx.Node) -> str:
+        if node.op == "call_module":
+            return class_label(self.traced.get_submodule(node.target))
+        return label(node)
+
+    def _getitem(self, node: fx.Node) -> Any:
+        """`out, state = lstm(x)`, then `out[:, -1]` or `h[-1]`: the last step."""
+        source, index = node.args
+        value = self.values.get(source)
+        if isinstance(value, _Recurrent):
+            return value.node_id if index == 0 else _State(value.node_id)
+        if isinstance(value, _State):
+            graph_node = self.builder.graph.nodes[value.node_id]
+            if index == 0 and graph_node.type == "LSTM":
+                return value  # (h, c)[0] is h
+            if index == -1 and graph_node.params["num_layers"] == 1 \
+                    and not graph_node.params["bidirectional"]:
+                return self._last_step(value.node_id, node)
+        elif isinstance(value, str) and _is_last_step(index):
+            graph_node = self.builder.graph.nodes[value]
+            if graph_node.type in ("RNN", "LSTM", "GRU") and graph_node.params[
+                    "return_sequences"] and not graph_node.params["bidirectional"]:
+                return self._last_step(value, node)
+        raise Unsupported("indexing a tensor", f"[{_index_text(index)}]")
+
+    def _last_step(self, node_id: str, node: fx.Node) -> str:
+        """Fold `[:, -1]` into the recurrent layer (return_sequences off), when nothing
+        else reads its whole sequence."""
+        readers = [n for n in self.values if self.values[n] == node_id and n is not node]
+        for reader in readers:
+            if any(user is not node and user.target is not operator.getitem
+                   for user in reader.users):
+                raise Unsupported("indexing a tensor", "the last step of a sequence that is "
+                                  "also used whole")
+        self.builder.set_param(node_id, "return_sequences", False)
+        return node_id
+
+
+def _is_last_step(index: Any) -> bool:
+    if not isinstance(index, tuple) or len(index) not in (2, 3):
+        return False
+    whole = slice(None, None, None)
+    return index[0] == whole and index[1] == -1 and all(i == whole for i in index[2:])
+
+
+def _index_text(index: Any) -> str:
+    items = index if isinstance(index, tuple) else (index,)
+    return ", ".join(":" if i == slice(None, None, None) else repr(i) for i in items)
+
+
+def _check_same_outputs(imported: ImportedModel, examples: list[torch.Tensor],
+                        expected: Any, name: str) -> None:
+    try:
+        model = compile_graph(imported.graph)
+        model.load_state_dict(imported.state)
+    except (CompileError, RuntimeError) as error:
+        raise ModelImportError(f"the graph imported from {name} does not build: "
+                               f"{' '.join(str(error).split())}") from None
+    with torch.no_grad():
+        got = model.eval()(*examples)
+    if not isinstance(expected, torch.Tensor) or got.shape != expected.shape:
+        raise ModelImportError(f"the graph imported from {name} gives a different output "
+                               "shape than the module")
+    scale = max(1.0, float(expected.abs().max()))
+    diff = float((got - expected).abs().max())
+    if diff > TOLERANCE * scale:
+        raise ModelImportError(f"the graph imported from {name} does not compute what the "
+                               f"module computes (max difference {diff:.3g})")
+    imported.notes.append(f"checked: the graph gives the module's outputs (max difference "
+                          f"{diff:.1g})")
+
