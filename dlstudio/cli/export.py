@@ -18,8 +18,11 @@ from dlstudio.cli.support import (
     Command,
     UserError,
     add_json_flag,
+    add_weights_flags,
     load_graph,
+    match_weights_to,
     print_json,
+    weights_source,
 )
 
 
@@ -38,6 +41,7 @@ def _add_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, metavar="N",
                         help="seeds the fresh weights exported without --checkpoint "
                              "(default 0)")
+    add_weights_flags(parser)
     add_json_flag(parser)
 
 
@@ -66,10 +70,16 @@ def _what_to_export(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]
     from dlstudio.export import graph_differences, run_facts
 
     named = args.project is not None or args.template is not None
+    source = weights_source(args)
+    if source is not None and args.checkpoint is not None:
+        raise UserError("give --checkpoint or --weights/--pretrained, not both: a "
+                        "checkpoint holds its own weights")
     if args.checkpoint is None:
         if not named:
             raise UserError("give a PROJECT, --template NAME or --checkpoint FILE to export")
         graph, label = load_graph(args)
+        if source is not None:
+            return graph, *_loaded_weights(graph, label, source, args.seed)
         return graph, None, {"source": {"graph": label, "weights": f"freshly initialised "
                                         f"with seed {args.seed}, not trained"}}
     from dlstudio.train.checkpoint import CheckpointError, load_checkpoint
@@ -89,6 +99,22 @@ def _what_to_export(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]
     facts["source"] = {"checkpoint": str(args.checkpoint), "epoch": checkpoint.epoch,
                        "data": checkpoint.settings.data}
     return checkpoint.graph, checkpoint.model_state, facts
+
+
+def _loaded_weights(graph: Any, label: str, source: str, seed: int
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The seeded model's state with the weights file loaded over it (layers the file
+    does not fill keep their seeded values), and the card's words for it."""
+    import torch
+
+    from dlstudio.compile import compile_graph
+    from dlstudio.weights import apply_weights
+
+    match = match_weights_to(graph, source)
+    torch.manual_seed(seed)
+    model = compile_graph(graph)
+    apply_weights(model, match)
+    return model.state_dict(), {"source": {"graph": label, "weights": match.summary_line()}}
 
 
 def _print_progress(message: str, fraction: float) -> None:

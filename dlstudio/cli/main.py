@@ -19,10 +19,15 @@ from dlstudio.cli.support import (
     Command,
     Parser,
     UserError,
+    add_freeze_flag,
     add_graph_source,
     add_json_flag,
+    add_weights_flags,
+    freeze_until,
     load_graph,
+    match_weights_to,
     print_json,
+    weights_source,
 )
 from dlstudio.graph.summary import summarize
 from dlstudio.graph.templates import build_template, template_info, template_names
@@ -52,19 +57,32 @@ def _run_templates(args: argparse.Namespace) -> int:
 # ----- dlstudio summary ------------------------------------------------------------------
 def _add_summary(parser: argparse.ArgumentParser) -> None:
     add_graph_source(parser)
+    add_weights_flags(parser)
+    add_freeze_flag(parser)
     add_json_flag(parser)
 
 
 def _run_summary(args: argparse.Namespace) -> int:
+    """The table; with --weights or --pretrained also the load report (`weights` in
+    --json); --freeze-until shows the trainable count it leaves."""
     graph, label = load_graph(args)
+    freeze_until(graph, args.freeze_until)
     summary = summarize(graph)
     errors = [p.message for p in summary.problems if p.severity == "error"]
     if errors:
         raise UserError(f"{label} has {len(errors)} problem(s): " + "; ".join(errors))
+    source = weights_source(args)
+    match = match_weights_to(graph, source) if source else None
     if args.json:
-        print_json(summary.to_dict())
+        data = summary.to_dict()
+        if match is not None:
+            data["weights"] = match.to_dict()
+        print_json(data)
     else:
         print(summary.format_table())
+        if match is not None:
+            print()
+            print(match.format_report())
     return EXIT_OK
 
 

@@ -3,24 +3,47 @@
 What an INPUT is depends on the model: an image file for image models; numbers
 ("0.5, 1.2") or a CSV file of rows for vector and sequence models; a text prompt for the
 text model. The checkpoint holds everything else (preprocessing, class names).
+
+Without a checkpoint, `--template NAME` or `--project FILE` with `--pretrained` or
+`--weights FILE` predicts with those weights: image models only, images resized to the
+Input and normalised with ImageNet's mean and std (what published weights expect), and
+classes named by their index (ImageNet's class ids for the published weights).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dlstudio.cli.support import EXIT_OK, Command, UserError, add_json_flag, print_json
+from dlstudio.cli.support import (
+    EXIT_OK,
+    Command,
+    UserError,
+    add_json_flag,
+    add_weights_flags,
+    load_graph,
+    match_weights_to,
+    print_json,
+    weights_source,
+)
 
 if TYPE_CHECKING:  # torch loads only when a prediction starts
     from dlstudio.infer import Prediction, Predictor
 
 
 def _add_predict(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", type=Path, required=True, metavar="FILE",
+    parser.add_argument("--checkpoint", type=Path, metavar="FILE",
                         help="a checkpoint written by `dlstudio train` (best.pt, last.pt)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--template", metavar="NAME",
+                        help="with --weights or --pretrained instead of a checkpoint: a "
+                             "built-in template")
+    source.add_argument("--project", type=Path, metavar="FILE",
+                        help="with --weights instead of a checkpoint: a .dlstudio project")
+    add_weights_flags(parser)
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
                         help="image files (image models), numbers like \"0.5, 1.2\" or CSV "
                              "files (vector models), text prompts (text models)")
@@ -42,7 +65,8 @@ def _run_predict(args: argparse.Namespace) -> int:
 
     if args.top_k < 1:
         raise UserError(f"--top-k must be at least 1, got {args.top_k}")
-    if not args.checkpoint.is_file():
+    source = _weights_without_checkpoint(args)
+    if source is None and not args.checkpoint.is_file():
         raise UserError(f"no checkpoint file at {args.checkpoint}")
     try:
         device = resolve_device(args.device)
@@ -52,18 +76,69 @@ def _run_predict(args: argparse.Namespace) -> int:
         raise UserError(f"--device {args.device!r} is not auto, cpu, cuda, cuda:N or "
                         "mps") from None
     try:
-        predictor = Predictor.from_checkpoint(args.checkpoint, device=str(device))
+        predictor = Predictor.from_checkpoint(args.checkpoint, device=str(device)) \
+            if source is None else _weights_predictor(args, source, str(device))
         predictions = [p for raw in args.inputs for p in _predict(predictor, raw, args)]
     except (CheckpointError, DataError, PredictError) as error:
         raise UserError(str(error)) from None
     if args.json:
-        print_json({"checkpoint": str(args.checkpoint), "task": predictor.info.task,
+        origin = {"checkpoint": str(args.checkpoint)} if source is None \
+            else {"weights": source}
+        print_json({**origin, "task": predictor.info.task,
                     "predictions": [p.to_dict() for p in predictions]})
     else:
         quoted = predictor.info.kind == "tokens"
         for prediction in predictions:
             print(_describe(prediction, quoted))
     return EXIT_OK
+
+
+def _weights_without_checkpoint(args: argparse.Namespace) -> str | None:
+    """The weights to predict with when there is no checkpoint; None with a checkpoint.
+    A checkpoint and a graph with weights are two answers to one question: refused."""
+    named = args.template is not None or args.project is not None
+    weighted = args.weights is not None or args.pretrained
+    if args.checkpoint is not None:
+        if named or weighted:
+            raise UserError("give --checkpoint FILE alone, or --template/--project with "
+                            "--weights/--pretrained: a checkpoint holds its own graph and "
+                            "weights")
+        return None
+    if not named or not weighted:
+        raise UserError("give --checkpoint FILE, or --template NAME/--project FILE with "
+                        "--weights FILE or --pretrained")
+    return weights_source(args)
+
+
+def _weights_predictor(args: argparse.Namespace, source: str, device: str) -> Predictor:
+    """A predictor for an image graph with loaded weights (see the module's notes)."""
+    import torch
+
+    from dlstudio.compile import compile_graph
+    from dlstudio.data import DataInfo, ImageFacts
+    from dlstudio.data.normalisations import IMAGENET
+    from dlstudio.infer import Predictor
+    from dlstudio.weights import apply_weights
+
+    graph, label = load_graph(args)
+    inputs, outputs = graph.nodes_of_type("Input"), graph.nodes_of_type("Output")
+    if len(inputs) != 1 or inputs[0].params["kind"] != "image":
+        raise UserError(f"predict with --weights needs an image model; {label} takes "
+                        "other input: train it and predict with --checkpoint")
+    match = match_weights_to(graph, source)
+    torch.manual_seed(0)
+    model = compile_graph(graph)
+    apply_weights(model, match)
+    if len(outputs) != 1 or len(model.output_shape) != 1 or model.output_shape[0] < 2:
+        raise UserError(f"predict with --weights needs a classifier; {label} gives "
+                        f"outputs of shape {model.output_shape}")
+    shape = tuple(inputs[0].params["shape"])
+    info = DataInfo(name=label, kind="image", task="classification", input_shape=shape,
+                    class_names=tuple(str(i) for i in range(model.output_shape[0])),
+                    normalisation=IMAGENET if shape[0] == 3 else None,
+                    image=ImageFacts(None, (shape[1], shape[2])), source=source)
+    print(match.summary_line(), file=sys.stderr)
+    return Predictor(model, info, device)
 
 
 def _predict(predictor: Predictor, raw: str, args: argparse.Namespace) -> list[Prediction]:

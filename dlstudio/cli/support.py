@@ -13,10 +13,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from dlstudio.graph.model import Graph
 from dlstudio.graph.templates import UnknownTemplateError, build_template
+
+if TYPE_CHECKING:  # torch loads only when weights are asked for
+    from dlstudio.weights import WeightMatch
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
@@ -75,3 +78,106 @@ class Command:
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+
+
+# ----- starting weights (--weights FILE, --pretrained, --freeze-until) -----------------------
+def add_weights_flags(parser: argparse.ArgumentParser) -> None:
+    """`--weights FILE | --pretrained`: what the network's weights start as."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--weights", type=Path, metavar="FILE",
+                       help="load a state_dict (.pt, .pth, .safetensors, or a DL Studio "
+                            "checkpoint's weights), matched to the layers by name or "
+                            "by structure")
+    group.add_argument("--pretrained", action="store_true",
+                       help="start from the published ImageNet weights of the template "
+                            "(vgg16, vgg16-transfer, resnet18; downloaded once)")
+
+
+def add_freeze_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--freeze-until", metavar="NODE",
+                        help="freeze NODE and every layer before it; the rest train "
+                             "(e.g. block4_pool)")
+
+
+def weights_source(args: argparse.Namespace) -> str | None:
+    """The weights the flags name: an absolute file path or "pretrained:NAME"."""
+    if getattr(args, "pretrained", False):
+        from dlstudio.weights import PREFIX, PRETRAINED
+
+        if args.template is None:
+            raise UserError("--pretrained needs --template NAME (" + ", ".join(PRETRAINED)
+                            + "); for a project give --weights FILE")
+        if args.template not in PRETRAINED:
+            raise UserError(f"--pretrained: template {args.template!r} has no published "
+                            f"weights; these do: {', '.join(PRETRAINED)}")
+        return PREFIX + args.template
+    weights: Path | None = getattr(args, "weights", None)
+    if weights is None:
+        return None
+    if not weights.is_file():
+        raise UserError(f"--weights: no file at {weights}")
+    return str(weights.resolve())
+
+
+def fetch_weights(source: str) -> None:
+    """Download published weights now, with a progress bar on stderr, so that what
+    follows reads them from the cache."""
+    from dlstudio.weights import PREFIX, WeightsError, cached_path, fetch_pretrained
+
+    if not source.startswith(PREFIX) or cached_path(source[len(PREFIX):]).is_file():
+        return
+    name = source[len(PREFIX):]
+    print(f"downloading the {name} weights (once) to {cached_path(name).parent}",
+          file=sys.stderr)
+    try:
+        fetch_pretrained(name, _ProgressBar())
+    except WeightsError as error:
+        raise UserError(str(error)) from None
+    finally:
+        print(file=sys.stderr)
+
+
+class _ProgressBar:
+    """`[#####     ]  52% 274/528 MB` on one stderr line, redrawn at each percent."""
+
+    def __init__(self) -> None:
+        self._shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if total <= 0:
+            print(f"\r{done / 1e6:,.0f} MB", end="", file=sys.stderr, flush=True)
+            return
+        percent = done * 100 // total
+        if percent == self._shown:
+            return
+        self._shown = percent
+        bar = "#" * (percent // 4)
+        print(f"\r[{bar:<25}] {percent:3d}% {done / 1e6:,.0f}/{total / 1e6:,.0f} MB",
+              end="", file=sys.stderr, flush=True)
+
+
+def match_weights_to(graph: Graph, source: str, base_dir: Path | None = None
+                     ) -> WeightMatch:
+    """Read the weights `source` names and match them to `graph`: a WeightMatch, or a
+    UserError naming the file and tensor."""
+    from dlstudio.weights import WeightsError, describe_source, match_weights, resolve_weights
+
+    fetch_weights(source)
+    try:
+        return match_weights(graph, resolve_weights(source, base_dir),
+                             source=describe_source(source))
+    except WeightsError as error:
+        raise UserError(str(error)) from None
+
+
+def freeze_until(graph: Graph, node_name: str | None) -> None:
+    """Apply `--freeze-until NODE` to `graph` (the graph rule in graph/freeze.py)."""
+    if node_name is None:
+        return
+    from dlstudio.graph.errors import GraphError
+    from dlstudio.graph.freeze import apply_changes, freeze_until_name
+
+    try:
+        apply_changes(graph, freeze_until_name(graph, node_name))
+    except GraphError as error:
+        raise UserError(str(error)) from None

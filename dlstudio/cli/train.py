@@ -23,10 +23,15 @@ from dlstudio.cli.support import (
     EXIT_OK,
     Command,
     UserError,
+    add_freeze_flag,
     add_graph_source,
     add_json_flag,
+    add_weights_flags,
+    fetch_weights,
+    freeze_until,
     load_graph,
     print_json,
+    weights_source,
 )
 from dlstudio.graph.model import Graph
 
@@ -50,6 +55,11 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
                         help="seeds the split, the initial weights and the shuffles")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="where checkpoints go (default runs/NAME-DATE-TIME)")
+    add_weights_flags(parser)
+    add_freeze_flag(parser)
+    parser.add_argument("--normalisation", metavar="auto|imagenet",
+                        help="auto: measured from the data; imagenet: ImageNet's mean and "
+                             "std (the default with --pretrained)")
     add_json_flag(parser)
 
 
@@ -62,7 +72,9 @@ def _run_train(args: argparse.Namespace) -> int:
     main_rank = os.environ.get("RANK", "0") == "0"
     try:
         graph, name, settings = _source(args)
-        trainer = _build_trainer(graph, settings, args.out or _default_out(name))
+        fetch_weights(settings.weights)
+        base_dir = args.project.parent if args.project is not None else None
+        trainer = _build_trainer(graph, settings, args.out or _default_out(name), base_dir)
         if main_rank:
             trainer.events.epoch_ended.connect(_print_epoch)
             trainer.events.log.connect(_print_log)
@@ -72,7 +84,7 @@ def _run_train(args: argparse.Namespace) -> int:
             TrainingError) as error:
         raise UserError(str(error)) from None
     if main_rank:
-        _report(result, as_json=args.json)
+        _report(result, trainer, as_json=args.json)
     return EXIT_INTERRUPTED if result.stopped else EXIT_OK
 
 
@@ -82,6 +94,7 @@ def _source(args: argparse.Namespace) -> tuple[Graph, str, TrainSettings]:
     from dlstudio.train import TrainSettings, defaults_for_template
 
     graph, _ = load_graph(args)
+    freeze_until(graph, args.freeze_until)
     if args.template is not None:
         name, base = args.template, defaults_for_template(args.template).to_dict()
     else:
@@ -93,8 +106,10 @@ def _source(args: argparse.Namespace) -> tuple[Graph, str, TrainSettings]:
         spec = project.dataset.get("spec")
         if isinstance(spec, str) and spec:
             base["data"] = spec
+    weights = weights_source(args)
     flags = {"data": args.data, "epochs": args.epochs, "batch_size": args.batch_size,
-             "lr": args.lr, "device": args.device, "seed": args.seed}
+             "lr": args.lr, "device": args.device, "seed": args.seed, "weights": weights,
+             "normalisation": args.normalisation or ("imagenet" if args.pretrained else None)}
     base.update({key: value for key, value in flags.items() if value is not None})
     if not base.get("data"):
         raise UserError(f"{args.project} names no dataset: pass --data SPEC "
@@ -102,14 +117,15 @@ def _source(args: argparse.Namespace) -> tuple[Graph, str, TrainSettings]:
     return graph, name, TrainSettings.from_dict(base)
 
 
-def _build_trainer(graph: Graph, settings: TrainSettings, out_dir: Path) -> Trainer:
+def _build_trainer(graph: Graph, settings: TrainSettings, out_dir: Path,
+                   base_dir: Path | None) -> Trainer:
     from dlstudio.data import load_data
     from dlstudio.train import Trainer
 
     image_size, channels = _image_input(graph)
     data = load_data(settings.data, seed=settings.seed, val_fraction=settings.val_fraction,
                      image_size=image_size, channels=channels)
-    return Trainer(graph, data, settings, out_dir=out_dir)
+    return Trainer(graph, data, settings, out_dir=out_dir, base_dir=base_dir)
 
 
 def _image_input(graph: Graph) -> tuple[tuple[int, int] | None, int | None]:
@@ -172,9 +188,15 @@ def _print_log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _report(result: RunResult, *, as_json: bool) -> None:
+def _report(result: RunResult, trainer: Trainer, *, as_json: bool) -> None:
     if as_json:
-        print_json(result.to_dict())
+        data = result.to_dict()
+        if trainer.weights_match is not None:
+            data["weights"] = trainer.weights_match.to_dict()
+        params = list(trainer.model.parameters())
+        data["trainable_params"] = sum(p.numel() for p in params if p.requires_grad)
+        data["total_params"] = sum(p.numel() for p in params)
+        print_json(data)
         return
     state = "stopped" if result.stopped else "done"
     split = "val" if result.history and result.history[-1].val else "train"

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from dlstudio.data import Augmentation, DataError
+from dlstudio.data.normalisations import NORMALISATIONS
+from dlstudio.weights.pretrained import PREFIX, PRETRAINED
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")
@@ -37,7 +39,10 @@ class TrainSettings:
     l1 * sum|w| over weight matrices and kernels; `momentum` and `nesterov` apply to SGD.
     `loss` None trains with the Output node's loss. `monitor` (e.g. "val_accuracy")
     drives best.pt, early stopping and the plateau schedule. `data` and `val_fraction`
-    say what to load (`load_data`); the Trainer itself takes loaded data."""
+    say what to load (`load_data`); the Trainer itself takes loaded data. `weights`
+    (a weights file, relative to the project's folder, or "pretrained:NAME") is where
+    training starts from; `normalisation` is "auto" (measured from the data) or
+    "imagenet" (the mean and std ImageNet weights expect)."""
 
     epochs: int = 10
     batch_size: int = 64
@@ -65,6 +70,8 @@ class TrainSettings:
     augment: dict[str, Any] = field(default_factory=dict)
     val_fraction: float = 0.15
     data: str = ""
+    weights: str = ""
+    normalisation: str = "auto"
 
     def __post_init__(self) -> None:
         _check(self)
@@ -138,6 +145,8 @@ def _check(s: TrainSettings) -> None:
     _float(s, "val_fraction", 0.0, 1.0, open_high=True)
     if not isinstance(s.data, str):
         raise TrainSettingsError("data", "must be a data spec such as builtin:digits")
+    _weights(s.weights)
+    _choice(s, "normalisation", NORMALISATIONS)
 
 
 def _number(s: TrainSettings, name: str, kinds: tuple[type, ...], what: str) -> Any:
@@ -183,6 +192,16 @@ def _device(device: Any) -> None:
         if kind == "cuda" and index.isdigit():
             return
     raise TrainSettingsError("device", f"{device!r} is not auto, cpu, cuda, cuda:N or mps")
+
+
+def _weights(weights: Any) -> None:
+    """A file path, or "pretrained:NAME" for a name with published weights."""
+    if not isinstance(weights, str):
+        raise TrainSettingsError("weights", f"must be a file path or pretrained:NAME, not "
+                                            f"{weights!r}")
+    if weights.startswith(PREFIX) and weights[len(PREFIX):] not in PRETRAINED:
+        raise TrainSettingsError("weights", f"{weights!r}: published weights exist for "
+                                            + ", ".join(PREFIX + n for n in PRETRAINED))
 
 
 def _augment(augment: Any) -> dict[str, Any]:

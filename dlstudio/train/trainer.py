@@ -17,7 +17,8 @@ from typing import Any
 import torch
 
 from dlstudio.compile import training_loss
-from dlstudio.data import DataBundle
+from dlstudio.data import DataBundle, DataError
+from dlstudio.data.normalisations import normalised
 from dlstudio.graph import Graph
 from dlstudio.train import distributed as dist
 from dlstudio.train.checkpoint import CheckpointError, load_checkpoint
@@ -45,6 +46,14 @@ from dlstudio.train.preflight import (
 )
 from dlstudio.train.run_state import BestTracker, RunFiles, restore_rng, rng_state
 from dlstudio.train.settings import TrainSettings
+from dlstudio.weights import (
+    WeightMatch,
+    WeightsError,
+    apply_weights,
+    describe_source,
+    match_weights,
+    resolve_weights,
+)
 
 __all__ = ["Trainer", "TrainingError"]
 
@@ -55,14 +64,21 @@ EVAL_BATCH_FACTOR = 2
 class Trainer:
     """Trains `graph` on `data` with `settings`; writes last.pt, best.pt and history.json
     to `out_dir` (nothing when None). `resume_from` (a last.pt) continues that run: its
-    weights, optimizer, schedule, random state and history, from the next epoch."""
+    weights, optimizer, schedule, random state and history, from the next epoch.
+    `settings.weights` are loaded over the seeded weights (before a resume); a relative
+    weights path is read from `base_dir`, the project's folder. `weights_match` keeps
+    their report."""
 
     batch_event_seconds = 0.05  # batch_ended fires at most this often (and each epoch end)
 
     def __init__(self, graph: Graph, data: DataBundle, settings: TrainSettings,
-                 out_dir: Path | None = None, resume_from: Path | None = None) -> None:
+                 out_dir: Path | None = None, resume_from: Path | None = None,
+                 base_dir: Path | None = None) -> None:
         self.settings = settings
-        self.data = data
+        try:
+            self.data = normalised(data, settings.normalisation)
+        except DataError as error:
+            raise TrainingError(f"training setting 'normalisation': {error}") from None
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.events = TrainerEvents()
         self._control = RunControl()
@@ -71,8 +87,11 @@ class Trainer:
         self._main = True  # False on torchrun ranks other than the first: they stay quiet
         self.graph = graph_for(graph, settings)
         self.model = compile_for_training(self.graph, settings.seed)
-        check_data(self.graph, data.info, settings.loss)
-        self.monitor = resolve_monitor(settings, data)
+        check_data(self.graph, self.data.info, settings.loss)
+        self.monitor = resolve_monitor(settings, self.data)
+        self.weights_match: WeightMatch | None = None
+        if settings.weights:
+            self.weights_match = self._load_weights(settings.weights, base_dir)
         self.resumed = None
         if resume_from is not None:
             self._load_resume(Path(resume_from))
@@ -182,6 +201,12 @@ class Trainer:
                          self.batch_event_seconds, raise_on_non_finite=not ctx.active)
         loop.on_pause = self._on_pause
         self._log(self._opening(device, amp, per_rank, steps_per_epoch))
+        if self.weights_match is not None and self.resumed is None:
+            self._log(f"starting from {self.weights_match.summary_line()}")
+        trainable = sum(p.numel() for p in params)
+        total = sum(p.numel() for p in model.parameters())
+        if trainable < total:
+            self._log(f"{trainable:,} of {total:,} parameters train; the rest are frozen")
         if self.monitor.note:
             self._log(self.monitor.note)
         frozen_bn = frozen_batchnorms(model, self.graph)
@@ -291,7 +316,18 @@ class Trainer:
                     epoch=last.epoch, metrics=dict(last.val or last.train),
                     schedule_state=schedule.state_dict(), rng_state=rng_state(generator))
 
-    # ----- resuming -----------------------------------------------------------------------
+    # ----- starting weights and resuming --------------------------------------------------
+    def _load_weights(self, source: str, base_dir: Path | None) -> WeightMatch:
+        """Load the settings' weights into the seeded model now, so a file that does not
+        fit is refused before anything runs."""
+        try:
+            match = match_weights(self.graph, resolve_weights(source, base_dir),
+                                  source=describe_source(source))
+            apply_weights(self.model, match)
+        except WeightsError as error:
+            raise TrainingError(f"training setting 'weights': {error}") from None
+        return match
+
     def _load_resume(self, path: Path) -> None:
         """Read the checkpoint and put its weights in the model now, so a checkpoint of
         another graph is refused before anything runs."""

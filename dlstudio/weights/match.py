@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from dlstudio.compile import GraphModule, compile_graph
+from dlstudio.compile import CompileError, GraphModule, compile_graph
 from dlstudio.graph import Graph
 from dlstudio.graph.shape_text import format_shape
 from dlstudio.weights.errors import WeightsError
@@ -134,8 +134,11 @@ def apply_weights(model: GraphModule, match: WeightMatch) -> None:
 def _graph_layers(graph: Graph) -> dict[str, Tensors]:
     """Node name -> its tensors, in the compiled model's order, built on the meta device
     so that even VGG16 costs no memory."""
-    with torch.device("meta"):
-        model = compile_graph(graph)
+    try:
+        with torch.device("meta"):
+            model = compile_graph(graph)
+    except CompileError as error:
+        raise WeightsError(str(error)) from None
     return _group(model.state_dict())
 
 
