@@ -102,6 +102,30 @@ class TokenEmbedding(nn.Embedding):
         return super().forward(ids.long())
 
 
+class SelfAttention(nn.MultiheadAttention):
+    """nn.MultiheadAttention as a layer: batch first, query = key = value = its one input,
+    and only the output (not the attention weights). The state_dict keys stay torch's, so
+    the weights of an nn.MultiheadAttention load into it."""
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0,
+                 bias: bool = True) -> None:
+        super().__init__(embed_dim, num_heads, dropout=dropout, bias=bias, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return super().forward(x, x, x, need_weights=False)[0]
+
+
+class PositionEmbedding(nn.Module):
+    """A learned vector per time step added to a (batch, length, dim) sequence."""
+
+    def __init__(self, length: int, dim: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(length, dim) * 0.02)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.weight
+
+
 class SequenceLayer:
     """What RNNLayer, LSTMLayer and GRULayer add to the torch class they extend: batch
     first, and every step or only the last one. "Last" is the final output of each
@@ -143,6 +167,6 @@ RECURRENT_MODULES = ("RNNLayer", "LSTMLayer", "GRULayer")  # they extend Sequenc
 CUSTOM_MODULES: dict[str, type[nn.Module]] = {
     cls.__name__: cls
     for cls in (Add, Multiply, Concat, Reshape, Permute, Select, GlobalAvgPool2d,
-                TokenEmbedding,
-                RNNLayer, LSTMLayer, GRULayer)
+                TokenEmbedding, PositionEmbedding, SelfAttention, RNNLayer, LSTMLayer,
+                GRULayer)
 }

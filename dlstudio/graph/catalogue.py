@@ -22,7 +22,7 @@ CountRule = Callable[[Params, list[Shape]], int]
 
 CATEGORIES = (
     "inputs", "core", "convolution", "pooling", "normalisation", "activations",
-    "recurrent", "merge", "output",
+    "recurrent", "attention", "merge", "output",
 )
 
 

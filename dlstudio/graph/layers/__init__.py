@@ -2,6 +2,7 @@
 
 from dlstudio.graph.layers import (  # noqa: F401
     activations,
+    attention,
     convolution,
     core,
     inputs_outputs,

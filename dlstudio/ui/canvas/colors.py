@@ -48,12 +48,12 @@ class CanvasColors:
 _CATEGORIES_LIGHT = {
     "inputs": "#2e7d32", "core": "#1565c0", "convolution": "#6a1b9a", "pooling": "#00838f",
     "normalisation": "#ad6800", "activations": "#c2185b", "recurrent": "#4527a0",
-    "merge": "#455a64", "output": "#b71c1c",
+    "attention": "#827717", "merge": "#455a64", "output": "#b71c1c",
 }
 _CATEGORIES_DARK = {
     "inputs": "#66bb6a", "core": "#64b5f6", "convolution": "#ce93d8", "pooling": "#4dd0e1",
     "normalisation": "#ffb74d", "activations": "#f48fb1", "recurrent": "#b39ddb",
-    "merge": "#b0bec5", "output": "#ef9a9a",
+    "attention": "#dce775", "merge": "#b0bec5", "output": "#ef9a9a",
 }
 _PORTS_LIGHT = {"image": "#8e24aa", "sequence": "#00897b", "vector": "#1e88e5",
                 "tokens": "#f4511e", "unknown": "#9e9e9e"}
