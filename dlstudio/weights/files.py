@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -42,9 +43,11 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise WeightsError(f"{path}: refused, it holds more than tensors (loading it could "
-                           f"run code): {detail[:160]}") from None
+        refused = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        if refused:
+            raise WeightsError(f"{path}: refused, it holds more than tensors ({refused[1]}; "
+                               "loading it could run code)") from None
+        raise WeightsError(f"{path}: not a PyTorch weights file, or damaged") from None
     except (zipfile.BadZipFile, EOFError, RuntimeError, KeyError, IndexError, ValueError,
             struct.error) as error:
         raise WeightsError(f"{path}: not a PyTorch weights file, or damaged "

@@ -4,12 +4,20 @@ in plain PyTorch, and small DL Studio graphs with the template's node names."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
 
 from dlstudio.graph import Graph
 from dlstudio.graph.templates.builder import Builder
+from dlstudio.weights import PRETRAINED, URL_VARIABLE, PretrainedWeights
 
 FULL_VGG = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
 SMALL_VGG = ((4, 2), (8, 2), (8, 3), (8, 3), (8, 3))
@@ -104,3 +112,72 @@ def small_vgg_graph(size: int = 64, head: tuple[int, ...] = (16, 16, 5),
 def small_tv_vgg() -> TvVGG:
     torch.manual_seed(1)
     return TvVGG(SMALL_VGG, hidden=16, classes=5, pooled=2).eval()
+
+
+# ----- a local weights server (tests never use the network) ---------------------------------
+class WeightsServer(ThreadingHTTPServer):
+    """Serves `files` by name, honours Range, counts requests, and can cut the next
+    response after `cut_at` bytes (an interrupted download)."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.files: dict[str, bytes] = {}
+        self.requests: list[tuple[str, str | None]] = []
+        self.cut_at: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/models"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: WeightsServer
+
+    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        name = self.path.removeprefix("/models/")
+        self.server.requests.append((name, self.headers.get("Range")))
+        data = self.server.files.get(name)
+        if data is None:
+            self.send_error(404, "Not Found")
+            return
+        start = int(self.headers["Range"].removeprefix("bytes=").rstrip("-")) \
+            if self.headers.get("Range") else 0
+        self.send_response(206 if start else 200)
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        end = len(data)
+        if self.server.cut_at is not None:
+            end, self.server.cut_at = self.server.cut_at, None
+            self.close_connection = True
+        self.wfile.write(data[start:end])
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def weights_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+                   ) -> Iterator[WeightsServer]:
+    """The server, named by DLSTUDIO_WEIGHTS_URL, with torch.hub's cache in tmp_path."""
+    httpd = WeightsServer()
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    monkeypatch.setenv(URL_VARIABLE, httpd.url)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def publish(server: WeightsServer, monkeypatch: pytest.MonkeyPatch, template: str,
+            state: dict[str, torch.Tensor], architecture: str = "vgg16") -> bytes:
+    """Serve `state` as `template`'s published file, named with its real hash prefix
+    as torchvision names its files."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    data = buffer.getvalue()
+    name = f"{architecture}-{hashlib.sha256(data).hexdigest()[:8]}.pth"
+    monkeypatch.setitem(PRETRAINED, template,
+                        PretrainedWeights(name, architecture, f"test {architecture}"))
+    server.files[name] = data
+    return data
