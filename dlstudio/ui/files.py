@@ -19,6 +19,7 @@ from dlstudio.graph.project import ProjectError
 from dlstudio.ui.autosave import RecoveryFile, RecoveryStore
 from dlstudio.ui.document import Document
 from dlstudio.ui.gallery import TemplateGallery
+from dlstudio.weights import PREFIX
 
 if TYPE_CHECKING:
     from dlstudio.ui.main_window import MainWindow
@@ -86,12 +87,14 @@ class ProjectFiles(QObject):
                                               FILE_FILTER)
         return Path(name) if name else None
 
-    def choose_template(self) -> str | None:
+    def choose_template(self) -> tuple[str, bool] | None:
+        """(template name, start from its ImageNet weights), or None when cancelled."""
         gallery = TemplateGallery(self.window)
         accepted = gallery.exec() == QDialog.DialogCode.Accepted
         name = gallery.selected_name() if accepted else None
+        choice = (name, gallery.starts_pretrained()) if name is not None else None
         gallery.deleteLater()
-        return name
+        return choice
 
     def ask_restore(self, recovery: RecoveryFile) -> bool:
         when = QDateTime.fromSecsSinceEpoch(int(recovery.saved_at)).toString()
@@ -122,11 +125,21 @@ class ProjectFiles(QObject):
         self.window.set_document(Document())
         return True
 
-    def new_from_template(self, name: str | None = None) -> bool:
-        name = name or self.choose_template()
-        if name is None or not self.maybe_save():
+    def new_from_template(self, name: str | None = None, pretrained: bool = False) -> bool:
+        """A new project from a template; `pretrained` starts its training from the
+        published ImageNet weights, with ImageNet's normalisation."""
+        if name is None:
+            choice = self.choose_template()
+            if choice is None:
+                return False
+            name, pretrained = choice
+        if not self.maybe_save():
             return False
-        self.window.set_document(Document.from_template(name))
+        document = Document.from_template(name)
+        if pretrained:
+            document.project.training.update(weights=f"{PREFIX}{name}",
+                                             normalisation="imagenet")
+        self.window.set_document(document)
         self.window.fit_canvas()
         return True
 

@@ -14,6 +14,7 @@ from html import escape
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -30,6 +31,7 @@ from dlstudio.graph.summary import summarize
 from dlstudio.graph.templates import build_template, template_info, template_names
 from dlstudio.ui.canvas.colors import canvas_colors
 from dlstudio.ui.theme import is_dark_palette
+from dlstudio.weights import pretrained_entry, pretrained_names
 
 THUMB_SIZE = QSize(200, 88)
 NAME_ROLE = Qt.ItemDataRole.UserRole
@@ -125,6 +127,8 @@ class TemplateGallery(QDialog):
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.details.setMinimumWidth(240)
         self.details.setMaximumWidth(280)
+        self.pretrained = QCheckBox("Start from ImageNet weights")
+        self.pretrained.setObjectName("gallery_pretrained")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
             parent=self)
@@ -138,12 +142,19 @@ class TemplateGallery(QDialog):
         body.addWidget(self.details)
         layout = QVBoxLayout(self)
         layout.addLayout(body, 1)
-        layout.addWidget(self.buttons)
+        footer = QHBoxLayout()
+        footer.addWidget(self.pretrained)
+        footer.addWidget(self.buttons, 1)
+        layout.addLayout(footer)
         self.list.setCurrentRow(0)
 
     def selected_name(self) -> str | None:
         item = self.list.currentItem()
         return None if item is None else item.data(NAME_ROLE)
+
+    def starts_pretrained(self) -> bool:
+        """Whether the chosen template starts from its published ImageNet weights."""
+        return self.pretrained.isEnabled() and self.pretrained.isChecked()
 
     def select(self, name: str) -> None:
         for row in range(self.list.count()):
@@ -156,6 +167,7 @@ class TemplateGallery(QDialog):
                                       _previous: QListWidgetItem | None) -> None:
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(item is not None)
+        self._offer_pretrained(None if item is None else item.data(NAME_ROLE))
         if item is None:
             self.details.clear()
             return
@@ -164,6 +176,15 @@ class TemplateGallery(QDialog):
             f"<h3>{escape(card.title)}</h3><p>{escape(card.description)}</p>"
             f"<p>Category: {card.category}<br>Layers: {card.layers}<br>"
             f"Parameters: {card.total_params:,}</p><p><code>{card.name}</code></p>")
+
+    def _offer_pretrained(self, name: str | None) -> None:
+        """The checkbox applies to templates with published weights only."""
+        offered = name in pretrained_names()
+        self.pretrained.setEnabled(offered)
+        self.pretrained.setToolTip(
+            f"{pretrained_entry(name).description}: downloaded once when training starts; "
+            "images get ImageNet's mean and std" if offered else
+            "Published ImageNet weights exist for " + ", ".join(pretrained_names()))
 
     def _on_list_item_double_clicked(self, item: QListWidgetItem) -> None:
         self.list.setCurrentItem(item)

@@ -27,6 +27,8 @@ CANVAS_GESTURES: tuple[tuple[str, str], ...] = (
     ("Pan the canvas", "Middle drag, or Space + drag"),
     ("Select several nodes", "Drag on empty canvas, or Ctrl + click"),
     ("Connect two layers", "Drag from an output port to an input port"),
+    ("Node menu: freeze up to here, train from here…",
+     "Right-click a node, or Menu / Shift+F10 on the selected one"),
     ("Add a layer", "Drag it from the palette onto the canvas"),
 )
 

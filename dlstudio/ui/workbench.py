@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlstudio.ui.byom.install import Byom, install_byom
 from dlstudio.ui.evaluate import EvaluatePanel
 from dlstudio.ui.main_window import MainWindow
 from dlstudio.ui.training import TrainingUI, install_training
@@ -24,11 +25,13 @@ class Workbench:
     try_panel: TryItPanel
     evaluation: EvaluatePanel
     glance: GraphGlance
+    byom: Byom
 
 
 def install_workbench(window: MainWindow) -> Workbench:
     """Add the Train and Evaluate workspaces; follow each run's weights."""
     training = install_training(window)
+    byom = install_byom(window, training.panel.form)
     glance = GraphGlance()
     train.build_train(window.workspaces.add(train.KEY, train.TITLE, train.TIP),
                       training.dashboard,
@@ -63,4 +66,4 @@ def install_workbench(window: MainWindow) -> Workbench:
     glance.follow(window.view.canvas_scene)
     on_runs_changed()
     on_weights_ready(session.latest_checkpoint())
-    return Workbench(training, try_panel, evaluation, glance)
+    return Workbench(training, try_panel, evaluation, glance, byom)

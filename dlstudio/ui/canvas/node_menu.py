@@ -35,9 +35,12 @@ def node_at(view: CanvasView, pos: QPoint) -> str | None:
     return None
 
 
-def open_context_menu(view: CanvasView, pos: QPoint, keyboard: bool) -> QMenu:
+def open_context_menu(view: CanvasView, pos: QPoint, keyboard: bool) -> QMenu | None:
     """The menu for what is at `pos` (viewport pixels); from the keyboard, for the
-    selected node, shown under its card. Returns the menu, already shown."""
+    selected node, shown under its card. Returns the menu, already shown; None while
+    the canvas takes no edits (a run is training)."""
+    if not view.isInteractive():
+        return None
     scene = view.canvas_scene
     node_id = None
     if keyboard:

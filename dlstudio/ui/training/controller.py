@@ -115,8 +115,10 @@ class TrainingController(QObject):
 
     # ----- starting ------------------------------------------------------------------
     def start(self, graph: Graph, data: DataBundle, settings: TrainSettings,
-              store: RunStore | None = None, name: str = "untitled") -> bool:
-        """Train a copy of `graph`; False (and `refused`) when it cannot start."""
+              store: RunStore | None = None, name: str = "untitled",
+              base_dir: Path | None = None) -> bool:
+        """Train a copy of `graph`; False (and `refused`) when it cannot start. A relative
+        `settings.weights` path is read from `base_dir` (the project's folder)."""
         if self.active:
             return self._refuse("A run is already going: stop it first.")
         problem = preflight(graph, data, settings)
@@ -133,7 +135,7 @@ class TrainingController(QObject):
         self.run = run
         self.last_error = None
         self.buffer = EventBuffer()
-        job = TrainingJob(graph, data, settings, run, store)
+        job = TrainingJob(graph, data, settings, run, store, base_dir)
         self.worker = TrainingWorker(job, self.buffer)
         gc.collect()  # old runs' objects go now, on this thread, not during the run
         self.thread = QThread()

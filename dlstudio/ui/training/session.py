@@ -26,6 +26,7 @@ from dlstudio.runs import Run, RunError, RunStore
 from dlstudio.train import TrainSettings, TrainSettingsError, defaults_for_template
 from dlstudio.train.devices import describe_device, resolve_device
 from dlstudio.train.faults import TrainingError
+from dlstudio.ui.byom.pretrained_fetch import ensure_pretrained
 from dlstudio.ui.document import Document
 from dlstudio.ui.training.controller import TrainingController
 from dlstudio.ui.training.controls import STATE_WORDS
@@ -245,6 +246,9 @@ class TrainingSession(QObject):
         except TrainSettingsError as error:
             panel.tabs.setCurrentIndex(1)
             return self._refuse(f"Training did not start: {error}")
+        problem = ensure_pretrained(panel, settings.weights)  # downloaded once, shown
+        if problem:
+            return self._refuse(f"Training did not start: {problem}")
         try:
             bundle = panel.data.load()
             self._device = describe_device(resolve_device(settings.device))
@@ -255,8 +259,9 @@ class TrainingSession(QObject):
             return self._refuse(f"Training did not start: {error}")
         self._store_choices()
         controller = self.controller
+        folder = self.document.path.parent if self.document.path is not None else None
         if not controller.start(self.document.graph, bundle, settings, self.store,
-                                self.document.project.name):
+                                self.document.project.name, base_dir=folder):
             return False
         run = controller.run
         self.runs_changed.emit()

@@ -33,8 +33,9 @@ from dlstudio.train.settings import (
     TrainSettingsError,
 )
 from dlstudio.ui.panels.param_fields import FloatSpinBox
+from dlstudio.ui.training.start_weights import StartWeightsRow
 
-Field = QSpinBox | QDoubleSpinBox | QComboBox | QCheckBox
+Field = QSpinBox | QDoubleSpinBox | QComboBox | QCheckBox | StartWeightsRow
 INVALID_STYLE = "background: rgba(220, 50, 47, 60);"
 
 
@@ -93,6 +94,11 @@ def _choices(values: tuple[str, ...]) -> QComboBox:
 
 # (group, [(setting, label, tooltip)]); augmentation fields are "augment.<name>".
 GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
+    ("Start from", [  # the weights row (StartWeightsRow) goes first in this group
+        ("normalisation", "Normalisation", "How images are scaled before the network: as "
+                                           "the data set says, or with ImageNet's mean and "
+                                           "std (what pretrained weights expect)"),
+    ]),
     ("Optimizer", [
         ("optimizer", "Optimizer", "How the weights move: Adam adapts each step; SGD is "
                                    "plain gradient descent with momentum"),
@@ -169,6 +175,8 @@ def _make_field(name: str) -> Field:
         "seed": lambda: _spin(0, 2**31 - 1),
         "val_fraction": lambda: _real(0.0, 0.95, 0.05, 2),
         "device": lambda: _combo(available_devices()),
+        "normalisation": lambda: _combo([("auto", "Measured from the data"),
+                                         ("imagenet", "ImageNet mean and std")]),
     }
     maker = makers.get(name)
     return maker() if maker is not None else QCheckBox()
@@ -184,9 +192,14 @@ class SettingsForm(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.fields: dict[str, Field] = {}
+        self.start = StartWeightsRow()
+        self.start.setObjectName("setting_weights")
         for title, rows in GROUPS:
             group = QGroupBox(title)
             form = QFormLayout(group)
+            if title == "Start from":
+                form.addRow("Weights", self.start)
+                self.fields["weights"] = self.start
             for name, label, tip in rows:
                 widget = _make_field(name)
                 widget.setToolTip(tip)
@@ -227,6 +240,11 @@ class SettingsForm(QWidget):
                 widget.setToolTip(str(error))
             raise
 
+    def set_start_weights(self, weights: str) -> None:
+        """Show where training starts from now (an undo step of Load weights…)."""
+        self.start.set_value(weights)
+        self.changed.emit()
+
     def _clear_marks(self) -> None:
         for widget in self.fields.values():
             widget.setStyleSheet("")
@@ -251,6 +269,8 @@ class SettingsForm(QWidget):
 
 
 def _connect(widget: Field, slot: Any) -> None:
+    if isinstance(widget, StartWeightsRow):
+        return  # changed by set_start_weights, an undo step of its own
     if isinstance(widget, QComboBox):
         widget.currentIndexChanged.connect(slot)
     elif isinstance(widget, QCheckBox):
@@ -268,6 +288,9 @@ def _value(widget: Field) -> Any:
 
 
 def _set_value(widget: Field, value: Any) -> None:
+    if isinstance(widget, StartWeightsRow):
+        widget.set_value(value or "")
+        return
     if isinstance(widget, QComboBox):
         index = widget.findData(value)
         widget.setCurrentIndex(max(index, 0))

@@ -34,6 +34,7 @@ class TrainingJob:
     settings: TrainSettings
     run: Run | None = None
     store: RunStore | None = None
+    base_dir: Path | None = None  # the project's folder: relative weights paths start here
 
     @property
     def out_dir(self) -> Path | None:
@@ -141,7 +142,8 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         try:
             job = self.job
-            trainer = Trainer(job.graph, job.data, job.settings, out_dir=job.out_dir)
+            trainer = Trainer(job.graph, job.data, job.settings, out_dir=job.out_dir,
+                              base_dir=job.base_dir)
             self._probe = MistakeProbe.for_data(job.data.val, job.data.info)
             trainer.events.batch_ended.connect(self.buffer.put_batch)
             trainer.events.epoch_ended.connect(self._on_trainer_epoch_ended)
