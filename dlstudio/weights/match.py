@@ -46,7 +46,8 @@ class WeightMatch:
     `state` is ready for `load_state_dict(strict=False)`; `mismatched` holds
     (tensor, shape in the file, shape in the graph); `new_layers` are the nodes whose
     shapes differ but need not load (a replaced head); `sources` says which file tensor
-    each paired tensor (loaded or mismatched) came from.
+    each paired tensor (loaded or mismatched) came from. A layer loads whole or not at
+    all: when one of its tensors differs, all of them are in `mismatched`.
     """
 
     state: dict[str, torch.Tensor]
@@ -228,13 +229,15 @@ def _build(pairs: Pairs, layers: dict[str, Tensors], file_modules: dict[str, Ten
             match.missing += [f"{layer}.{name}" for name, _ in tensors if name != OPTIONAL]
             continue
         file_shapes = dict(file_modules[module])
-        for name, shape in tensors:
+        differs = any(name in file_shapes and file_shapes[name] != shape
+                      for name, shape in tensors)
+        for name, shape in tensors:  # a layer loads whole or not at all
             key, file_key = f"{layer}.{name}", _key(module, name)
             if name not in file_shapes:
                 if name != OPTIONAL:
                     match.missing.append(key)
                 continue
-            if file_shapes[name] != shape:
+            if differs:
                 match.mismatched.append((key, file_shapes[name], shape))
             else:
                 match.state[key] = state[file_key]
@@ -260,6 +263,8 @@ def _check(match: WeightMatch, graph: Graph, layers: dict[str, Tensors],
     last_loaded = max(order.index(key.rsplit(".", 1)[0]) for key in match.loaded)
     for key, file_shape, graph_shape in match.mismatched:
         layer = key.rsplit(".", 1)[0]
+        if file_shape == graph_shape:
+            continue  # a tensor of a layer that differs elsewhere
         if layer in frozen or order.index(layer) < last_loaded:
             why = "it is frozen" if layer in frozen else "layers after it load"
             raise WeightsError(
