@@ -20,6 +20,7 @@ import torch
 from dlstudio.export.diagnose import explain_failure
 from dlstudio.export.errors import ExportError, root_reason
 from dlstudio.export.job import CHECK_BATCHES, EXPORT_BATCH, ExportJob, Written
+from dlstudio.graph import Graph, format_shape, infer_shapes
 
 OPSET = 18  # the dynamo exporter's native opset (the issue asks for 17 or newer)
 BATCH_AXIS = "batch"
@@ -40,6 +41,7 @@ def write_onnx(job: ExportJob) -> Written:
                           f"({why}): pip install {' '.join(missing)}")
     import onnx
 
+    refuse_what_onnx_lacks(job.graph)
     job.report("exporting to ONNX", 0.1)
     input_names = [spec.name for spec in job.inputs]
     example = job.example(EXPORT_BATCH)
@@ -70,6 +72,24 @@ def write_onnx(job: ExportJob) -> Written:
     if job.stage.path(f"{job.name}.data").exists():  # torch's choice for weights over 2 GB
         files["external_data"] = f"{job.name}.data"
     return Written(files, checks)
+
+
+def refuse_what_onnx_lacks(graph: Graph) -> None:
+    """Refuse, before exporting, a layer ONNX has no operator for. ONNX has no adaptive
+    max pooling: torch exports one only when each output cell is a plain, evenly sized
+    window, that is when the output size divides the input size."""
+    shapes = infer_shapes(graph).input_shapes
+    for node in graph.nodes_of_type("AdaptiveMaxPool2d"):
+        if node.id not in shapes:  # not wired in: not part of the exported model
+            continue
+        (shape,) = shapes[node.id]
+        size = node.spec.recipe(node.params, [shape]).kwargs["output_size"]
+        if any(n % out for n, out in zip(shape[1:], size, strict=True)):
+            raise ExportError(
+                f'ONNX export cannot express AdaptiveMaxPool2d node "{node.name}": ONNX has '
+                f"no adaptive max pooling, and its output size {format_shape(size)} does not "
+                f"divide its input {format_shape(shape[1:])}; choose an output size that "
+                "does (1, 1 always does), or use AdaptiveAvgPool2d")
 
 
 def to_onnx(module: torch.nn.Module, example: tuple[torch.Tensor, ...],
