@@ -235,6 +235,9 @@ _TEMPLATE_DEFAULTS: dict[str, dict[str, Any]] = {
     "vgg16-transfer": dict(data="builtin:digits28", epochs=3, batch_size=32, lr=1e-3),
     "resnet18": dict(data="builtin:digits28", epochs=3, batch_size=32, lr=1e-3),
     "lstm-text": dict(data="builtin:text", epochs=20, batch_size=64, lr=3e-3, grad_clip=1.0),
+    "transformer-text": dict(data="builtin:text", epochs=12, batch_size=64, lr=2e-3,
+                             optimizer="adamw", weight_decay=0.01, schedule="cosine",
+                             grad_clip=1.0),
 }
 
 

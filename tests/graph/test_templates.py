@@ -24,6 +24,7 @@ from dlstudio.graph.templates import (
 DESIGN_NAMES = [
     "linear-regression", "logistic-regression", "xor", "mlp", "cnn-small", "cnn-two-block",
     "cnn-compact", "lenet5", "vgg16", "vgg16-transfer", "resnet18", "lstm-text",
+    "transformer-text",
 ]
 
 # Published counts: torchvision's model docs (vgg16, resnet18); the Keras "Simple MNIST
@@ -115,6 +116,25 @@ class CharLSTM(nn.Module):
         return torch.softmax(self.fc(out[:, -1]), -1)
 
 
+class CharTransformer(nn.Module):
+    """Two pre-norm GELU encoder layers over embedded characters plus learned positions;
+    the last step predicts the next character."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(128, 64)
+        self.positions = nn.Parameter(torch.zeros(40, 64))
+        self.blocks = nn.Sequential(*(
+            nn.TransformerEncoderLayer(64, 4, 128, 0.1, activation="gelu", batch_first=True,
+                                       norm_first=True) for _ in range(2)))
+        self.norm = nn.LayerNorm(64)
+        self.fc = nn.Linear(64, 128)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        steps = self.norm(self.blocks(self.embedding(tokens) + self.positions))
+        return torch.softmax(self.fc(steps[:, -1]), -1)
+
+
 def _conv_net(*convs: tuple[int, int], head: tuple[int, ...], dropout: bool = False):
     """MNIST convnets: 3x3 valid convolutions with ReLU and MaxPool 2, then Dense layers."""
     layers: list[nn.Module] = []
@@ -151,6 +171,7 @@ REFERENCES = {
     "vgg16-transfer": (lambda: VGG16(frozen_head=True), (3, 224, 224)),
     "resnet18": (ResNet18, (3, 224, 224)),
     "lstm-text": (CharLSTM, (40,)),
+    "transformer-text": (CharTransformer, (40,)),
 }
 
 
@@ -159,7 +180,7 @@ def _on_meta(name: str) -> tuple[nn.Module, tuple[int, ...]]:
     factory, sample = REFERENCES[name]
     with torch.device("meta"):
         model = factory()
-        dtype = torch.long if name == "lstm-text" else torch.float32
+        dtype = torch.long if name.endswith("-text") else torch.float32
         out = model(torch.zeros(1, *sample, dtype=dtype))
     return model, tuple(out.shape[1:])
 

@@ -1,12 +1,14 @@
-"""The small templates: regressions, XOR, an MLP, the MNIST convnets, LeNet-5, an LSTM."""
+"""The small templates: regressions, XOR, an MLP, the MNIST convnets, LeNet-5, an LSTM and
+a small transformer."""
 
 from __future__ import annotations
 
 from dlstudio.graph.templates.builder import Builder
 
 MNIST = (1, 28, 28)
-# lstm-text reads 40 characters and predicts the next one. Characters are their ASCII
-# codes (the data side maps text to codes below 128), so the vocabulary is 128 wide.
+# lstm-text and transformer-text read 40 characters and predict the next one. Characters
+# are their ASCII codes (the data side maps text to codes below 128), so the vocabulary is
+# 128 wide.
 TEXT_VOCAB_SIZE = 128
 TEXT_SEQUENCE_LENGTH = 40
 
@@ -102,5 +104,20 @@ def lstm_text(b: Builder) -> None:
     b.add("Input", "tokens", kind="tokens", shape=(TEXT_SEQUENCE_LENGTH,))
     b.add("Embedding", "embedding", vocab_size=TEXT_VOCAB_SIZE, dim=32)
     b.add("LSTM", "lstm", units=128, return_sequences=False)
+    b.add("Dense", "fc", units=TEXT_VOCAB_SIZE)
+    b.classifier_end()
+
+
+def transformer_text(b: Builder) -> None:
+    """Two pre-norm transformer blocks over the 40 characters; the last step's vector,
+    which has attended to every character, predicts the next one (86,144 parameters)."""
+    b.add("Input", "tokens", kind="tokens", shape=(TEXT_SEQUENCE_LENGTH,))
+    b.add("Embedding", "embedding", vocab_size=TEXT_VOCAB_SIZE, dim=64)
+    b.add("PositionEmbedding", "positions")
+    for index in (1, 2):
+        b.add("TransformerEncoderLayer", f"block{index}", nhead=4, dim_feedforward=128,
+              dropout=0.1, activation="gelu", norm_first=True)
+    b.add("LayerNorm", "norm")
+    b.add("Select", "last_step", axis=0, index=-1)
     b.add("Dense", "fc", units=TEXT_VOCAB_SIZE)
     b.classifier_end()
