@@ -71,8 +71,8 @@ def test_sequence_layers_permute_select_and_attention_shapes() -> None:
 
 
 def test_refusals_name_the_node_and_say_what_to_change() -> None:
-    assert "each axis" in refusal("Permute", "image", (3, 8, 6), dims=(0, 0, 1))
-    assert "e.g. 2×1×0" in refusal("Permute", "image", (3, 8, 6), dims=(1, 0))
+    assert "e.g. 2, 1, 0" in refusal("Permute", "image", (3, 8, 6), dims=(0, 0, 1))
+    assert "dims 1, 0 must list each axis" in refusal("Permute", "image", (3, 8, 6), dims=(1, 0))
     assert "index 7 is outside" in refusal("Select", "sequence", (5, 4), index=7)
     assert "at least 2 axes" in refusal("Select", "vector", (5,))
     assert "3 heads must divide the 8 features" in refusal(

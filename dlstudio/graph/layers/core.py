@@ -120,11 +120,14 @@ def _infer_permute(params, shapes):
     (shape,) = shapes
     dims = tuple(params["dims"])
     if sorted(dims) != list(range(len(shape))):
-        raise ShapeError(f"dims {format_shape(dims)} must list each axis of its "
-                         f"{len(shape)}-axis input {format_shape(shape)} once, numbered "
-                         f"from 0 (batch left out), e.g. "
-                         f"{format_shape(tuple(reversed(range(len(shape)))))}")
+        raise ShapeError(f"dims {_listed(dims)} must list each axis of its {len(shape)}-axis "
+                         f"input {format_shape(shape)} once, numbered from 0 (batch left "
+                         f"out), e.g. {_listed(tuple(reversed(range(len(shape)))))}")
     return tuple(shape[d] for d in dims)
+
+
+def _listed(numbers: tuple[int, ...]) -> str:
+    return ", ".join(map(str, numbers))
 
 
 register(LayerSpec(
