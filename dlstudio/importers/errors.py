@@ -25,8 +25,18 @@ def unsupported_error(model: str, parts: list[UnsupportedPart]) -> ModelImportEr
     """One error listing every unsupported part, so the user sees them all at once."""
     count = len(parts)
     noun = "part" if count == 1 else "parts"
-    listed = ", ".join(str(part) for part in parts)
+    places: dict[str, list[str]] = {}
+    for part in parts:
+        places.setdefault(part.what, []).append(part.where)
+    listed = ", ".join(f"{what} at {_places(where)}" if any(where) else what
+                       for what, where in places.items())
     return ModelImportError(f"{count} {noun} of {model} cannot be imported: {listed}")
+
+
+def _places(where: list[str], shown: int = 3) -> str:
+    """`a.py:3, a.py:9 and 4 more`: repeated parts stay one readable line."""
+    more = len(where) - shown
+    return ", ".join(where[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 class Unsupported(Exception):  # noqa: N818 - raised inside the mappers, caught and collected

@@ -24,6 +24,7 @@ ACTIVATIONS: dict[Any, str] = {
     F.relu: "ReLU", torch.relu: "ReLU", "relu": "ReLU", "relu_": "ReLU", F.relu_: "ReLU",
     torch.sigmoid: "Sigmoid", F.sigmoid: "Sigmoid", "sigmoid": "Sigmoid",
     torch.tanh: "Tanh", F.tanh: "Tanh", "tanh": "Tanh", F.silu: "SiLU",
+    F.relu6: "ReLU6", F.hardswish: "Hardswish", F.hardsigmoid: "Hardsigmoid", F.mish: "Mish",
 }
 ADDS = (operator.add, operator.iadd, torch.add, "add", "add_")
 MULTIPLIES = (operator.mul, operator.imul, torch.mul, "mul", "mul_")
@@ -98,11 +99,13 @@ def _flatten(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
     return Layer("Flatten", {}) if end == -1 and start == 1 else Layer("Reshape", {"shape": out})
 
 
-def _softmax(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
-    dim = argument(node, 1, "dim", None)
-    if not isinstance(dim, int) or dim == 0:
-        raise Unsupported(label(node), "needs dim, a sample axis")
-    return Layer("Softmax", {"axis": sample_axis(dim)})
+def _softmax(kind: str) -> Callable[[fx.Node, list[Shape], Shape], Layer]:
+    def mapper(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+        dim = argument(node, 1, "dim", None)
+        if not isinstance(dim, int) or dim == 0:
+            raise Unsupported(label(node), "needs dim, a sample axis")
+        return Layer(kind, {"axis": sample_axis(dim)})
+    return mapper
 
 
 def _scaled(kind: str, keyword: str, default: float) -> Callable[..., Layer]:
@@ -112,9 +115,7 @@ def _scaled(kind: str, keyword: str, default: float) -> Callable[..., Layer]:
 
 
 def _gelu(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
-    if node.kwargs.get("approximate", "none") != "none":
-        raise Unsupported(label(node), "approximate='tanh'")
-    return Layer("GELU", {})
+    return Layer("GELU", {"approximate": node.kwargs.get("approximate", "none")})
 
 
 def _dropout(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
@@ -122,20 +123,72 @@ def _dropout(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
 
 
 def _pool(kind: str) -> Callable[[fx.Node, list[Shape], Shape], Layer]:
+    """F.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode) and
+    F.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad)."""
+    average = kind.startswith("Avg")
+
     def mapper(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
         kernel = argument(node, 1, "kernel_size", None)
-        stride = argument(node, 2, "stride", None) or kernel
-        padding = argument(node, 3, "padding", 0)
-        values = [kernel, stride, padding]
-        if any(isinstance(v, (tuple, list)) and len(set(v)) != 1 for v in values) or \
-                argument(node, 4 if kind == "AvgPool2d" else 5, "ceil_mode", False):
-            raise Unsupported(label(node), "sizes that differ per axis or ceil_mode")
-        kernel, stride, padding = (v[0] if isinstance(v, (tuple, list)) else v for v in values)
-        if kind == "MaxPool2d" and argument(node, 4, "dilation", 1) not in (1, (1, 1), [1, 1]):
-            raise Unsupported(label(node), "dilation other than 1")
-        return Layer(kind, {"kernel_size": kernel, "stride": 0 if stride == kernel else stride,
-                            "padding": padding})
+        values = [kernel, argument(node, 2, "stride", None) or kernel,
+                  argument(node, 3, "padding", 0)]
+        dilation = 1 if average else argument(node, 4, "dilation", 1)
+        if any(isinstance(v, (tuple, list)) and len(set(v)) != 1 for v in (*values, dilation)):
+            raise Unsupported(label(node), "sizes that differ per axis")
+        kernel, stride, padding, dilation = (v[0] if isinstance(v, (tuple, list)) else v
+                                             for v in (*values, dilation))
+        if dilation != 1 or average and argument(node, 6, "divisor_override", None):
+            raise Unsupported(label(node), "dilation or divisor_override")
+        params = {"kernel_size": kernel, "stride": 0 if stride == kernel else stride,
+                  "padding": padding,
+                  "ceil_mode": bool(argument(node, 4 if average else 5, "ceil_mode", False))}
+        if average:
+            params["count_include_pad"] = bool(argument(node, 5, "count_include_pad", True))
+        return Layer(kind, params)
     return mapper
+
+
+def _adaptive(kind: str) -> Callable[[fx.Node, list[Shape], Shape], Layer]:
+    def mapper(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+        return Layer(kind, {"output_size": tuple(out[1:])})
+    return mapper
+
+
+def _permute(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+    dims = node.args[1:] if node.target == "permute" else (argument(node, 1, "dims", ()),)
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    if not dims or dims[0] != 0:
+        raise Unsupported(label(node), "moves the batch axis")
+    return Layer("Permute", {"dims": tuple(d % len(dims) - 1 for d in dims[1:])})
+
+
+def _transpose(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+    rank = len(shapes[0]) + 1
+    first, second = (argument(node, 1, "dim0", 0) % rank, argument(node, 2, "dim1", 0) % rank)
+    if 0 in (first, second):
+        raise Unsupported(label(node), "moves the batch axis")
+    dims = list(range(rank - 1))
+    dims[first - 1], dims[second - 1] = dims[second - 1], dims[first - 1]
+    return Layer("Permute", {"dims": tuple(dims)})
+
+
+def _select(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+    dim, index = argument(node, 1, "dim", 0), argument(node, 2, "index", 0)
+    if dim % (len(shapes[0]) + 1) == 0:
+        raise Unsupported(label(node), "picks from the batch axis")
+    return Layer("Select", {"axis": sample_axis(dim), "index": index})
+
+
+def _getitem(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
+    """`x[:, -1]`, `x[:, :, 0]`: one position along one sample axis."""
+    index = node.args[1]
+    items = index if isinstance(index, tuple) else (index,)
+    whole = slice(None, None, None)
+    picks = [i for i, item in enumerate(items) if item != whole]
+    if len(picks) == 1 and picks[0] > 0 and isinstance(items[picks[0]], int):
+        return Layer("Select", {"axis": picks[0] - 1, "index": items[picks[0]]})
+    shown = ", ".join(":" if i == whole else repr(i) for i in items)
+    raise Unsupported("indexing a tensor", f"[{shown}]")
 
 
 def _mean(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
@@ -153,12 +206,21 @@ _MAPPERS: tuple[tuple[tuple[Any, ...], Callable[[fx.Node, list[Shape], Shape], L
     (CATS, _cat),
     (RESHAPES, _reshape),
     (FLATTENS, _flatten),
-    ((F.softmax, torch.softmax, "softmax"), _softmax),
+    ((F.softmax, torch.softmax, "softmax"), _softmax("Softmax")),
+    ((F.log_softmax, torch.log_softmax, "log_softmax"), _softmax("LogSoftmax")),
     ((F.leaky_relu,), _scaled("LeakyReLU", "negative_slope", 0.01)),
     ((F.elu,), _scaled("ELU", "alpha", 1.0)),
     ((F.gelu,), _gelu),
     ((F.dropout,), _dropout),
     ((F.max_pool2d, torch.max_pool2d), _pool("MaxPool2d")),
     ((F.avg_pool2d,), _pool("AvgPool2d")),
+    ((F.max_pool1d, torch.max_pool1d), _pool("MaxPool1d")),
+    ((F.avg_pool1d,), _pool("AvgPool1d")),
+    ((F.adaptive_avg_pool2d,), _adaptive("AdaptiveAvgPool2d")),
+    ((F.adaptive_max_pool2d,), _adaptive("AdaptiveMaxPool2d")),
     ((torch.mean, "mean"), _mean),
+    ((torch.permute, "permute"), _permute),
+    ((torch.transpose, "transpose"), _transpose),
+    ((torch.select, "select"), _select),
+    ((operator.getitem,), _getitem),
 )

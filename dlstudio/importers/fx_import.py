@@ -13,11 +13,12 @@ from __future__ import annotations
 import operator
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import fx, nn
-from torch.fx.passes.shape_prop import ShapeProp
+from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
 from dlstudio.compile import CompileError, compile_graph
 from dlstudio.graph.layers.inputs_outputs import LOSSES
@@ -34,6 +35,7 @@ from dlstudio.importers.modules_map import EMBEDDINGS, class_label, is_helper, m
 Shape = tuple[int, ...]
 EXAMPLE_BATCH = 2
 TOLERANCE = 1e-4  # relative to the output's largest value: float32 reordering, not a bug
+TORCH_FOLDER = str(Path(torch.__file__).parent)
 _FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 
 
@@ -149,7 +151,8 @@ def _first_line(error: BaseException) -> str:
 
 def source_place(node: fx.Node) -> str:
     """`model.py:14` from the frame of the user's code that made this call."""
-    frames = _FRAME.findall(node.meta.get("stack_trace") or "")
+    frames = [(file, line) for file, line in _FRAME.findall(node.meta.get("stack_trace") or "")
+              if not file.startswith(TORCH_FOLDER)]
     if not frames:
         return ""
     file, line = frames[-1]
@@ -210,35 +213,36 @@ class _Walk:
         return self.values.get(value)
 
     def _call(self, node: fx.Node) -> None:
+        meta = node.meta.get("tensor_meta")
+        if meta is None:
+            return  # sizes (x.size(0)) and other plain values: read from the shapes later
         if node.op == "get_attr":
             raise Unsupported(f"the tensor self.{node.target}", "used directly, not a layer")
-        tensors = [a for a in node.all_input_nodes if a in self.values]
-        if node.op == "call_function" and node.target is operator.getitem:
+        tensors = [a for a in node.all_input_nodes if "tensor_meta" in a.meta]
+        if any(a not in self.values for a in tensors):
+            return  # fed by a part that is already reported
+        if node.op == "call_function" and node.target is operator.getitem and \
+                isinstance(self.values[node.args[0]], (_Recurrent, _State)):
             self.values[node] = self._getitem(node)
             return
-        if node.op == "call_method" and node.target in PASS_THROUGH \
-                or node.op == "call_function" and node.target in PASS_THROUGH:
-            self.values[node] = self.values[node.args[0]]
-            return
-        out_shape = _sample_shape(node)
-        if out_shape is None and not tensors:
-            return  # arithmetic on sizes (x.size(0)); read later from the shapes
         if any(not isinstance(self.values[a], str) for a in tensors):
             raise Unsupported(self._label(node), "used on a recurrent layer's raw result")
+        if node.op in ("call_method", "call_function") and node.target in PASS_THROUGH:
+            self.values[node] = self.values[node.args[0]]
+            return
         in_shapes = [_sample_shape(a) or () for a in tensors]
         inputs = [self.values[a] for a in tensors]
         if node.op == "call_module":
             module = self.traced.get_submodule(node.target)
             layer = map_module(module, in_shapes)
-            if layer is None:
-                self.values[node] = inputs[0]
-                return
             node_id = self.builder.add(layer.type, node.target, layer.params, inputs,
                                        module.state_dict())
             self.values[node] = _Recurrent(node_id) if layer.returns_state else node_id
-        else:
-            layer = map_function(node, in_shapes, out_shape or ())
-            self.values[node] = self.builder.add(layer.type, node.name, layer.params, inputs)
+            return
+        if not isinstance(meta, TensorMetadata):
+            raise Unsupported(self._label(node), "returns several tensors")
+        layer = map_function(node, in_shapes, _sample_shape(node) or ())
+        self.values[node] = self.builder.add(layer.type, node.name, layer.params, inputs)
 
     def _label(self, node: fx.Node) -> str:
         if node.op == "call_module":
@@ -246,48 +250,20 @@ class _Walk:
         return label(node)
 
     def _getitem(self, node: fx.Node) -> Any:
-        """`out, state = lstm(x)`, then `out[:, -1]` or `h[-1]`: the last step."""
+        """`out, state = lstm(x)` and `h[-1]` (the last layer's final state, which is the
+        sequence's last step): a Select after the recurrent layer."""
         source, index = node.args
-        value = self.values.get(source)
+        value = self.values[source]
         if isinstance(value, _Recurrent):
             return value.node_id if index == 0 else _State(value.node_id)
-        if isinstance(value, _State):
-            graph_node = self.builder.graph.nodes[value.node_id]
-            if index == 0 and graph_node.type == "LSTM":
-                return value  # (h, c)[0] is h
-            if index == -1 and graph_node.params["num_layers"] == 1 \
-                    and not graph_node.params["bidirectional"]:
-                return self._last_step(value.node_id, node)
-        elif isinstance(value, str) and _is_last_step(index):
-            graph_node = self.builder.graph.nodes[value]
-            if graph_node.type in ("RNN", "LSTM", "GRU") and graph_node.params[
-                    "return_sequences"] and not graph_node.params["bidirectional"]:
-                return self._last_step(value, node)
-        raise Unsupported("indexing a tensor", f"[{_index_text(index)}]")
-
-    def _last_step(self, node_id: str, node: fx.Node) -> str:
-        """Fold `[:, -1]` into the recurrent layer (return_sequences off), when nothing
-        else reads its whole sequence."""
-        readers = [n for n in self.values if self.values[n] == node_id and n is not node]
-        for reader in readers:
-            if any(user is not node and user.target is not operator.getitem
-                   for user in reader.users):
-                raise Unsupported("indexing a tensor", "the last step of a sequence that is "
-                                  "also used whole")
-        self.builder.set_param(node_id, "return_sequences", False)
-        return node_id
-
-
-def _is_last_step(index: Any) -> bool:
-    if not isinstance(index, tuple) or len(index) not in (2, 3):
-        return False
-    whole = slice(None, None, None)
-    return index[0] == whole and index[1] == -1 and all(i == whole for i in index[2:])
-
-
-def _index_text(index: Any) -> str:
-    items = index if isinstance(index, tuple) else (index,)
-    return ", ".join(":" if i == slice(None, None, None) else repr(i) for i in items)
+        graph_node = self.builder.graph.nodes[value.node_id]
+        if index == 0 and graph_node.type == "LSTM":
+            return value  # (h, c)[0] is h
+        if index == -1 and not graph_node.params["bidirectional"]:
+            return self.builder.add("Select", f"{graph_node.name}_last",
+                                    {"axis": 0, "index": -1}, [value.node_id])
+        raise Unsupported(f"the state of {graph_node.type} {graph_node.name!r}",
+                          "only h[-1] of a one-way layer, its last step")
 
 
 def _check_same_outputs(imported: ImportedModel, examples: list[torch.Tensor],

@@ -21,9 +21,11 @@ from dlstudio.importers.errors import Unsupported
 # DL Studio helper class name -> the attributes its instances must have.
 HELPER_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "Add": (), "Multiply": (), "GlobalAvgPool2d": (), "Concat": ("dim",),
-    "Reshape": ("shape",), "TokenEmbedding": ("num_embeddings", "embedding_dim"),
+    "Reshape": ("shape",), "Permute": ("dims",), "Select": ("dim", "index"),
+    "TokenEmbedding": ("num_embeddings", "embedding_dim"),
     "RNNLayer": ("return_sequences",), "LSTMLayer": ("return_sequences",),
-    "GRULayer": ("return_sequences",),
+    "GRULayer": ("return_sequences",), "SelfAttention": ("num_heads", "embed_dim"),
+    "PositionEmbedding": ("weight",),
 }
 EMBEDDINGS = ("Embedding", "TokenEmbedding")
 
@@ -47,12 +49,20 @@ def class_label(module: nn.Module) -> str:
 def is_helper(module: nn.Module) -> bool:
     """A DL Studio module (from the compiler or copied into a generated file)."""
     name = type(module).__name__
-    return name in CUSTOM_MODULES and all(hasattr(module, a) for a in HELPER_ATTRIBUTES[name])
+    return name in CUSTOM_MODULES and all(_has(module, a) for a in HELPER_ATTRIBUTES[name])
 
 
-def map_module(module: nn.Module, in_shapes: list[tuple[int, ...]]) -> Layer | None:
-    """The layer that rebuilds `module` (None: it passes its input through unchanged).
-    `in_shapes` are its inputs' sample shapes (batch left out)."""
+def _has(module: nn.Module, attribute: str) -> bool:
+    """hasattr without nn.Module.__getattr__, which fx patches while tracing (reading a
+    parameter there would record it in the graph)."""
+    return any(attribute in table for table in (
+        vars(module), module._parameters, module._buffers, module._modules)) or \
+        hasattr(type(module), attribute)
+
+
+def map_module(module: nn.Module, in_shapes: list[tuple[int, ...]]) -> Layer:
+    """The layer that rebuilds `module`; `in_shapes` are its inputs' sample shapes (batch
+    left out)."""
     name = type(module).__name__
     mapper = _HELPERS.get(name) if is_helper(module) else None
     if mapper is None and getattr(nn, name, None) is type(module):
@@ -60,7 +70,7 @@ def map_module(module: nn.Module, in_shapes: list[tuple[int, ...]]) -> Layer | N
     if mapper is None:
         raise Unsupported(class_label(module))
     layer = mapper(module, in_shapes)
-    if layer is not None and _frozen(module):
+    if _frozen(module):
         layer.params["trainable"] = False
     return layer
 
@@ -109,8 +119,8 @@ def _conv_transpose(m: nn.ConvTranspose2d, shapes: list) -> Layer:
 
 
 # ----- core ------------------------------------------------------------------------------
-def _dropout(m: nn.Dropout, shapes: list) -> Layer:
-    return Layer("Dropout", {"rate": float(m.p)})
+def _dropout(m: nn.Dropout | nn.Dropout2d, shapes: list) -> Layer:
+    return Layer(type(m).__name__, {"rate": float(m.p)})
 
 
 def _flatten(m: nn.Flatten, shapes: list) -> Layer:
@@ -139,19 +149,50 @@ def _layer_norm(m: nn.LayerNorm, shapes: list) -> Layer:
 
 
 # ----- pooling ---------------------------------------------------------------------------
-def _pool(m: nn.MaxPool2d | nn.AvgPool2d, shapes: list) -> Layer:
+def _pool(m: nn.Module, shapes: list) -> Layer:
     kernel = _single(m, m.kernel_size, "kernel_size")
     stride = _single(m, m.stride, "stride")
-    _require(m, not m.ceil_mode, "ceil_mode=True")
-    if isinstance(m, nn.MaxPool2d):
+    params: dict[str, Any] = {"kernel_size": kernel, "stride": 0 if stride == kernel else stride,
+                              "padding": _single(m, m.padding, "padding"),
+                              "ceil_mode": bool(m.ceil_mode)}
+    if type(m).__name__.startswith("Max"):
         _require(m, _single(m, m.dilation, "dilation") == 1, "dilation other than 1")
         _require(m, not m.return_indices, "return_indices=True")
     else:
-        _require(m, m.count_include_pad and m.divisor_override is None,
-                 "count_include_pad=False or divisor_override")
-    return Layer(type(m).__name__, {"kernel_size": kernel,
-                                    "stride": 0 if stride == kernel else stride,
-                                    "padding": _single(m, m.padding, "padding")})
+        _require(m, getattr(m, "divisor_override", None) is None, "divisor_override")
+        params["count_include_pad"] = bool(m.count_include_pad)
+    return Layer(type(m).__name__, params)
+
+
+def _adaptive(m: nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d, shapes: list) -> Layer:
+    size = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
+    _require(m, None not in size, "output_size with None (keep that axis)")
+    if isinstance(m, nn.AdaptiveMaxPool2d):
+        _require(m, not m.return_indices, "return_indices=True")
+    return Layer(type(m).__name__, {"output_size": tuple(size)})
+
+
+def _upsample(m: nn.Upsample, shapes: list) -> Layer:
+    _require(m, m.mode in ("nearest", "bilinear"), f"mode={m.mode!r}")
+    params: dict[str, Any] = {"mode": m.mode, "align_corners": bool(m.align_corners)}
+    if m.size is not None:
+        size = m.size if isinstance(m.size, (tuple, list)) else (m.size, m.size)
+        params["size"] = tuple(size)
+    else:
+        params["scale_factor"] = float(_single(m, m.scale_factor, "scale_factor"))
+    return Layer("Upsample", params)
+
+
+def _group_norm(m: nn.GroupNorm, shapes: list) -> Layer:
+    return Layer("GroupNorm", {"num_groups": m.num_groups, "eps": float(m.eps),
+                               "affine": bool(m.affine)})
+
+
+def _instance_norm(m: nn.InstanceNorm2d, shapes: list) -> Layer:
+    _require(m, m.momentum is not None, "momentum=None (a cumulative average)")
+    return Layer("InstanceNorm2d", {"eps": float(m.eps), "momentum": float(m.momentum),
+                                    "affine": bool(m.affine),
+                                    "track_running_stats": bool(m.track_running_stats)})
 
 
 # ----- activations -----------------------------------------------------------------------
@@ -159,14 +200,16 @@ def _plain_activation(m: nn.Module, shapes: list) -> Layer:
     return Layer(type(m).__name__, {})
 
 
-def _gelu(m: nn.GELU, shapes: list) -> Layer:
-    _require(m, m.approximate == "none", f"approximate={m.approximate!r}")
-    return Layer("GELU", {})
-
-
-def _softmax(m: nn.Softmax, shapes: list) -> Layer:
+def _softmax(m: nn.Softmax | nn.LogSoftmax, shapes: list) -> Layer:
     _require(m, m.dim is not None and m.dim != 0, "dim None or the batch axis")
-    return Layer("Softmax", {"axis": sample_axis(m.dim)})
+    return Layer(type(m).__name__, {"axis": sample_axis(m.dim)})
+
+
+def _prelu(m: nn.PReLU, shapes: list) -> Layer:
+    per_channel = m.num_parameters > 1
+    _require(m, not per_channel or shapes[0][:1] == (m.num_parameters,),
+             "one slope per value of an axis other than the channels")
+    return Layer("PReLU", {"per_channel": per_channel})
 
 
 def sample_axis(dim: int) -> int:
@@ -190,6 +233,24 @@ def _recurrent(m: nn.RNNBase, shapes: list) -> Layer:
     return Layer(kind, params, returns_state=not helper)
 
 
+# ----- attention -------------------------------------------------------------------------
+def _self_attention(m: nn.MultiheadAttention, shapes: list) -> Layer:
+    return Layer("MultiheadAttention", {"num_heads": m.num_heads, "dropout": float(m.dropout),
+                                        "bias": m.in_proj_bias is not None})
+
+
+def _encoder_layer(m: nn.TransformerEncoderLayer, shapes: list) -> Layer:
+    _require(m, m.self_attn.batch_first, "batch_first=False: DL Studio sequences are batch "
+             "first")
+    activation = {1: "relu", 2: "gelu"}.get(m.activation_relu_or_gelu)
+    _require(m, activation is not None, "an activation other than relu or gelu")
+    return Layer("TransformerEncoderLayer", {
+        "nhead": m.self_attn.num_heads, "dim_feedforward": m.linear1.out_features,
+        "dropout": float(m.dropout.p), "activation": activation,
+        "layer_norm_eps": float(m.norm1.eps), "norm_first": bool(m.norm_first),
+        "bias": m.linear1.bias is not None})
+
+
 # ----- DL Studio helpers -----------------------------------------------------------------
 def _merge(kind: str) -> Callable[[nn.Module, list], Layer]:
     def mapper(m: nn.Module, shapes: list) -> Layer:
@@ -202,22 +263,33 @@ def _merge(kind: str) -> Callable[[nn.Module, list], Layer]:
     return mapper
 
 
-_TORCH: dict[str, Callable[[Any, list], Layer | None]] = {
+_TORCH: dict[str, Callable[[Any, list], Layer]] = {
     "Linear": _linear, "Conv1d": _conv, "Conv2d": _conv, "ConvTranspose2d": _conv_transpose,
-    "Dropout": _dropout, "Flatten": _flatten, "Embedding": _embedding,
+    "Dropout": _dropout, "Dropout2d": _dropout, "Flatten": _flatten, "Embedding": _embedding,
     "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm, "LayerNorm": _layer_norm,
-    "MaxPool2d": _pool, "AvgPool2d": _pool,
+    "MaxPool2d": _pool, "AvgPool2d": _pool, "MaxPool1d": _pool, "AvgPool1d": _pool,
+    "AdaptiveAvgPool2d": _adaptive, "AdaptiveMaxPool2d": _adaptive, "Upsample": _upsample,
+    "GroupNorm": _group_norm, "InstanceNorm2d": _instance_norm,
     "ReLU": _plain_activation, "SiLU": _plain_activation, "Sigmoid": _plain_activation,
-    "Tanh": _plain_activation, "GELU": _gelu, "Softmax": _softmax,
+    "Tanh": _plain_activation, "ReLU6": _plain_activation, "Hardswish": _plain_activation,
+    "Hardsigmoid": _plain_activation, "Mish": _plain_activation,
+    "GELU": lambda m, s: Layer("GELU", {"approximate": m.approximate}),
+    "Softplus": lambda m, s: Layer("Softplus", {"beta": float(m.beta),
+                                                "threshold": float(m.threshold)}),
+    "PReLU": _prelu, "Softmax": _softmax, "LogSoftmax": _softmax,
+    "TransformerEncoderLayer": _encoder_layer,
     "LeakyReLU": lambda m, s: Layer("LeakyReLU", {"negative_slope": float(m.negative_slope)}),
     "ELU": lambda m, s: Layer("ELU", {"alpha": float(m.alpha)}),
     "RNN": _recurrent, "LSTM": _recurrent, "GRU": _recurrent,
-    "Identity": lambda m, s: None,
+    "Identity": lambda m, s: Layer("Identity", {}),
 }
-_HELPERS: dict[str, Callable[[Any, list], Layer | None]] = {
+_HELPERS: dict[str, Callable[[Any, list], Layer]] = {
     "Add": _merge("Add"), "Multiply": _merge("Multiply"), "Concat": _merge("Concat"),
     "Reshape": lambda m, s: Layer("Reshape", {"shape": tuple(m.shape)}),
+    "Permute": lambda m, s: Layer("Permute", {"dims": tuple(m.dims)}),
+    "Select": lambda m, s: Layer("Select", {"axis": sample_axis(m.dim), "index": m.index}),
     "GlobalAvgPool2d": lambda m, s: Layer("GlobalAvgPool", {}),
-    "TokenEmbedding": _embedding,
+    "TokenEmbedding": _embedding, "SelfAttention": _self_attention,
+    "PositionEmbedding": lambda m, s: Layer("PositionEmbedding", {}),
     "RNNLayer": _recurrent, "LSTMLayer": _recurrent, "GRULayer": _recurrent,
 }

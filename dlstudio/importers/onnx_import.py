@@ -1,0 +1,238 @@
+"""`import_onnx`: an ONNX file -> a graph with its weights. Runs nothing from the file.
+
+The file is read with the onnx package; weights come from its initializers (external
+data only from beside the file). Small constant computations that exporters leave in the
+graph (reordering a recurrent layer's gate weights, the zeros of an initial state, a
+reshape's target) are folded with onnx's reference operators, which are plain numpy;
+everything else maps operator by operator to catalogue layers (onnx_ops). Every
+operator with no layer is named with its node and op type, and the import fails.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+from onnx.external_data_helper import uses_external_data
+from onnx.reference import ReferenceEvaluator
+
+from dlstudio.graph import infer_shapes
+from dlstudio.importers.errors import (
+    ModelImportError,
+    Unsupported,
+    UnsupportedPart,
+    unsupported_error,
+)
+from dlstudio.importers.imported import GraphBuilder, ImportedModel, guess_loss
+from dlstudio.importers.onnx_ops import Lazy, Missing, OnnxNode
+from dlstudio.importers.onnx_structure import MAPPERS
+
+FOLD_BATCH = 3  # the batch size a folded shape computation assumes; only its rank matters
+STANDARD_DOMAINS = ("", "ai.onnx")
+
+
+def import_onnx(path: Path) -> ImportedModel:
+    """The ONNX model at `path` as a graph with its weights."""
+    path = Path(path)
+    model = _load(path)
+    reader = _Reader(model, path.name)
+    return reader.run()
+
+
+def _load(path: Path) -> onnx.ModelProto:
+    if not path.is_file():
+        raise ModelImportError(f"no ONNX file at {path}")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as error:  # protobuf reports a damaged file in several ways
+        raise ModelImportError(f"{path.name} is not an ONNX model, or damaged "
+                               f"({type(error).__name__})") from None
+    folder = path.resolve().parent
+    external = [t for t in model.graph.initializer if uses_external_data(t)]
+    for tensor in external:
+        location = {e.key: e.value for e in tensor.external_data}.get("location", "")
+        target = (folder / location).resolve()
+        if not location or target.parent != folder or not target.is_file():
+            raise ModelImportError(f"{path.name}: the weights of {tensor.name!r} are in "
+                                   f"{location!r}, which is not a file beside the model; "
+                                   "only data files in the model's own folder are read")
+    if external:
+        onnx.external_data_helper.load_external_data_for_model(model, str(folder))
+    return model
+
+
+class _Reader:
+    """One pass over the ONNX nodes (they are stored in topological order)."""
+
+    def __init__(self, model: onnx.ModelProto, name: str) -> None:
+        self.model, self.name = model, name
+        self.builder = GraphBuilder()
+        self.constants: dict[str, np.ndarray] = {
+            t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+        self.values: dict[str, Any] = {}  # ONNX value name -> node id, Lazy or Missing
+        self.origins = {name: name for name in self.constants}  # folded -> initializer
+        self.readers: dict[str, int] = {}  # ONNX value name -> how many nodes read it
+        for proto in model.graph.node:
+            for name in proto.input:
+                self.readers[name] = self.readers.get(name, 0) + 1
+        self.unsupported: list[UnsupportedPart] = []
+        self.notes: list[str] = []
+
+    def run(self) -> ImportedModel:
+        self._inputs()
+        for proto in self.model.graph.node:
+            node = OnnxNode(proto)
+            try:
+                self._node(node)
+            except Unsupported as part:
+                self.unsupported.append(UnsupportedPart(part.what, f"node {node.label!r}"))
+        if self.unsupported:
+            raise unsupported_error(self.name, self.unsupported)
+        outputs = list(self.model.graph.output)
+        if len(outputs) != 1:
+            raise ModelImportError(f"{self.name} has {len(outputs)} outputs; a DL Studio "
+                                   "graph has one")
+        result = self.values.get(outputs[0].name)
+        if not isinstance(result, str):
+            raise ModelImportError(f"{self.name}: its output {outputs[0].name!r} is not the "
+                                   "result of a layer")
+        shape = self.shape(result)
+        loss = guess_loss(self.builder.graph, result, shape, self.notes)
+        return self.builder.finish(result, loss, self.name, self.notes)
+
+    # ----- inputs ------------------------------------------------------------------------
+    def _inputs(self) -> None:
+        for value in self.model.graph.input:
+            if value.name in self.constants:
+                continue  # old exporters list initializers as inputs too
+            tensor = value.type.tensor_type
+            dims = [d.dim_value if d.HasField("dim_value") else None
+                    for d in tensor.shape.dim]
+            if len(dims) < 2 or any(d is None or d < 1 for d in dims[1:]):
+                raise ModelImportError(f"{self.name}: input {value.name!r} needs a fixed "
+                                       f"shape after its batch axis, got {dims}")
+            shape = tuple(dims[1:])
+            integer = tensor.elem_type in (onnx.TensorProto.INT64, onnx.TensorProto.INT32)
+            kind = "tokens" if integer and len(shape) == 1 else \
+                {3: "image", 2: "sequence", 1: "vector"}.get(len(shape))
+            if kind is None:
+                raise ModelImportError(f"{self.name}: input {value.name!r} has shape {shape}; "
+                                       "DL Studio takes images, sequences, vectors or tokens")
+            self.values[value.name] = self.builder.add(
+                "Input", value.name, {"kind": kind, "shape": shape}, [])
+
+    # ----- nodes -------------------------------------------------------------------------
+    def _node(self, node: OnnxNode) -> None:
+        if node.domain not in STANDARD_DOMAINS:
+            raise Unsupported(f"ONNX {node.op_type} (domain {node.domain})")
+        if node.op_type == "Constant":
+            self.constants[node.outputs[0]] = numpy_helper.to_array(node.attrs["value"]) \
+                if "value" in node.attrs else np.array(next(iter(node.attrs.values())))
+            return
+        if node.op_type == "Shape" and node.inputs[0] in self.values:
+            self.constants[node.outputs[0]] = self._shape_value(node)
+            return
+        if all(not name or name in self.constants for name in node.inputs):
+            self._fold(node)
+            return
+        if any(name and name not in self.constants and name not in self.values
+               for name in node.inputs):
+            return  # fed by a part that is already reported
+        for name in node.inputs:
+            if isinstance(self.values.get(name), Missing):
+                raise Unsupported(f"ONNX {node.op_type}", f"reads {self.values[name].what}")
+        mapper = MAPPERS.get(node.op_type)
+        if mapper is None:
+            raise Unsupported(f"ONNX {node.op_type}")
+        results = mapper(self, node)
+        for index, name in enumerate(node.outputs):
+            if name:
+                self.values[name] = results[index] if index < len(results) else \
+                    Missing(f"output {index} of ONNX {node.op_type}")
+
+    def _fold(self, node: OnnxNode) -> None:
+        try:
+            outputs = ReferenceEvaluator(node.proto).run(
+                None, {name: self.constants[name] for name in node.inputs if name})
+        except Exception as error:  # the reference operators raise many types
+            raise Unsupported(f"ONNX {node.op_type}", f"on constants: "
+                              f"{type(error).__name__}") from None
+        origin = next((self.origins[n] for n in node.inputs if n in self.origins), None)
+        for name, value in zip(node.outputs, outputs, strict=False):
+            if name:
+                self.constants[name] = np.asarray(value)
+                if origin:
+                    self.origins[name] = origin
+
+    def _shape_value(self, node: OnnxNode) -> np.ndarray:
+        full = self.full_shape(node.inputs[0])
+        start = int(node.attrs.get("start", 0))
+        end = node.attrs.get("end")
+        return np.array(full[start:None if end is None else int(end)], dtype=np.int64)
+
+    # ----- what the op mappers use -------------------------------------------------------
+    def constant(self, name: str, what: str) -> np.ndarray:
+        if name not in self.constants:
+            raise Unsupported(what, "needs a constant here, not a computed tensor")
+        return self.constants[name]
+
+    def has_constant(self, name: str) -> bool:
+        return bool(name) and name in self.constants
+
+    def value(self, name: str) -> Any:
+        return self.values[name]
+
+    def shape(self, node_id: str) -> tuple[int, ...]:
+        """A graph node's output sample shape (batch left out)."""
+        report = infer_shapes(self.builder.graph)
+        if node_id not in report.shapes:
+            raise Unsupported("a layer", f"its shape cannot be worked out: "
+                              f"{'; '.join(p.message for p in report.errors)[:200]}")
+        return tuple(report.shapes[node_id])
+
+    def full_shape(self, name: str) -> tuple[int, ...]:
+        """An ONNX value's whole shape, batch included (as FOLD_BATCH, where it is)."""
+        value = self.values[name]
+        if isinstance(value, Lazy):
+            return value.full_shape(self.shape(value.node_id), FOLD_BATCH)
+        return (FOLD_BATCH, *self.shape(value))
+
+    def node_input(self, name: str, node: OnnxNode) -> str:
+        """The graph node behind a batch-first ONNX value."""
+        value = self.values[name]
+        if not isinstance(value, str):
+            raise Unsupported(f"ONNX {node.op_type}", "on a time-major recurrent tensor")
+        return value
+
+    def readable(self, node: OnnxNode) -> str:
+        """A node name from its weights' names (`conv1.weight` -> conv1), else from its
+        output's name."""
+        for name in node.inputs[1:]:
+            origin = self.origins.get(name, "")
+            if "." in origin:
+                return origin.rsplit(".", 1)[0]
+        return node.outputs[0] if node.outputs and node.outputs[0] else node.label
+
+    def reshape_target(self, name: str, target: np.ndarray, in_shape: tuple[int, ...],
+                       allow_zero: bool) -> tuple[int, ...]:
+        """ONNX Reshape's output shape for a full input shape (0 copies an axis unless
+        allowzero, -1 takes the rest)."""
+        dims = [int(d) for d in target]
+        if not allow_zero:
+            dims = [in_shape[i] if d == 0 and i < len(in_shape) else d
+                    for i, d in enumerate(dims)]
+        if -1 in dims:
+            known = math.prod(d for d in dims if d != -1)
+            dims[dims.index(-1)] = math.prod(in_shape) // max(known, 1)
+        return tuple(dims)
+
+    def add(self, type_name: str, node: OnnxNode, params: dict[str, Any], inputs: list[str],
+            weights: dict[str, np.ndarray] | None = None, name: str | None = None) -> str:
+        tensors = {k: torch.from_numpy(np.array(v, copy=True)) for k, v in
+                   (weights or {}).items()}
+        return self.builder.add(type_name, name or self.readable(node), params, inputs, tensors)
