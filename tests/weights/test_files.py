@@ -24,7 +24,9 @@ def test_plain_nested_and_relative(tmp_path: Path, small_tv_vgg: TvVGG) -> None:
     torch.save(state, tmp_path / "plain.pth")
     torch.save({"state_dict": state, "epoch": 3}, tmp_path / "lightning.ckpt")
     torch.save({"model": state}, tmp_path / "model.pt")
-    for name in ("plain.pth", "lightning.ckpt", "model.pt"):
+    # torchvision's 2017 files (vgg16-397923af.pth) use the format before zip files
+    torch.save(state, tmp_path / "legacy.pth", _use_new_zipfile_serialization=False)
+    for name in ("plain.pth", "lightning.ckpt", "model.pt", "legacy.pth"):
         read = resolve_weights(name, base_dir=tmp_path)
         assert list(read) == list(state)
         assert all(torch.equal(read[k], state[k]) for k in state)
