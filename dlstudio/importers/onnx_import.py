@@ -206,7 +206,8 @@ class _Reader:
         """The graph node behind a batch-first ONNX value."""
         value = self.values[name]
         if not isinstance(value, str):
-            raise Unsupported(f"ONNX {node.op_type}", "on a time-major recurrent tensor")
+            raise Unsupported(f"ONNX {node.op_type}", "on a time-major tensor (only "
+                              "recurrent operators read those here)")
         return value
 
     def readable(self, node: OnnxNode) -> str:
