@@ -40,14 +40,15 @@ def label(node: fx.Node) -> str:
     target = node.target
     if isinstance(target, str):
         return f"Tensor.{target}"
-    module = getattr(target, "__module__", None) or ""
-    name = getattr(target, "__name__", str(target))
-    if module == "torch.nn.functional":
-        return f"F.{name}"
-    if module in ("_operator", "operator"):
-        return f"operator.{name}"
-    return f"{module.replace('torch._C._nn', 'torch').replace('torch._C', 'torch')}.{name}" \
-        if module else name
+    if target is getattr and len(node.args) == 2:
+        return f"Tensor.{node.args[1]}"
+    for prefix, namespace in (("torch", torch), ("F", F), ("torch.fft", torch.fft),
+                              ("torch.linalg", torch.linalg), ("torch.special", torch.special),
+                              ("operator", operator)):
+        for name in dir(namespace):
+            if not name.startswith("_") and getattr(namespace, name, None) is target:
+                return f"{prefix}.{name}"
+    return getattr(target, "__qualname__", str(target))
 
 
 def argument(node: fx.Node, index: int, keyword: str, default: Any) -> Any:

@@ -10,6 +10,8 @@ input, so a mapping mistake can never pass unnoticed.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import operator
 import re
 from dataclasses import dataclass
@@ -83,8 +85,9 @@ def trace_module(module: nn.Module, input_shapes: list[tuple[int, ...]] | None =
     module.eval()
     try:
         with torch.no_grad():
-            ShapeProp(traced).propagate(*examples)
             expected = module(*examples)
+            with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints tracebacks
+                ShapeProp(traced).propagate(*examples)
     except Exception as error:
         raise ModelImportError(f"{name} does not run on inputs of shape "
                                f"{', '.join(map(str, shapes))}: {_first_line(error)}") from None
@@ -219,30 +222,31 @@ class _Walk:
         if node.op == "get_attr":
             raise Unsupported(f"the tensor self.{node.target}", "used directly, not a layer")
         tensors = [a for a in node.all_input_nodes if "tensor_meta" in a.meta]
-        if any(a not in self.values for a in tensors):
-            return  # fed by a part that is already reported
+        values = [self.values.get(a) for a in tensors]
         if node.op == "call_function" and node.target is operator.getitem and \
-                isinstance(self.values[node.args[0]], (_Recurrent, _State)):
+                isinstance(values[0], (_Recurrent, _State)):
             self.values[node] = self._getitem(node)
             return
-        if any(not isinstance(self.values[a], str) for a in tensors):
+        if any(isinstance(v, (_Recurrent, _State)) for v in values):
             raise Unsupported(self._label(node), "used on a recurrent layer's raw result")
         if node.op in ("call_method", "call_function") and node.target in PASS_THROUGH:
-            self.values[node] = self.values[node.args[0]]
+            if values[0] is not None:
+                self.values[node] = values[0]
             return
         in_shapes = [_sample_shape(a) or () for a in tensors]
-        inputs = [self.values[a] for a in tensors]
-        if node.op == "call_module":
-            module = self.traced.get_submodule(node.target)
+        module = self.traced.get_submodule(node.target) if node.op == "call_module" else None
+        if module is not None:
             layer = map_module(module, in_shapes)
-            node_id = self.builder.add(layer.type, node.target, layer.params, inputs,
-                                       module.state_dict())
-            self.values[node] = _Recurrent(node_id) if layer.returns_state else node_id
-            return
-        if not isinstance(meta, TensorMetadata):
+        elif not isinstance(meta, TensorMetadata):
             raise Unsupported(self._label(node), "returns several tensors")
-        layer = map_function(node, in_shapes, _sample_shape(node) or ())
-        self.values[node] = self.builder.add(layer.type, node.name, layer.params, inputs)
+        else:
+            layer = map_function(node, in_shapes, _sample_shape(node) or ())
+        if any(v is None for v in values):
+            return  # fed by a part that is already reported
+        weights = module.state_dict() if module is not None else None
+        node_id = self.builder.add(layer.type, str(node.target) if module else node.name,
+                                   layer.params, values, weights)
+        self.values[node] = _Recurrent(node_id) if layer.returns_state else node_id
 
     def _label(self, node: fx.Node) -> str:
         if node.op == "call_module":

@@ -142,6 +142,8 @@ class _Reader:
             return
         if any(name and name not in self.constants and name not in self.values
                for name in node.inputs):
+            if node.op_type not in MAPPERS:
+                raise Unsupported(f"ONNX {node.op_type}")
             return  # fed by a part that is already reported
         for name in node.inputs:
             if isinstance(self.values.get(name), Missing):
