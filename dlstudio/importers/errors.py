@@ -17,9 +17,6 @@ class UnsupportedPart:
     what: str  # "nn.Bilinear", "torch.fft.fft", "ONNX Einsum"
     where: str = ""  # "model.py:14 (self.bil)" or "node 'einsum_3'"
 
-    def __str__(self) -> str:
-        return f"{self.what} at {self.where}" if self.where else self.what
-
 
 def unsupported_error(model: str, parts: list[UnsupportedPart]) -> ModelImportError:
     """One error listing every unsupported part, so the user sees them all at once."""

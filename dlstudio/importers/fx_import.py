@@ -195,12 +195,24 @@ class _Walk:
                     self.unsupported.append(UnsupportedPart(part.what, self._where(node)))
         if self.unsupported:
             raise unsupported_error(self.name, self.unsupported)
+        self._note_shared_weights()
         if not isinstance(result, str):
             raise ModelImportError(f"{self.name}.forward must return one tensor")
         (out_node,) = [n for n in self.traced.graph.nodes if n.op == "output"]
         out_shape = _sample_shape(out_node.args[0]) or ()
         loss = loss or guess_loss(self.builder.graph, result, out_shape, self.notes)
         return self.builder.finish(result, loss, self.name, self.notes)
+
+    def _note_shared_weights(self) -> None:
+        calls: dict[str, int] = {}
+        for node in self.traced.graph.nodes:
+            if node.op == "call_module":
+                calls[node.target] = calls.get(node.target, 0) + 1
+        for target, count in calls.items():
+            if count > 1 and any(True for _ in self.traced.get_submodule(target).parameters()):
+                self.notes.append(f"self.{target} is called {count} times: each call is a node "
+                                  "of its own with a copy of its weights (they now train "
+                                  "separately)")
 
     def _where(self, node: fx.Node) -> str:
         place = source_place(node)

@@ -221,7 +221,8 @@ class _Reader:
                 return origin.rsplit(".", 1)[0]
         return node.outputs[0] if node.outputs and node.outputs[0] else node.label
 
-    def reshape_target(self, name: str, target: np.ndarray, in_shape: tuple[int, ...],
+    @staticmethod
+    def reshape_target(target: np.ndarray, in_shape: tuple[int, ...],
                        allow_zero: bool) -> tuple[int, ...]:
         """ONNX Reshape's output shape for a full input shape (0 copies an axis unless
         allowzero, -1 takes the rest)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import torch
 
 from dlstudio.importers.errors import Unsupported
 from dlstudio.importers.modules_map import sample_axis
@@ -62,9 +63,7 @@ def _bias_into_dense(reader: Reader, node: OnnxNode, value: str, bias: np.ndarra
     return source
 
 
-def _tensor(array: np.ndarray) -> Any:
-    import torch
-
+def _tensor(array: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.array(array, dtype=np.float32, copy=True))
 
 
@@ -99,7 +98,7 @@ def _reshaped(reader: Reader, node: OnnxNode, source: str, full: tuple[int, ...]
 def _reshape(reader: Reader, node: OnnxNode) -> list[Any]:
     value = reader.value(node.inputs[0])
     target = reader.constant(node.inputs[1], "ONNX Reshape")
-    full = reader.reshape_target(node.inputs[1], target, reader.full_shape(node.inputs[0]),
+    full = reader.reshape_target(target, reader.full_shape(node.inputs[0]),
                                  bool(node.attrs.get("allowzero", 0)))
     if isinstance(value, Lazy):  # (T, N, D, H) -> (T, N, D*H): time-major again
         if value.layout in ("TNDH", "TDNH") and len(full) == 3 and \
