@@ -94,6 +94,8 @@ def _run_file(path: Path) -> dict[str, object]:
         raise ModelImportError(f"cannot load {path} as Python")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look their module up here
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)  # as `python model.py` would: its sibling modules import
     try:
         spec.loader.exec_module(module)
     except Exception as error:
@@ -101,6 +103,8 @@ def _run_file(path: Path) -> dict[str, object]:
                                f"{_one_line(error)}") from None
     finally:
         sys.modules.pop(name, None)
+        if folder in sys.path:
+            sys.path.remove(folder)
     return vars(module)
 
 
