@@ -21,9 +21,11 @@ from dlstudio.export.diagnose import explain_failure
 from dlstudio.export.errors import ExportError, root_reason
 from dlstudio.export.job import CHECK_BATCHES, EXPORT_BATCH, ExportJob, Written
 from dlstudio.graph import Graph, format_shape, infer_shapes
+from dlstudio.graph.layers.pooling import drops_last_window
 
 OPSET = 18  # the dynamo exporter's native opset (the issue asks for 17 or newer)
 BATCH_AXIS = "batch"
+POOLS_WITH_CEIL_MODE = ("MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d")
 NEEDED = {"onnx": "to write ONNX", "onnxscript": "to write ONNX",
           "onnxruntime": "to check the ONNX file"}
 
@@ -75,21 +77,31 @@ def write_onnx(job: ExportJob) -> Written:
 
 
 def refuse_what_onnx_lacks(graph: Graph) -> None:
-    """Refuse, before exporting, a layer ONNX has no operator for. ONNX has no adaptive
-    max pooling: torch exports one only when each output cell is a plain, evenly sized
-    window, that is when the output size divides the input size."""
+    """Refuse, before exporting, a layer ONNX cannot express, in one line naming it.
+
+    ONNX has no adaptive max pooling: torch exports one only when each output cell is an
+    evenly sized window, that is when the output size divides the input size. And with
+    ceil_mode, ONNX keeps a last window that starts in the right padding, which PyTorch
+    drops."""
     shapes = infer_shapes(graph).input_shapes
-    for node in graph.nodes_of_type("AdaptiveMaxPool2d"):
+    for node in graph.nodes.values():
         if node.id not in shapes:  # not wired in: not part of the exported model
             continue
-        (shape,) = shapes[node.id]
-        size = node.spec.recipe(node.params, [shape]).kwargs["output_size"]
-        if any(n % out for n, out in zip(shape[1:], size, strict=True)):
+        shape = shapes[node.id][0] if shapes[node.id] else ()
+        where = f'ONNX export cannot express {node.type} node "{node.name}"'
+        if node.type == "AdaptiveMaxPool2d":
+            size = node.spec.recipe(node.params, [shape]).kwargs["output_size"]
+            if any(n % out for n, out in zip(shape[1:], size, strict=True)):
+                raise ExportError(
+                    f"{where}: ONNX has no adaptive max pooling, and its output size "
+                    f"{format_shape(size)} does not divide its input "
+                    f"{format_shape(shape[1:])}; choose an output size that does (1, 1 "
+                    "always does), or use AdaptiveAvgPool2d")
+        if node.type in POOLS_WITH_CEIL_MODE and drops_last_window(node.params, shape):
             raise ExportError(
-                f'ONNX export cannot express AdaptiveMaxPool2d node "{node.name}": ONNX has '
-                f"no adaptive max pooling, and its output size {format_shape(size)} does not "
-                f"divide its input {format_shape(shape[1:])}; choose an output size that "
-                "does (1, 1 always does), or use AdaptiveAvgPool2d")
+                f"{where}: with ceil_mode on its input {format_shape(shape)}, PyTorch drops "
+                "a last window that starts in the padding and ONNX keeps it; change the "
+                "padding or the input size, or switch ceil_mode off")
 
 
 def to_onnx(module: torch.nn.Module, example: tuple[torch.Tensor, ...],

@@ -136,6 +136,30 @@ def test_adaptive_max_pool_that_onnx_cannot_express_is_refused_naming_the_node(
     assert export_model(b.graph, None, "torchscript", tmp_path / "model.ts").path.exists()
 
 
+def pooling_graph(shape: tuple[int, ...]) -> Graph:
+    b = Builder()
+    b.add("Input", "image", kind="image", shape=shape)
+    b.add("MaxPool2d", "pool", kernel_size=3, stride=3, padding=1, ceil_mode=True)
+    b.add("Flatten", "flatten")
+    b.add("Output", "output", loss="mse")
+    return b.graph
+
+
+def test_ceil_mode_windows_that_pytorch_drops_export_or_are_refused(tmp_path: Path) -> None:
+    """Height 9 gains a window with ceil_mode; at 8 PyTorch drops the window it would add
+    (it would start in the padding), which gives floor mode's result, and ONNX keeps it.
+    The module asks for ceil_mode only where it adds a window; both at once cannot be
+    written in ONNX and are refused."""
+    for side in (8, 9):
+        result = export_model(pooling_graph((2, side, side)), None, "onnx",
+                              tmp_path / f"square{side}.onnx")
+        assert result.checks["onnxruntime"]["max_abs_diff"] <= ATOL
+    with pytest.raises(ExportError) as refused:
+        export_model(pooling_graph((2, 9, 8)), None, "onnx", tmp_path / "mixed.onnx")
+    assert str(refused.value).startswith('ONNX export cannot express MaxPool2d node "pool": '
+                                         "with ceil_mode on its input 2×9×8")
+
+
 def test_transformer_text_template_exports_to_onnx(tmp_path: Path) -> None:
     graph = build_template("transformer-text")
     result = export_model(graph, None, "onnx", tmp_path / "model.onnx", seed=2)

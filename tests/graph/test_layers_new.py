@@ -115,3 +115,11 @@ def test_parameters_added_to_old_types_default_to_what_they_did_before() -> None
     gelu = layer_spec("GELU")
     assert gelu.recipe(gelu.defaults(), [(3,)]).kwargs == {"approximate": "none"}
     assert gelu.key_params == ()
+
+
+def test_pooling_asks_for_ceil_mode_only_where_it_adds_a_window() -> None:
+    pool = layer_spec("MaxPool2d")
+    params = dict(pool.defaults(), kernel_size=3, stride=3, padding=1, ceil_mode=True)
+    assert pool.recipe(params, [(2, 9, 9)]).kwargs["ceil_mode"] is True  # 4 windows, not 3
+    assert pool.recipe(params, [(2, 8, 8)]).kwargs["ceil_mode"] is False  # 3 either way
+    assert shape_after("MaxPool2d", "image", (2, 9, 8), **params) == (2, 4, 3)

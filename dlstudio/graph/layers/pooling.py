@@ -20,16 +20,43 @@ def _stride(params) -> int:
     return params["stride"] or params["kernel_size"]
 
 
-def pool_length(length: int, params, axis: str) -> int:
+def pool_length(length: int, params, axis: str = "input") -> int:
     """Output length of a pooling window along one axis, ceil_mode included (PyTorch's
     rule: with ceil_mode a last window must start inside the input or its left padding)."""
-    kernel, stride, padding = params["kernel_size"], _stride(params), params["padding"]
-    out = conv_length(length, kernel, stride, padding, 1, axis)
-    if params["ceil_mode"] and (length + 2 * padding - kernel) % stride:
+    out = conv_length(length, params["kernel_size"], _stride(params), params["padding"], 1,
+                      axis)
+    if params["ceil_mode"] and _extra_window(length, params):
         out += 1
-        if (out - 1) * stride >= length + padding:
+        if _starts_in_padding(length, out, params):
             out -= 1
     return out
+
+
+def _extra_window(length: int, params) -> bool:
+    return bool((length + 2 * params["padding"] - params["kernel_size"]) % _stride(params))
+
+
+def _starts_in_padding(length: int, windows: int, params) -> bool:
+    return (windows - 1) * _stride(params) >= length + params["padding"]
+
+
+def ceil_mode_needed(params, shape) -> bool:
+    """ceil_mode as the module needs it: on only where it adds a window to some axis.
+    Where PyTorch's rule drops the extra window again the result is floor mode's, and
+    the module says so (ONNX rounds those windows differently)."""
+    floor = dict(params, ceil_mode=False)
+    return any(pool_length(n, params) > pool_length(n, floor) for n in shape[1:])
+
+
+def drops_last_window(params, shape) -> bool:
+    """Whether ceil_mode adds a window on one axis but drops the one it would add on
+    another, whose last window would start in the right padding: torch computes that,
+    ONNX (which keeps such windows) cannot."""
+    if not ceil_mode_needed(params, shape):
+        return False
+    return any(_extra_window(n, params) and _starts_in_padding(
+        n, conv_length(n, params["kernel_size"], _stride(params), params["padding"]) + 1,
+        params) for n in shape[1:])
 
 
 def _pool_infer(rank: int):
@@ -53,7 +80,8 @@ def _pool_spec(type_name: str, rank: int, help_text: str, words: tuple[str, ...]
 
     def recipe(params, shapes) -> ModuleRecipe:
         kwargs = {"kernel_size": params["kernel_size"], "stride": _stride(params),
-                  "padding": params["padding"], "ceil_mode": params["ceil_mode"]}
+                  "padding": params["padding"],
+                  "ceil_mode": params["ceil_mode"] and ceil_mode_needed(params, shapes[0])}
         if average:
             kwargs["count_include_pad"] = params["count_include_pad"]
         return ModuleRecipe(f"nn.{type_name}", kwargs)
