@@ -52,11 +52,10 @@ def drops_last_window(params, shape) -> bool:
     """Whether ceil_mode adds a window on one axis but drops the one it would add on
     another, whose last window would start in the right padding: torch computes that,
     ONNX (which keeps such windows) cannot."""
-    if not ceil_mode_needed(params, shape):
-        return False
-    return any(_extra_window(n, params) and _starts_in_padding(
-        n, conv_length(n, params["kernel_size"], _stride(params), params["padding"]) + 1,
-        params) for n in shape[1:])
+    floor = dict(params, ceil_mode=False)
+    return ceil_mode_needed(params, shape) and any(
+        _extra_window(n, params) and pool_length(n, params) == pool_length(n, floor)
+        for n in shape[1:])
 
 
 def _pool_infer(rank: int):
