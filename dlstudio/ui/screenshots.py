@@ -6,7 +6,8 @@ temporary settings, runs and recovery folders (the user's are never touched), a
 cnn-small project is saved, trained twice for a few epochs on the built-in digits (two
 learning rates), evaluated, and a 3 is drawn on the pad. Each workspace is then pictured
 in the light and the dark theme as `<workspace>-<width>x<height>-<theme>.png`, and the
-two runs compared as `runs-<width>x<height>-light.png`: the whole screen where there is
+two runs compared as `runs-<width>x<height>-light.png`, then Bring your own model's
+menu and dialogs (dlstudio/ui/byom/screenshots.py): the whole screen where there is
 one, so the window manager's frame shows; the window alone offscreen. Default folder:
 docs/screenshots.
 """
@@ -115,8 +116,12 @@ def take_screenshots(folder: Path) -> list[Path]:
         path = folder / f"runs-{size}-light.png"
         _picture(window).save(str(path))
         saved.append(path)
+        from dlstudio.ui.byom.screenshots import take_byom_screenshots  # imports this
+
+        saved += take_byom_screenshots(app, window, bench, folder, Path(scratch))
         bench.training.session.shutdown()
         bench.evaluation.shutdown()
+        window.document.undo_stack.setClean()  # scratch work: no question on closing
         window.close()
     return saved
 

@@ -26,22 +26,27 @@ from dlstudio.graph.shape_text import format_shape
 from dlstudio.weights import WeightMatch
 
 COLUMNS = ("Tensor", "From the file", "Shape")
+EXPANDED_ROWS = 40  # a longer list of loaded tensors starts folded (ResNet-18: 120)
 
 
 def report_groups(match: WeightMatch) -> list[tuple[str, list[tuple[str, str, str]]]]:
-    """(heading, rows of (tensor, file tensor, shape text)) in the order shown."""
-    loaded = [(key, match.sources.get(key, key), format_shape(tuple(match.state[key].shape)))
+    """(heading, rows of (tensor, file tensor when named otherwise, shape text)) in the
+    order shown: what did not load first, so it is seen without scrolling."""
+    def source(key: str) -> str:
+        theirs = match.sources.get(key, key)
+        return "" if theirs == key else theirs
+
+    loaded = [(key, source(key), format_shape(tuple(match.state[key].shape)))
               for key in match.loaded]
-    differ = [(key, match.sources.get(key, key),
-               f"file {format_shape(theirs)} → graph {format_shape(ours)}")
+    differ = [(key, source(key), f"file {format_shape(theirs)} → graph {format_shape(ours)}")
               for key, theirs, ours in match.mismatched]
     return [
-        (f"Loaded ({len(loaded)})", loaded),
         (f"Shapes differ, left as initialised ({len(differ)})", differ),
         (f"Missing from the file ({len(match.missing)})",
          [(key, "", "") for key in match.missing]),
         (f"In the file, unused ({len(match.unexpected)})",
          [("", key, "") for key in match.unexpected]),
+        (f"Loaded ({len(loaded)})", loaded),
     ]
 
 
@@ -73,7 +78,8 @@ class WeightsReportDialog(QDialog):
         self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
-        for heading, rows in report_groups(match):
+        groups = report_groups(match)
+        for heading, rows in groups:
             group = QTreeWidgetItem([heading])
             group.setFirstColumnSpanned(True)
             font = group.font(0)
@@ -82,8 +88,10 @@ class WeightsReportDialog(QDialog):
             group.addChildren([QTreeWidgetItem(list(row)) for row in rows])
             self.tree.addTopLevelItem(group)
             group.setFirstColumnSpanned(True)
-            group.setExpanded(bool(rows))
+            group.setExpanded(0 < len(rows) <= EXPANDED_ROWS or heading.startswith("Shapes"))
             group.setDisabled(not rows)
+        renamed = any(row[1] for _heading, rows in groups for row in rows)
+        self.tree.setColumnHidden(1, not renamed)  # matched by name: the same names
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)

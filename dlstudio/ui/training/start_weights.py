@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from dlstudio.weights import PREFIX, pretrained_entry
 
@@ -44,6 +44,9 @@ class StartWeightsRow(QWidget):
         self._weights = ""
         self.label = QLabel(RANDOM_TEXT)
         self.label.setObjectName("start_weights_label")
+        # a long file name must not widen the settings page (the tooltip has it whole)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.setMinimumWidth(80)
         self.load_button = QPushButton("Load…")
         self.load_button.setToolTip("Load weights… : start training from a .pt/.pth file")
         self.clear_button = QPushButton("Clear")
