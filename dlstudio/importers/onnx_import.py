@@ -4,8 +4,10 @@ The file is read with the onnx package; weights come from its initializers (exte
 data only from beside the file). Small constant computations that exporters leave in the
 graph (reordering a recurrent layer's gate weights, the zeros of an initial state, a
 reshape's target) are folded with onnx's reference operators, which are plain numpy;
-everything else maps operator by operator to catalogue layers (onnx_ops). Every
-operator with no layer is named with its node and op type, and the import fails.
+everything else maps operator by operator to catalogue layers (onnx_ops), except the
+attention modules torch's exporter marks on their nodes, which are read a module at a
+time (onnx_attention). Every operator with no layer is named with its node and op type,
+and the import fails.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from dlstudio.importers.errors import (
     unsupported_error,
 )
 from dlstudio.importers.imported import GraphBuilder, ImportedModel, guess_loss
+from dlstudio.importers.onnx_attention import rebuild_module
+from dlstudio.importers.onnx_modules import ModuleGroup, module_groups, module_name
 from dlstudio.importers.onnx_ops import Lazy, Missing, OnnxNode
 from dlstudio.importers.onnx_structure import MAPPERS
 
@@ -80,12 +84,19 @@ class _Reader:
         for proto in model.graph.node:
             for name in proto.input:
                 self.readers[name] = self.readers.get(name, 0) + 1
+        self.groups = module_groups(list(model.graph.node))
+        self.rebuilt_encoders: list[str] = []
         self.unsupported: list[UnsupportedPart] = []
         self.notes: list[str] = []
 
     def run(self) -> ImportedModel:
         self._inputs()
-        for proto in self.model.graph.node:
+        for index, proto in enumerate(self.model.graph.node):
+            group = self.groups.get(index)
+            if group is not None:
+                if index == group.indices[0]:
+                    self._module(group)
+                continue
             node = OnnxNode(proto)
             try:
                 self._node(node)
@@ -93,6 +104,11 @@ class _Reader:
                 self.unsupported.append(UnsupportedPart(part.what, f"node {node.label!r}"))
         if self.unsupported:
             raise unsupported_error(self.name, self.unsupported)
+        if self.rebuilt_encoders:
+            layers = ", ".join(self.rebuilt_encoders)
+            self.notes.append(f"an ONNX file keeps no dropout rate: {layers} take the "
+                              "TransformerEncoderLayer default (0.1); change it on the node "
+                              "before training if the original used another")
         outputs = list(self.model.graph.output)
         if len(outputs) != 1:
             raise ModelImportError(f"{self.name} has {len(outputs)} outputs; a DL Studio "
@@ -127,18 +143,24 @@ class _Reader:
                 "Input", value.name, {"kind": kind, "shape": shape}, [])
 
     # ----- nodes -------------------------------------------------------------------------
+    def _module(self, group: ModuleGroup) -> None:
+        """One attention module's nodes as one layer; if they do not fit, the module is
+        named with the reason."""
+        try:
+            rebuild_module(self, group)
+        except Unsupported as part:
+            self.unsupported.append(UnsupportedPart(part.what, f"module {group.path!r}"))
+            return
+        if group.kind == "TransformerEncoderLayer":
+            self.rebuilt_encoders.append(group.path)
+
     def _node(self, node: OnnxNode) -> None:
         if node.domain not in STANDARD_DOMAINS:
             raise Unsupported(f"ONNX {node.op_type} (domain {node.domain})")
-        if node.op_type == "Constant":
-            self.constants[node.outputs[0]] = numpy_helper.to_array(node.attrs["value"]) \
-                if "value" in node.attrs else np.array(next(iter(node.attrs.values())))
+        if self.fold_constant(node):
             return
         if node.op_type == "Shape" and node.inputs[0] in self.values:
             self.constants[node.outputs[0]] = self._shape_value(node)
-            return
-        if all(not name or name in self.constants for name in node.inputs):
-            self._fold(node)
             return
         if any(name and name not in self.constants and name not in self.values
                for name in node.inputs):
@@ -156,6 +178,18 @@ class _Reader:
             if name:
                 self.values[name] = results[index] if index < len(results) else \
                     Missing(f"output {index} of ONNX {node.op_type}")
+
+    def fold_constant(self, node: OnnxNode) -> bool:
+        """Keep a Constant's value, or compute a node that reads only constants; False
+        for a node that reads a tensor computed from the inputs."""
+        if node.op_type == "Constant":
+            self.constants[node.outputs[0]] = numpy_helper.to_array(node.attrs["value"]) \
+                if "value" in node.attrs else np.array(next(iter(node.attrs.values())))
+            return True
+        if all(not name or name in self.constants for name in node.inputs):
+            self._fold(node)
+            return True
+        return False
 
     def _fold(self, node: OnnxNode) -> None:
         try:
@@ -213,8 +247,11 @@ class _Reader:
         return value
 
     def readable(self, node: OnnxNode) -> str:
-        """A node name from its weights' names (`conv1.weight` -> conv1), else from its
-        output's name."""
+        """A node name from the module the exporter says the node came from, else from
+        its weights' names (`conv1.weight` -> conv1), else from its output's name."""
+        module = module_name(node.proto)
+        if module:
+            return module
         for name in node.inputs[1:]:
             origin = self.origins.get(name, "")
             if "." in origin:

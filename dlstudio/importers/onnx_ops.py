@@ -42,6 +42,12 @@ class OnnxNode:
         return self.inputs[index] if index < len(self.inputs) else ""
 
 
+def float_attr(node: OnnxNode, name: str, default: float) -> float:
+    """A float attribute as the user wrote it: ONNX keeps float32, so 1e-5 reads back as
+    9.99999974e-06; the shortest decimal that is the same float32 is the value meant."""
+    return float(str(np.float32(node.attrs.get(name, default))))
+
+
 def op_type_label(proto: onnx.NodeProto) -> str:
     return f"ONNX {proto.op_type}"
 
@@ -191,7 +197,7 @@ def _batch_norm(reader: Reader, node: OnnxNode) -> list[Any]:
                               for n in node.inputs[1:5])
     weights = {"weight": scale, "bias": bias, "running_mean": mean, "running_var": var,
                "num_batches_tracked": np.array(0, dtype=np.int64)}
-    params = {"eps": float(node.attrs.get("epsilon", 1e-5)),
+    params = {"eps": float_attr(node, "epsilon", 1e-5),
               "momentum": round(1.0 - float(node.attrs.get("momentum", 0.9)), 6)}
     return [reader.add("BatchNorm2d" if rank == 3 else "BatchNorm1d", node, params, [source],
                        weights)]
@@ -205,7 +211,7 @@ def _layer_norm(reader: Reader, node: OnnxNode) -> list[Any]:
                           "without a bias")
     weights = {"weight": reader.constant(node.inputs[1], "ONNX LayerNormalization"),
                "bias": reader.constant(node.inputs[2], "ONNX LayerNormalization")}
-    return [reader.add("LayerNorm", node, {"eps": float(node.attrs.get("epsilon", 1e-5))},
+    return [reader.add("LayerNorm", node, {"eps": float_attr(node, "epsilon", 1e-5)},
                        [source], weights)]
 
 

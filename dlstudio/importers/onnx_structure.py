@@ -29,6 +29,7 @@ from dlstudio.importers.onnx_ops import (
     _simple,
     _softmax,
     _uniform,
+    float_attr,
 )
 
 if TYPE_CHECKING:
@@ -254,7 +255,7 @@ def _recurrent_weights(reader: Reader, node: OnnxNode, kind: str,
 
 
 def _attribute(name: str, default: float) -> Any:
-    return lambda node: float(node.attrs.get(name, default))
+    return lambda node: float_attr(node, name, default)
 
 
 MAPPERS: dict[str, Mapper] = {
