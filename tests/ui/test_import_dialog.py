@@ -164,3 +164,42 @@ def test_shapes_are_read_from_the_source_without_running_it(tmp_path: Path) -> N
     assert parse_shapes(" ") is None
     with pytest.raises(ValueError, match="positive"):
         parse_shapes("0,3")
+
+
+def _onnx_file(path: Path, op: str) -> Path:
+    """Gemm(4 -> 3) then `op`: a small ONNX model made here."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.ones((3, 4), dtype=np.float32), "fc.weight")
+    nodes = [helper.make_node("Gemm", ["x", "fc.weight"], ["h"], transB=1, name="fc"),
+             helper.make_node(op, ["h"], ["y"], name="act")]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])], [weight])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]),
+              str(path))
+    return path
+
+
+def test_an_onnx_file_is_imported_without_questions_about_code(app, qtbot,
+                                                               tmp_path: Path) -> None:
+    window, ui, importer, _model = app
+    source = _onnx_file(tmp_path / "tiny.onnx", "Relu")
+    seen = _answers(importer, qtbot, project=tmp_path / "tiny.dlstudio")
+    assert importer.import_model(source)
+    assert "warning" not in seen  # no Python dialog: nothing runs
+    assert seen["default"] == tmp_path / "tiny.dlstudio"
+    assert window.document.path == tmp_path / "tiny.dlstudio"
+    assert ui.panel.form.settings().weights == "tiny.pt"
+    assert {"Dense", "ReLU"} <= {n.type for n in window.document.graph.nodes.values()}
+
+
+def test_an_onnx_operator_without_a_layer_is_one_line(app, qtbot, tmp_path: Path) -> None:
+    window, ui, importer, _model = app
+    before = window.document
+    _answers(importer, qtbot, project=tmp_path / "odd.dlstudio")
+    assert not importer.import_model(_onnx_file(tmp_path / "odd.onnx", "Cos"))
+    assert "Cos" in window.last_error and "\n" not in window.last_error
+    assert window.document is before

@@ -146,3 +146,21 @@ def test_stored_path_is_relative_below_the_project_only(tmp_path: Path) -> None:
     assert stored_path(tmp_path / "w" / "a.pt", project) == "w/a.pt"
     assert stored_path(tmp_path / "a.pt", None) == str((tmp_path / "a.pt").resolve())
     assert Path(stored_path(tmp_path.parent / "a.pt", project)).is_absolute()
+
+
+def test_a_file_with_other_names_is_matched_by_structure_and_says_from_where(
+        app, tmp_path: Path) -> None:
+    window, ui, loader = app
+    state = compile_graph(build_template("xor")).state_dict()
+    prefixes = list(dict.fromkeys(key.rsplit(".", 1)[0] for key in state))
+    renamed = {f"net.{prefixes.index(key.rsplit('.', 1)[0])}.{key.rsplit('.', 1)[1]}": value
+               for key, value in state.items()}
+    torch.save(renamed, tmp_path / "theirs.pt")
+    shown = _answer(loader, tmp_path / "theirs.pt", accept=True)
+    assert loader.load()
+    dialog = shown[0]
+    assert "matched by structure" in dialog.headline.text()
+    assert not dialog.tree.isColumnHidden(1)
+    loaded = dialog.tree.topLevelItem(3)
+    assert loaded.text(0) == f"Loaded ({len(state)})"
+    assert loaded.child(0).text(1) == "net.0." + next(iter(state)).rsplit(".", 1)[1]
