@@ -75,3 +75,23 @@ def test_weights_already_in_the_cache_need_no_download(qtbot, tmp_path: Path,
     cached.write_bytes(b"weights")
     assert ensure_pretrained(parent, "pretrained:resnet18") == ""
     assert "no published weights" in ensure_pretrained(parent, "pretrained:lenet5")
+
+
+def test_a_download_that_fails_its_check_is_one_line_and_keeps_nothing(
+        qtbot, tmp_path: Path, monkeypatch) -> None:
+    """The fetch dialog, fed from a local folder (no network): a file whose hash does not
+    match the published one is refused, and nothing lands in the cache."""
+    from PySide6.QtWidgets import QWidget
+
+    from dlstudio.weights import URL_VARIABLE, pretrained_entry
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / pretrained_entry("resnet18").file).write_bytes(b"not the published file" * 999)
+    monkeypatch.setenv(URL_VARIABLE, mirror.as_uri())
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    problem = ensure_pretrained(parent, "pretrained:resnet18")
+    assert "resnet18" in problem and "\n" not in problem
+    assert not cached_path("resnet18").exists()
