@@ -18,7 +18,8 @@ CLASS_LOSSES = ("cross_entropy", "binary_cross_entropy")
 INPUT_WORDS = {"image": "images", "vector": "feature vectors", "sequence": "sequences",
                "tokens": "token ids"}
 PASS_THROUGH = ("ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
-                "Dropout")  # may sit between the last Dense and the Output
+                "Dropout", "ReLU6", "Hardswish", "Hardsigmoid", "Mish", "Softplus", "PReLU",
+                "LogSoftmax", "Identity")  # may sit between the last Dense and the Output
 IMAGE_CHANNELS = (1, 3)  # what images can be converted to when loaded
 
 
