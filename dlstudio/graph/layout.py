@@ -2,8 +2,9 @@
 
 Layers are stacked in data-flow order, as Netron draws models. Each node goes one rank
 below its furthest predecessor (longest path). Across, a node takes the lane of its main
-input (first input port), and a fork's other branches take the next free lanes to the
-right, so a chain reads straight down and branches sit side by side.
+input (the deepest one; the first input port on a tie), and a fork's other branches take
+the next free lanes to the right, so a chain reads straight down and branches sit side by
+side.
 
 A long chain (VGG16, ResNet-18) would be a column far taller than a screen, so ranks are
 cut into bands placed side by side (a snake), preferring cuts where a single wire runs
@@ -79,7 +80,8 @@ def _edges_in_port_order(graph: Graph) -> list[tuple[str, str]]:
 
 def _lanes(order: list[str], rank: dict[str, int], successors: dict[str, list[str]],
            predecessors: dict[str, list[str]]) -> dict[str, int]:
-    """A lane per node: its main input's lane if free, else the next free one right."""
+    """A lane per node: its main (deepest) input's lane if free, else the next free one
+    right."""
     lane: dict[str, int] = {}
     taken: set[tuple[int, int]] = set()  # (rank, lane)
     next_source = 0
@@ -89,7 +91,9 @@ def _lanes(order: list[str], rank: dict[str, int], successors: dict[str, list[st
             wanted = next_source
             next_source += 1
         else:
-            main = preds[0]
+            # The main input is the deepest one: a skip wire (`x + block(x)` in either
+            # order) comes from higher up and must not pull the join into its lane.
+            main = max(preds, key=lambda p: rank[p])
             inherits = next(s for s in successors[main] if s in lane or s == node_id)
             wanted = lane[main] if inherits == node_id else lane[main] + 1
         while (rank[node_id], wanted) in taken:

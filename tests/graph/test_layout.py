@@ -54,6 +54,22 @@ def test_a_merge_comes_after_its_longest_branch_and_branches_sit_side_by_side() 
     assert at("layer2_0_add")[0] == conv1[0]  # the main path stays in its lane
 
 
+def test_a_skip_wired_into_the_first_port_keeps_the_block_in_one_column() -> None:
+    """`x + block(x)`, as imported code often writes it: the skip comes first."""
+    graph = Graph()
+    source = graph.add_node("Input", name="features", params={"kind": "vector", "shape": (4,)})
+    block = graph.add_node("Dense", name="block", params={"units": 4})
+    add = graph.add_node("Add", name="add")
+    after = graph.add_node("ReLU", name="after")
+    graph.connect(source.id, block.id)
+    graph.connect(source.id, add.id, dst_port="in1")
+    graph.connect(block.id, add.id, dst_port="in2")
+    graph.connect(add.id, after.id)
+    positions = layered_layout(graph)
+    _assert_clean(graph, positions)
+    assert {positions[n.id][0] for n in (source, block, add, after)} == {0.0}
+
+
 def test_branches_added_in_either_order_do_not_cross() -> None:
     graph = Graph()
     source = graph.add_node("Input", name="features", params={"kind": "vector",
