@@ -85,6 +85,7 @@ class _Reader:
             for name in proto.input:
                 self.readers[name] = self.readers.get(name, 0) + 1
         self.groups = module_groups(list(model.graph.node))
+        self.modules = {module_name(proto) for proto in model.graph.node}
         self.rebuilt_encoders: list[str] = []
         self.unsupported: list[UnsupportedPart] = []
         self.notes: list[str] = []
@@ -247,9 +248,15 @@ class _Reader:
         return value
 
     def readable(self, node: OnnxNode) -> str:
-        """A node name from the module the exporter says the node came from, else from
-        its weights' names (`conv1.weight` -> conv1), else from its output's name."""
+        """A node name from the module the exporter says the node came from (unless its
+        weights are named after a module with no operator of its own left, as a
+        convolution with the batch norm folded into it), else from its weights' names
+        (`conv1.weight` -> conv1), else from its output's name."""
         module = module_name(node.proto)
+        for name in node.inputs[1:]:  # a module whose operator was merged into another's
+            owner = self.origins.get(name, "").rpartition(".")[0]
+            if owner and owner != module and owner not in self.modules:
+                return owner
         if module:
             return module
         for name in node.inputs[1:]:
