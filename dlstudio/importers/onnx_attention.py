@@ -75,8 +75,8 @@ def _ends(reader: Reader, nodes: list[OnnxNode], group: ModuleGroup) -> tuple[st
     outputs = [name for name in produced
                if reader.readers.get(name, 0) > inside.get(name, 0) or name in graph_outputs]
     if len(sources) != 1 or len(outputs) != 1:
-        raise Unsupported(group.kind, f"{len(sources)} inputs and {len(outputs)} outputs; "
-                          "only self-attention on one sequence is a layer")
+        raise Unsupported(group.kind, f"{len(sources)} inputs and {len(outputs)} outputs: "
+                          "a layer is self-attention on one sequence, called once")
     (source,) = sources
     if not isinstance(reader.values.get(source), str):
         raise Unsupported(group.kind, "its input is not the output of a layer")
