@@ -8,12 +8,14 @@ here directly: a JSON header and raw bytes, so no extra package is needed for th
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import re
 import struct
+import warnings
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -41,9 +43,12 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     if path.suffix.lower() == ".safetensors":
         return _read_safetensors(path)
     try:
-        raw = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about raw pickles; our line says it
+            warnings.simplefilter("ignore")
+            raw = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        refused = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        # torch words it "Unsupported global: GLOBAL x" or "unsupported GLOBAL x whose ..."
+        refused = re.search(r"GLOBAL (\S+)", str(error))
         if refused:
             raise WeightsError(f"{path}: refused, it holds more than tensors ({refused[1]}; "
                                "loading it could run code)") from None
@@ -101,40 +106,81 @@ def _tensors(path: Path, raw: Any) -> dict[str, torch.Tensor]:
 
 def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
     """The safetensors layout: 8 bytes little-endian header size, a JSON header of
-    name -> {dtype, shape, data_offsets}, then the bytes of every tensor."""
+    name -> {dtype, shape, data_offsets}, then the bytes of every tensor, back to back."""
     try:
         data = path.read_bytes()
     except OSError as error:
         raise WeightsError(f"{path}: cannot read it: {error.strerror or error}") from None
     try:
+        if len(data) < 8:
+            raise ValueError("shorter than the 8-byte header size")
         (size,) = struct.unpack("<Q", data[:8])
         if size > min(_MAX_HEADER, len(data) - 8):
             raise ValueError("header size past the end of the file")
         header = json.loads(data[8:8 + size])
+        if not isinstance(header, dict):
+            raise ValueError(f"the header is a JSON {type(header).__name__}, not an object")
+        header.pop("__metadata__", None)
         body = memoryview(data)[8 + size:]
-        tensors = {}
-        for name, entry in header.items():
-            if name == "__metadata__":
-                continue
-            tensors[name] = _safetensor(entry, body)
-    except (struct.error, ValueError, TypeError, KeyError, RuntimeError) as error:
+        entries = {name: _entry(name, entry) for name, entry in header.items()}
+        _check_layout(entries, len(body))
+        tensors = {name: _safetensor(entry, body) for name, entry in entries.items()}
+    except (ValueError, RecursionError, RuntimeError) as error:  # json's errors included
         raise WeightsError(f"{path}: not a safetensors file, or damaged ({error})") from None
     if not tensors:
         raise WeightsError(f"{path}: holds no tensors")
     return tensors
 
 
-def _safetensor(entry: dict[str, Any], body: memoryview) -> torch.Tensor:
-    dtype = _SAFETENSORS_DTYPES.get(entry["dtype"])
-    if dtype is None:
-        raise ValueError(f"unsupported dtype {entry['dtype']!r}")
-    shape = [int(v) for v in entry["shape"]]
-    start, end = (int(v) for v in entry["data_offsets"])
-    count = 1
-    for v in shape:
-        count *= v
-    if not 0 <= start <= end <= len(body) or end - start != count * dtype.itemsize:
-        raise ValueError(f"tensor bytes {start}..{end} do not fit shape {shape}")
-    if count == 0:
-        return torch.empty(shape, dtype=dtype)
-    return torch.frombuffer(bytearray(body[start:end]), dtype=dtype).reshape(shape)
+class _Entry(NamedTuple):
+    dtype: torch.dtype
+    shape: list[int]
+    start: int
+    end: int
+
+
+def _entry(name: str, entry: Any) -> _Entry:
+    """One header entry, checked: ValueError names the tensor and what is wrong."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"tensor {name!r}: a JSON {type(entry).__name__}, not an object")
+    dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
+    if not isinstance(dtype, str) or dtype not in _SAFETENSORS_DTYPES:
+        raise ValueError(f"tensor {name!r}: unsupported dtype {dtype!r}")
+    if not isinstance(shape, list) or not all(_count(v) for v in shape):
+        raise ValueError(f"tensor {name!r}: shape {shape!r} is not a list of sizes")
+    if not isinstance(offsets, list) or len(offsets) != 2 or not all(map(_count, offsets)):
+        raise ValueError(f"tensor {name!r}: data_offsets {offsets!r} is not [start, end]")
+    torch_dtype = _SAFETENSORS_DTYPES[dtype]
+    start, end = offsets
+    if end - start != math.prod(shape) * torch_dtype.itemsize:
+        raise ValueError(f"tensor {name!r}: bytes {start}..{end} do not fit shape {shape} "
+                         f"of {dtype}")
+    return _Entry(torch_dtype, shape, start, end)
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_layout(entries: dict[str, _Entry], body_size: int) -> None:
+    """The tensors' bytes must follow one another and fill the data exactly, as the
+    format requires: no overlap, no gap, nothing past the end."""
+    position = 0
+    for name, entry in sorted(entries.items(), key=lambda item: (item[1].start, item[1].end)):
+        if entry.end > body_size:
+            raise ValueError(f"tensor {name!r}: bytes {entry.start}..{entry.end} past the "
+                             f"end of the data ({body_size} bytes)")
+        if entry.start != position:
+            what = "overlap another tensor's" if entry.start < position else "leave a gap at"
+            raise ValueError(f"tensor {name!r}: bytes {entry.start}..{entry.end} {what} "
+                             f"bytes {min(entry.start, position)}..{max(entry.start, position)}")
+        position = entry.end
+    if position != body_size:
+        raise ValueError(f"{body_size - position} bytes of data after the last tensor")
+
+
+def _safetensor(entry: _Entry, body: memoryview) -> torch.Tensor:
+    if entry.start == entry.end:
+        return torch.empty(entry.shape, dtype=entry.dtype)
+    return torch.frombuffer(bytearray(body[entry.start:entry.end]),
+                            dtype=entry.dtype).reshape(entry.shape)

@@ -13,7 +13,8 @@ Two ways to pair them, and the one that loads more tensors wins (names on a tie)
 
 A layer whose shapes differ is an error when it must load: it is frozen (it would stay
 random and never learn), or a layer after it loaded (the file is another architecture,
-not another head). Otherwise it is a new layer, reported and left as initialised.
+not another head). Otherwise it is a new layer, reported and left as initialised. For
+the same reason a frozen layer the file has nothing for at all is an error.
 """
 
 from __future__ import annotations
@@ -273,6 +274,15 @@ def _check(match: WeightMatch, graph: Graph, layers: dict[str, Tensors],
                 f" but {format_shape(graph_shape)} in the graph, and it must load ({why})")
         if layer not in match.new_layers:
             match.new_layers.append(layer)
+    loaded = {key.rsplit(".", 1)[0] for key in match.loaded}
+    unloaded = [layer for layer in order if layer in frozen and layer not in loaded]
+    if unloaded:
+        count = "1 frozen layer gets" if len(unloaded) == 1 else \
+            f"{len(unloaded)} frozen layers get"
+        raise WeightsError(
+            f"{match.source}: {unloaded[0]} is frozen but the file has no weights for it "
+            f"({count} none), so it would stay random and never learn; unfreeze it or load "
+            "a file that holds it")
 
 
 def _keys(layers: dict[str, Tensors]) -> list[str]:

@@ -5,6 +5,9 @@ exit code 2 and one line."""
 from __future__ import annotations
 
 import json
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +16,7 @@ import torch
 from PIL import Image
 
 from dlstudio import cli
+from dlstudio.compile import compile_graph
 from dlstudio.data.normalisations import IMAGENET
 from dlstudio.graph.project import Project, save_project
 from dlstudio.train import load_checkpoint
@@ -199,3 +203,39 @@ def test_mistakes_are_one_line(capsys: pytest.CaptureFixture[str], project: Path
                       "summary", "block4_conv1.weight has shape 16×8×3×3 in the file "
                       "(features.17.weight) but 8×8×3×3 in the graph")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_frozen_layers_without_weights_are_refused(capsys: pytest.CaptureFixture[str],
+                                                   project: Path, tmp_path: Path) -> None:
+    """A file holding only the head, loaded with blocks 1-4 frozen by the flag or by the
+    project itself."""
+    head = tmp_path / "cls_only.pth"
+    state = compile_graph(small_vgg_graph(size=32, head=(16, 2))).state_dict()
+    torch.save({key: value for key, value in state.items() if key.startswith("fc")}, head)
+    code, out, err = run(capsys, "summary", str(project), "--weights", str(head))
+    assert code == 0, err
+    frozen = tmp_path / "frozen.dlstudio"
+    save_project(Project(graph=small_vgg_graph(size=32, head=(16, 2), frozen_base=True)),
+                 frozen)
+    words = "cls_only.pth: block1_conv1 is frozen but the file has no weights for it"
+    for command, extra in (("summary", ["--freeze-until", "block4_pool"]),
+                           ("train", ["--freeze-until", "block4_pool"])):
+        assert_user_error(run(capsys, command, str(project), "--weights", str(head), *extra),
+                          command, words, "(10 frozen layers get none)")
+    assert_user_error(run(capsys, "export", str(frozen), "--weights", str(head), "--format",
+                          "onnx", "-o", str(tmp_path / "m.onnx")), "export", words)
+    assert not (tmp_path / "m.onnx").exists()
+    assert_user_error(run(capsys, "predict", "--project", str(frozen), "--weights", str(head),
+                          str(tmp_path / "images" / "red" / "0.png")), "predict", words)
+
+
+def test_a_raw_pickle_is_one_line_on_stderr(tmp_path: Path) -> None:
+    """torch warns about raw pickles on stderr; the command shows only its own line."""
+    with open(tmp_path / "raw.pt", "wb") as stream:
+        pickle.dump({"fc.weight": [1.0]}, stream, protocol=4)
+    done = subprocess.run([sys.executable, "-m", "dlstudio", "summary", "--template", "mlp",
+                           "--weights", str(tmp_path / "raw.pt")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [f"dlstudio summary: error: {tmp_path / 'raw.pt'}: "
+                                        "not a PyTorch weights file, or damaged"]

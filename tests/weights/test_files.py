@@ -4,7 +4,10 @@ refused (damaged, not tensors, or a pickle that would run code) in one line."""
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import struct
+import warnings
 from pathlib import Path
 
 import pytest
@@ -67,6 +70,51 @@ def test_safetensors(tmp_path: Path) -> None:
         read_state_dict(tmp_path / "cut.safetensors")
 
 
+def header_file(path: Path, header: object, body: bytes = b"") -> Path:
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + body)
+    return path
+
+
+def entry(dtype: object = "F32", shape: object = (2,), offsets: object = (0, 8)) -> object:
+    return {"dtype": dtype, "shape": shape, "data_offsets": offsets}
+
+
+@pytest.mark.parametrize(("header", "body", "words"), [
+    ([], b"", "the header is a JSON list, not an object"),
+    ({"w": [1, 2]}, b"", "tensor 'w': a JSON list, not an object"),
+    ({"w": {"shape": [2], "data_offsets": [0, 8]}}, bytes(8), "tensor 'w': unsupported dtype None"),
+    ({"w": entry(dtype="F8_E9")}, bytes(8), "tensor 'w': unsupported dtype 'F8_E9'"),
+    ({"w": entry(shape="2")}, bytes(8), "tensor 'w': shape '2' is not a list of sizes"),
+    ({"w": entry(shape=[-2])}, bytes(8), "is not a list of sizes"),
+    ({"w": entry(offsets=[0])}, bytes(8), "tensor 'w': data_offsets [0] is not [start, end]"),
+    ({"w": entry(offsets=["0", 8])}, bytes(8), "is not [start, end]"),
+    ({"w": entry(offsets=[0, 12])}, bytes(12), "tensor 'w': bytes 0..12 do not fit shape [2]"),
+    ({"w": entry(offsets=[8, 16])}, bytes(8), "tensor 'w': bytes 8..16 past the end of the "
+                                              "data (8 bytes)"),
+    ({"w": entry(), "v": entry(offsets=[4, 12])}, bytes(12), "overlap another tensor's"),
+    ({"w": entry()}, bytes(4), "past the end of the data (4 bytes)"),
+    ({"w": entry()}, bytes(12), "4 bytes of data after the last tensor"),
+    ({"w": entry(offsets=[4, 12])}, bytes(12), "leave a gap"),
+])
+def test_malformed_safetensors_headers_are_one_line(tmp_path: Path, header: object,
+                                                    body: bytes, words: str) -> None:
+    path = header_file(tmp_path / "bad.safetensors", header, body)
+    with pytest.raises(WeightsError) as caught:
+        read_state_dict(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: not a safetensors file, or damaged (")
+    assert words in message and "\n" not in message
+
+
+def test_safetensors_with_metadata_and_an_empty_tensor(tmp_path: Path) -> None:
+    header = {"__metadata__": {"format": "pt"}, "w": entry(),
+              "e": entry(shape=[0, 3], offsets=[8, 8])}
+    read = read_state_dict(header_file(tmp_path / "ok.safetensors", header,
+                                       struct.pack("<2f", 1.0, 2.0)))
+    assert read["w"].tolist() == [1.0, 2.0] and read["e"].shape == (0, 3)
+
+
 class RunsCode:
     """A pickle that would create a file when loaded without weights_only."""
 
@@ -86,6 +134,36 @@ def test_a_pickle_that_runs_code_is_refused_and_runs_nothing(tmp_path: Path) -> 
     assert "evil.pth: refused, it holds more than tensors" in str(caught.value)
     assert "\n" not in str(caught.value)
     assert not marker.exists()
+
+
+class RunsShell:
+    """A pickle that would run a shell command (os.system) when loaded."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, (f"touch '{self.marker}'",))
+
+
+def test_a_pickle_calling_os_system_is_refused_by_name(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    torch.save({"x": RunsShell(marker)}, tmp_path / "evil2.pt")
+    with pytest.raises(WeightsError) as caught:
+        read_state_dict(tmp_path / "evil2.pt")
+    assert str(caught.value) == (f"{tmp_path / 'evil2.pt'}: refused, it holds more than "
+                                 f"tensors ({os.system.__module__}.system; loading it could "
+                                 "run code)")
+    assert not marker.exists()
+
+
+def test_a_raw_pickle_warns_nothing(tmp_path: Path) -> None:
+    with open(tmp_path / "raw.pt", "wb") as stream:
+        pickle.dump({"fc.weight": [1.0]}, stream, protocol=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(WeightsError, match="raw.pt: not a PyTorch weights file"):
+            read_state_dict(tmp_path / "raw.pt")
 
 
 @pytest.mark.parametrize(("content", "words"), [

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from dlstudio.compile import compile_graph
+from dlstudio.graph.freeze import apply_changes, freeze_until_name
 from dlstudio.graph.templates import build_template
 from dlstudio.weights import WeightsError, apply_weights, match_weights
 
@@ -118,6 +119,40 @@ def test_a_frozen_layer_must_load() -> None:
     with pytest.raises(WeightsError, match="fc3.weight .* it must load \\(it is frozen\\)"):
         graph = small_vgg_graph(head=(16, 16, 3))
         graph.set_param(graph.node_by_name("fc3").id, "trainable", False)
+        match_weights(graph, state)
+
+
+def head_only(graph_head: tuple[int, ...]) -> dict[str, torch.Tensor]:
+    """The Dense layers' tensors of a small VGG, by name: a file without the base."""
+    state = compile_graph(small_vgg_graph(head=graph_head)).state_dict()
+    return {key: value for key, value in state.items() if key.startswith("fc")}
+
+
+def test_a_frozen_layer_the_file_lacks_is_an_error() -> None:
+    graph = small_vgg_graph(head=(16, 16, 5))
+    assert match_weights(graph, head_only((16, 16, 5))).missing  # nothing frozen: fine
+    apply_changes(graph, freeze_until_name(graph, "block4_pool"))
+    with pytest.raises(WeightsError) as caught:
+        match_weights(graph, head_only((16, 16, 5)), source="cls_only.pth")
+    assert str(caught.value) == (
+        "cls_only.pth: block1_conv1 is frozen but the file has no weights for it (10 frozen "
+        "layers get none), so it would stay random and never learn; unfreeze it or load a "
+        "file that holds it")
+
+
+def test_a_template_frozen_base_counts_too() -> None:
+    """vgg16-transfer starts with its base frozen: a head-only file leaves it random."""
+    graph = small_vgg_graph(head=(16, 5), frozen_base=True)
+    with pytest.raises(WeightsError, match=r"block1_conv1 is frozen .* \(13 frozen layers"):
+        match_weights(graph, head_only((16, 5)))
+    last = graph.node_by_name("block5_conv3").id
+    state = {**head_only((16, 5)), **{key: value for key, value in
+                                      compile_graph(graph).state_dict().items()
+                                      if not key.startswith(("fc", "block5_conv3"))}}
+    graph.set_param(last, "trainable", True)
+    assert "block5_conv3.weight" in match_weights(graph, state).missing  # trains: fine
+    graph.set_param(last, "trainable", False)
+    with pytest.raises(WeightsError, match="block5_conv3 is frozen .* \\(1 frozen layer gets"):
         match_weights(graph, state)
 
 
