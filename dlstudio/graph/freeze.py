@@ -30,6 +30,8 @@ def train_from(graph: Graph, node_id: str) -> list[Change]:
 
 
 def apply_changes(graph: Graph, changes: list[Change]) -> None:
+    """Set each layer's `trainable` as the rule said: the command line's direct
+    counterpart of the app's undoable step."""
     for node_id, trainable in changes:
         graph.set_param(node_id, "trainable", trainable)
 

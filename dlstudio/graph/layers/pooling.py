@@ -4,6 +4,8 @@ GlobalAvgPool, and Upsample. Names, parameters and defaults are PyTorch's."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from dlstudio.graph.catalogue import LayerSpec, ModuleRecipe, register
 from dlstudio.graph.errors import ShapeError
@@ -20,7 +22,7 @@ def _stride(params) -> int:
     return params["stride"] or params["kernel_size"]
 
 
-def pool_length(length: int, params, axis: str = "input") -> int:
+def pool_length(length: int, params: Mapping[str, Any], axis: str = "input") -> int:
     """Output length of a pooling window along one axis, ceil_mode included (PyTorch's
     rule: with ceil_mode a last window must start inside the input or its left padding)."""
     out = conv_length(length, params["kernel_size"], _stride(params), params["padding"], 1,
@@ -40,7 +42,7 @@ def _starts_in_padding(length: int, windows: int, params) -> bool:
     return (windows - 1) * _stride(params) >= length + params["padding"]
 
 
-def ceil_mode_needed(params, shape) -> bool:
+def ceil_mode_needed(params: Mapping[str, Any], shape: Sequence[int]) -> bool:
     """ceil_mode as the module needs it: on only where it adds a window to some axis.
     Where PyTorch's rule drops the extra window again the result is floor mode's, and
     the module says so (ONNX rounds those windows differently)."""
@@ -48,7 +50,7 @@ def ceil_mode_needed(params, shape) -> bool:
     return any(pool_length(n, params) > pool_length(n, floor) for n in shape[1:])
 
 
-def drops_last_window(params, shape) -> bool:
+def drops_last_window(params: Mapping[str, Any], shape: Sequence[int]) -> bool:
     """Whether ceil_mode adds a window on one axis but drops the one it would add on
     another, whose last window would start in the right padding: torch computes that,
     ONNX (which keeps such windows) cannot."""
