@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from dlstudio.graph.model import Graph
 from dlstudio.graph.templates import UnknownTemplateError, build_template
@@ -120,40 +120,60 @@ def weights_source(args: argparse.Namespace) -> str | None:
 
 
 def fetch_weights(source: str) -> None:
-    """Download published weights now, with a progress bar on stderr, so that what
-    follows reads them from the cache."""
+    """Download published weights now, with progress on stderr, so that what follows
+    reads them from the cache."""
     from dlstudio.weights import PREFIX, WeightsError, cached_path, fetch_pretrained
 
     if not source.startswith(PREFIX) or cached_path(source[len(PREFIX):]).is_file():
         return
     name = source[len(PREFIX):]
     print(f"downloading the {name} weights (once) to {cached_path(name).parent}",
-          file=sys.stderr)
+          file=sys.stderr, flush=True)
+    bar = _ProgressBar(sys.stderr)
     try:
-        fetch_pretrained(name, _ProgressBar())
+        fetch_pretrained(name, bar)
     except WeightsError as error:
+        bar.end(None)
         raise UserError(str(error)) from None
-    finally:
-        print(file=sys.stderr)
+    bar.end(cached_path(name))
 
 
 class _ProgressBar:
-    """`[#####     ]  52% 274/528 MB` on one stderr line, redrawn at each percent."""
+    """`[#####     ]  52% 274/528 MB` on one line of a terminal, redrawn at each percent.
+    Into a file or a pipe (a log) it draws nothing: the caller's start line and `end`'s
+    line are all, not a hundred carriage returns."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._live = stream.isatty()
         self._shown = -1
+        self._done = 0
 
     def __call__(self, done: int, total: int) -> None:
+        self._done = done
+        if not self._live:
+            return
         if total <= 0:
-            print(f"\r{done / 1e6:,.0f} MB", end="", file=sys.stderr, flush=True)
+            self._draw(f"{done / 1e6:,.0f} MB")
             return
         percent = done * 100 // total
         if percent == self._shown:
             return
         self._shown = percent
         bar = "#" * (percent // 4)
-        print(f"\r[{bar:<25}] {percent:3d}% {done / 1e6:,.0f}/{total / 1e6:,.0f} MB",
-              end="", file=sys.stderr, flush=True)
+        self._draw(f"[{bar:<25}] {percent:3d}% {done / 1e6:,.0f}/{total / 1e6:,.0f} MB")
+
+    def end(self, path: Path | None) -> None:
+        """Close the bar's line; say where the file went (None: it failed, and the
+        error that follows says why)."""
+        if self._live:
+            print(file=self._stream)
+        if path is not None:
+            print(f"downloaded {self._done / 1e6:,.1f} MB to {path}", file=self._stream,
+                  flush=True)
+
+    def _draw(self, text: str) -> None:
+        print(f"\r{text}", end="", file=self._stream, flush=True)
 
 
 def match_weights_to(graph: Graph, source: str, base_dir: Path | None = None

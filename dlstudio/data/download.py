@@ -216,7 +216,7 @@ def _fetch(url: str, target: Path, expected: str,
         part.unlink()
         wanted = expected if len(expected) == len(actual) else f"{expected}..."
         raise _Failed(f"the file's SHA-256 is {actual}, expected {wanted} (a corrupted "
-                      "download or a changed mirror)")
+                      "download or a changed mirror; the download was deleted)")
     os.replace(part, target)
 
 

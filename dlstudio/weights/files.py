@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import torch
 
 from dlstudio.weights.errors import WeightsError
-from dlstudio.weights.pretrained import PREFIX, Progress, fetch_pretrained
+from dlstudio.weights.pretrained import PREFIX, PRETRAINED, Progress, fetch_pretrained
 
 CHECKPOINT_FORMAT = "dlstudio.checkpoint"
 # Where training frameworks put the state_dict inside a bigger checkpoint.
@@ -75,9 +75,15 @@ def resolve_weights(source: str, base_dir: Path | None = None,
 
 
 def describe_source(source: str) -> str:
-    """A short name for reports: the file name, or "pretrained NAME"."""
+    """A short name for reports: the file name, with "pretrained" and the template when
+    the file is published weights fetched for another template than its own."""
     if source.startswith(PREFIX):
-        return f"pretrained {source[len(PREFIX):]}"
+        name = source[len(PREFIX):]
+        entry = PRETRAINED.get(name)
+        if entry is None:
+            return f"pretrained {name}"
+        return f"pretrained {entry.file}" + ("" if entry.architecture == name
+                                             else f" for {name}")
     return Path(source).name
 
 

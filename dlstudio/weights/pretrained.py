@@ -1,10 +1,17 @@
 """The published ImageNet weights that templates can start from, and their download.
 
 The files are the plain state_dicts torchvision publishes (no torchvision needed to read
-them). They go where torch.hub keeps them (`torch.hub.get_dir()/checkpoints`, shared with
-torchvision's own downloads), are checked against the SHA-256 prefix in their names as
-torch.hub does, and are written as `<file>.part` and renamed only when complete and
-correct, so an interrupted download never looks finished; the next try resumes it.
+them). What comes from torch.hub: the cache folder (`torch.hub.get_dir()/checkpoints`,
+shared with torchvision's own downloads, so a file either fetched is reused) and the
+check, as `torch.hub.download_url_to_file(..., hash_prefix=...)` does it: the file's
+SHA-256 must start with the hex digits in its name, read with torch.hub's own
+`HASH_REGEX` (`vgg16-397923af.pth` -> `397923af`).
+
+The transfer itself is DL Studio's (`dlstudio.data.download.download_file`), because
+torch.hub's helper cannot do two things the app needs: resume an interrupted 528 MB
+download (HTTP Range on `<file>.part`, renamed only when complete and checked, so a
+broken download never looks finished) and report progress to a callback (the app's
+progress bar; torch.hub only draws tqdm on the terminal).
 """
 
 from __future__ import annotations
@@ -62,10 +69,12 @@ PRETRAINED: dict[str, PretrainedWeights] = {
 
 
 def pretrained_names() -> list[str]:
+    """The templates that have a pretrained start, for menus and messages."""
     return list(PRETRAINED)
 
 
 def pretrained_entry(name: str) -> PretrainedWeights:
+    """`name`'s published file; WeightsError lists the names that have one."""
     if name not in PRETRAINED:
         raise WeightsError(f"no published weights for {name!r}; pretrained starts exist for "
                            f"{', '.join(PRETRAINED)}")
@@ -80,6 +89,7 @@ def cache_dir() -> Path:
 
 
 def cached_path(name: str) -> Path:
+    """Where `name`'s file is once downloaded (or copied there by hand, offline)."""
     return cache_dir() / pretrained_entry(name).file
 
 

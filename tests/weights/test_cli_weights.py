@@ -5,6 +5,7 @@ exit code 2 and one line."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -16,10 +17,12 @@ import torch
 from PIL import Image
 
 from dlstudio import cli
+from dlstudio.cli.support import _ProgressBar
 from dlstudio.compile import compile_graph
 from dlstudio.data.normalisations import IMAGENET
 from dlstudio.graph.project import Project, save_project
 from dlstudio.train import load_checkpoint
+from dlstudio.weights import PRETRAINED, cache_dir
 
 from .conftest import TvResNet, TvVGG, WeightsServer, publish, small_vgg_graph
 
@@ -102,9 +105,27 @@ def test_summary_pretrained_downloads_once(capsys: pytest.CaptureFixture[str],
                          "--json")
     assert code == 0, err
     assert json.loads(out)["weights"]["summary"].startswith("loaded 122 tensors")
-    assert "downloading the resnet18 weights" in err and "100%" in err
+    cached = cache_dir() / PRETRAINED["resnet18"].file
+    size = cached.stat().st_size / 1e6
+    assert err.splitlines() == [  # not a terminal: a start line and an end line, no bar
+        f"downloading the resnet18 weights (once) to {cached.parent}",
+        f"downloaded {size:,.1f} MB to {cached}"]
     code, out, err = run(capsys, "summary", "--template", "resnet18", "--pretrained")
     assert code == 0 and "downloading" not in err and len(weights_server.requests) == 1
+
+
+def test_the_bar_draws_on_a_terminal() -> None:
+    main, secondary = os.openpty()
+    with open(secondary, "w") as terminal:
+        bar = _ProgressBar(terminal)
+        for done in range(0, 1001, 5):
+            bar(done, 1000)
+        bar.end(Path("w.pth"))
+    written = os.read(main, 1 << 16).decode().replace("\r\n", "\n")  # the tty's newlines
+    os.close(main)
+    assert written.count("\r") == 101  # once per percent
+    assert written.endswith("\r[#########################] 100% 0/0 MB\n"
+                            "downloaded 0.0 MB to w.pth\n")
 
 
 def test_pretrained_predict_gives_imagenet_class_ids(capsys: pytest.CaptureFixture[str],

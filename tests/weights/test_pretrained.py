@@ -13,6 +13,7 @@ from dlstudio.weights import (
     PRETRAINED,
     WeightsError,
     cache_dir,
+    describe_source,
     fetch_pretrained,
     pretrained_names,
     resolve_weights,
@@ -53,6 +54,7 @@ def test_a_bad_hash_keeps_no_file(weights_server: WeightsServer,
     message = str(caught.value)
     assert "cannot download the vgg16 weights" in message and "SHA-256 is" in message
     assert f"expected {PRETRAINED['vgg16'].hash_prefix}..." in message and "\n" not in message
+    assert "the download was deleted" in message
     assert not list(cache_dir().iterdir())
 
 
@@ -90,3 +92,10 @@ def test_unknown_name() -> None:
     with pytest.raises(WeightsError, match="no published weights for 'mlp'; pretrained "
                                            "starts exist for vgg16, vgg16-transfer, resnet18"):
         fetch_pretrained("mlp")
+
+
+def test_reports_name_the_published_file() -> None:
+    assert describe_source("pretrained:vgg16") == "pretrained vgg16-397923af.pth"
+    assert describe_source("pretrained:vgg16-transfer") == \
+        "pretrained vgg16-397923af.pth for vgg16-transfer"
+    assert describe_source("/somewhere/mine.pt") == "mine.pt"
