@@ -42,3 +42,4 @@ class Unsupported(Exception):  # noqa: N818 - raised inside the mappers, caught 
     def __init__(self, what: str, why: str = "") -> None:
         super().__init__(what)
         self.what = f"{what} ({why})" if why else what
+        self.why = why

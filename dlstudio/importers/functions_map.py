@@ -73,11 +73,19 @@ def _activation(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
 
 
 def _merge(kind: str) -> Callable[[fx.Node, list[Shape], Shape], Layer]:
+    symbol, verb = ("+", "adding") if kind == "Add" else ("*", "multiplying")
+
     def mapper(node: fx.Node, shapes: list[Shape], out: Shape) -> Layer:
-        if len(shapes) != 2 or shapes[0] != shapes[1] or any(
-                k in node.kwargs for k in ("alpha", "out")):
-            raise Unsupported(label(node), "only two tensors of one shape; add a "
-                              "constant or broadcast is not a layer")
+        if any(k in node.kwargs for k in ("alpha", "out")):
+            raise Unsupported(label(node), "alpha= or out=")
+        operands = [a.name if isinstance(a, fx.Node) else repr(a) for a in node.args[:2]]
+        expression = f" {symbol} ".join(operands)
+        if len(shapes) == 1:
+            raise Unsupported(f"{expression}: {verb} by a constant has no layer")
+        if len(shapes) != 2 or shapes[0] != shapes[1]:
+            shown = " and ".join(str(s) for s in shapes)
+            raise Unsupported(f"{expression}: {verb} tensors of shapes {shown} (a broadcast) "
+                              "has no layer")
         return Layer(kind, {"inputs": 2})
     return mapper
 

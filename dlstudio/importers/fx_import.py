@@ -50,9 +50,21 @@ class _Recurrent:
 
 @dataclass
 class _State:
-    """The final hidden state of a plain recurrent layer (`h` or `(h, c)`)."""
+    """The final state of a plain recurrent layer: `h` (layers × directions, batch,
+    units), or an LSTM's `(h, c)` (`pair`), whose `[0]` is h."""
 
     node_id: str
+    pair: bool = False
+
+
+@dataclass
+class _Attention:
+    """A plain nn.MultiheadAttention call: (output, attention weights)."""
+
+    node_id: str
+
+
+_RAW = (_Recurrent, _State, _Attention)  # results that are not one tensor
 
 
 class _Tracer(fx.Tracer):
@@ -71,9 +83,11 @@ def trace_module(module: nn.Module, input_shapes: list[tuple[int, ...]] | None =
     tracer.record_stack_traces = True
     try:
         traced = fx.GraphModule(module, tracer.trace(module), name)
-    except Exception as error:  # fx raises many types for code it cannot follow
+    except (Exception, SystemExit) as error:  # fx raises many types for code it cannot follow
         raise ModelImportError(f"{name} cannot be traced by torch.fx: "
                                f"{_first_line(error)}") from None
+    traced.graph.eliminate_dead_code()  # `out, (h, c) = lstm(x)` with c unused
+    traced.recompile()
     placeholders = [n for n in traced.graph.nodes if n.op == "placeholder"]
     if len(placeholders) != len(shapes):
         raise ModelImportError(f"{name}.forward takes {len(placeholders)} input(s) but "
@@ -88,7 +102,7 @@ def trace_module(module: nn.Module, input_shapes: list[tuple[int, ...]] | None =
             expected = module(*examples)
             with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints tracebacks
                 ShapeProp(traced).propagate(*examples)
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         raise ModelImportError(f"{name} does not run on inputs of shape "
                                f"{', '.join(map(str, shapes))}: {_first_line(error)}") from None
     finally:
@@ -192,6 +206,8 @@ class _Walk:
                 try:
                     self._call(node)
                 except Unsupported as part:
+                    if part.why and self._fed_by_refused(node):
+                        continue  # a consequence of a part already reported, not a cause
                     self.unsupported.append(UnsupportedPart(part.what, self._where(node)))
         if self.unsupported:
             raise unsupported_error(self.name, self.unsupported)
@@ -214,6 +230,11 @@ class _Walk:
                                   "of its own with a copy of its weights (they now train "
                                   "separately)")
 
+    def _fed_by_refused(self, node: fx.Node) -> bool:
+        """A tensor input that became no node: refused, or fed by a refused part."""
+        return any(self.values.get(a) is None for a in node.all_input_nodes
+                   if "tensor_meta" in a.meta)
+
     def _where(self, node: fx.Node) -> str:
         place = source_place(node)
         if node.op == "call_module":
@@ -235,12 +256,11 @@ class _Walk:
             raise Unsupported(f"the tensor self.{node.target}", "used directly, not a layer")
         tensors = [a for a in node.all_input_nodes if "tensor_meta" in a.meta]
         values = [self.values.get(a) for a in tensors]
-        if node.op == "call_function" and node.target is operator.getitem and \
-                isinstance(values[0], (_Recurrent, _State)):
-            self.values[node] = self._getitem(node)
+        if values and isinstance(values[0], _RAW):
+            self.values[node] = self._unpack(node, values[0])
             return
-        if any(isinstance(v, (_Recurrent, _State)) for v in values):
-            raise Unsupported(self._label(node), "used on a recurrent layer's raw result")
+        if any(isinstance(v, _RAW) for v in values):
+            raise Unsupported(self._label(node), "used on a layer's raw (tuple) result")
         if node.op in ("call_method", "call_function") and node.target in PASS_THROUGH:
             if values[0] is not None:
                 self.values[node] = values[0]
@@ -249,6 +269,8 @@ class _Walk:
         module = self.traced.get_submodule(node.target) if node.op == "call_module" else None
         if module is not None:
             layer = map_module(module, in_shapes)
+            if layer.returns_weights:
+                _check_self_attention(node)
         elif not isinstance(meta, TensorMetadata):
             raise Unsupported(self._label(node), "returns several tensors")
         else:
@@ -258,28 +280,63 @@ class _Walk:
         weights = module.state_dict() if module is not None else None
         node_id = self.builder.add(layer.type, str(node.target) if module else node.name,
                                    layer.params, values, weights)
-        self.values[node] = _Recurrent(node_id) if layer.returns_state else node_id
+        self.values[node] = _Recurrent(node_id) if layer.returns_state else \
+            _Attention(node_id) if layer.returns_weights else node_id
 
     def _label(self, node: fx.Node) -> str:
         if node.op == "call_module":
             return class_label(self.traced.get_submodule(node.target))
         return label(node)
 
-    def _getitem(self, node: fx.Node) -> Any:
-        """`out, state = lstm(x)` and `h[-1]` (the last layer's final state, which is the
-        sequence's last step): a Select after the recurrent layer."""
-        source, index = node.args
-        value = self.values[source]
-        if isinstance(value, _Recurrent):
-            return value.node_id if index == 0 else _State(value.node_id)
+    def _unpack(self, node: fx.Node, value: Any) -> Any:
+        """`out, state = lstm(x)`, `(h, c)[0]`, `h[-1]` or `h.squeeze(0)` (the last layer's
+        final state, which is the sequence's last step: a Select after the layer), and
+        `mha(x, x, x)[0]`."""
         graph_node = self.builder.graph.nodes[value.node_id]
-        if index == 0 and graph_node.type == "LSTM":
-            return value  # (h, c)[0] is h
-        if index == -1 and not graph_node.params["bidirectional"]:
+        index = node.args[1] if node.target is operator.getitem else None
+        if node.target in ("squeeze", torch.squeeze) and isinstance(value, _State) and \
+                not value.pair and node.args[1:] in ((), (0,)):
+            index = "squeeze"
+        elif index is None:
+            raise Unsupported(self._label(node), "used on a layer's raw (tuple) result")
+        if isinstance(value, _Attention):
+            if index == 0:
+                return value.node_id
+            raise Unsupported(f"the attention weights of {graph_node.name!r}",
+                              "only its output, [0], is a layer")
+        if isinstance(value, _Recurrent):
+            return value.node_id if index == 0 else \
+                _State(value.node_id, pair=graph_node.type == "LSTM")
+        if value.pair:
+            if index == 0:
+                return _State(value.node_id)
+            raise Unsupported(f"the cell state c of LSTM {graph_node.name!r}",
+                              "only h[-1], its last step, is a layer")
+        params = graph_node.params
+        last = {-1, params["num_layers"] - 1} | ({"squeeze"} if params["num_layers"] == 1
+                                                 else set())
+        if index in last and not params["bidirectional"]:
             return self.builder.add("Select", f"{graph_node.name}_last",
                                     {"axis": 0, "index": -1}, [value.node_id])
         raise Unsupported(f"the state of {graph_node.type} {graph_node.name!r}",
                           "only h[-1] of a one-way layer, its last step")
+
+
+def _check_self_attention(node: fx.Node) -> None:
+    """nn.MultiheadAttention called as self-attention (query = key = value), with no
+    mask: what the MultiheadAttention layer computes."""
+    names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask",
+             "average_attn_weights", "is_causal")
+    given = dict(zip(names, node.args, strict=False)) | dict(node.kwargs)
+    what = f"nn.MultiheadAttention self.{node.target}"
+    if not (given.get("query") is given.get("key") is given.get("value")):
+        raise Unsupported(what, "query, key and value differ; the layer is self-attention, "
+                          "called as mha(x, x, x)")
+    for mask in ("key_padding_mask", "attn_mask"):
+        if given.get(mask) is not None:
+            raise Unsupported(what, f"called with {mask}; the layer takes no mask")
+    if given.get("is_causal"):
+        raise Unsupported(what, "is_causal=True; the layer takes no mask")
 
 
 def _check_same_outputs(imported: ImportedModel, examples: list[torch.Tensor],

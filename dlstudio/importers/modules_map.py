@@ -33,11 +33,13 @@ EMBEDDINGS = ("Embedding", "TokenEmbedding")
 @dataclass(frozen=True)
 class Layer:
     """The catalogue layer for a module. `returns_state`: a plain nn.LSTM/GRU/RNN, whose
-    result is (output, state) rather than one tensor."""
+    result is (output, state) rather than one tensor; `returns_weights`: a plain
+    nn.MultiheadAttention, whose result is (output, attention weights)."""
 
     type: str
     params: dict[str, Any]
     returns_state: bool = False
+    returns_weights: bool = False
 
 
 def class_label(module: nn.Module) -> str:
@@ -239,6 +241,16 @@ def _self_attention(m: nn.MultiheadAttention, shapes: list) -> Layer:
                                         "bias": m.in_proj_bias is not None})
 
 
+def _attention(m: nn.MultiheadAttention, shapes: list) -> Layer:
+    """A plain nn.MultiheadAttention; the call itself (query = key = value, no mask) is
+    checked where it is made."""
+    _require(m, m.batch_first, "batch_first=False: DL Studio sequences are batch first")
+    _require(m, m._qkv_same_embed_dim and m.bias_k is None and not m.add_zero_attn,
+             "kdim/vdim, add_bias_kv or add_zero_attn")
+    layer = _self_attention(m, shapes)
+    return Layer(layer.type, layer.params, returns_weights=True)
+
+
 def _encoder_layer(m: nn.TransformerEncoderLayer, shapes: list) -> Layer:
     _require(m, m.self_attn.batch_first, "batch_first=False: DL Studio sequences are batch "
              "first")
@@ -277,7 +289,7 @@ _TORCH: dict[str, Callable[[Any, list], Layer]] = {
     "Softplus": lambda m, s: Layer("Softplus", {"beta": float(m.beta),
                                                 "threshold": float(m.threshold)}),
     "PReLU": _prelu, "Softmax": _softmax, "LogSoftmax": _softmax,
-    "TransformerEncoderLayer": _encoder_layer,
+    "TransformerEncoderLayer": _encoder_layer, "MultiheadAttention": _attention,
     "LeakyReLU": lambda m, s: Layer("LeakyReLU", {"negative_slope": float(m.negative_slope)}),
     "ELU": lambda m, s: Layer("ELU", {"alpha": float(m.alpha)}),
     "RNN": _recurrent, "LSTM": _recurrent, "GRU": _recurrent,

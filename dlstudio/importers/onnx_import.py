@@ -87,6 +87,7 @@ class _Reader:
         self.groups = module_groups(list(model.graph.node))
         self.modules = {module_name(proto) for proto in model.graph.node}
         self.rebuilt_encoders: list[str] = []
+        self.fixed_batch: int | None = None  # the inputs' batch size, when the file fixes it
         self.unsupported: list[UnsupportedPart] = []
         self.notes: list[str] = []
 
@@ -134,6 +135,8 @@ class _Reader:
                 raise ModelImportError(f"{self.name}: input {value.name!r} needs a fixed "
                                        f"shape after its batch axis, got {dims}")
             shape = tuple(dims[1:])
+            self.fixed_batch = dims[0] if dims[0] and self.fixed_batch in (None, dims[0]) \
+                else None
             integer = tensor.elem_type in (onnx.TensorProto.INT64, onnx.TensorProto.INT32)
             kind = "tokens" if integer and len(shape) == 1 else \
                 {3: "image", 2: "sequence", 1: "vector"}.get(len(shape))
@@ -265,12 +268,15 @@ class _Reader:
                 return origin.rsplit(".", 1)[0]
         return node.outputs[0] if node.outputs and node.outputs[0] else node.label
 
-    @staticmethod
-    def reshape_target(target: np.ndarray, in_shape: tuple[int, ...],
+    def reshape_target(self, target: np.ndarray, in_shape: tuple[int, ...],
                        allow_zero: bool) -> tuple[int, ...]:
         """ONNX Reshape's output shape for a full input shape (0 copies an axis unless
-        allowzero, -1 takes the rest)."""
+        allowzero, -1 takes the rest). In a file exported with a fixed batch size, the
+        exporter writes that size as the first entry (`x.view(x.size(0), -1)` becomes
+        [1, -1]): it stands for the batch axis."""
         dims = [int(d) for d in target]
+        if dims and self.fixed_batch is not None and dims[0] == self.fixed_batch:
+            dims[0] = in_shape[0]
         if not allow_zero:
             dims = [in_shape[i] if d == 0 and i < len(in_shape) else d
                     for i, d in enumerate(dims)]

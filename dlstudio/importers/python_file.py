@@ -98,6 +98,8 @@ def _run_file(path: Path) -> dict[str, object]:
     sys.path.insert(0, folder)  # as `python model.py` would: its sibling modules import
     try:
         spec.loader.exec_module(module)
+    except SystemExit as error:  # would end the CLI or the app's worker without a word
+        raise _exit_error(error, path, "while being imported") from None
     except Exception as error:
         raise ModelImportError(f"{_place(error, path)}: {type(error).__name__}: "
                                f"{_one_line(error)}") from None
@@ -122,9 +124,19 @@ def _construct(cls: type[nn.Module], path: Path) -> nn.Module:
                                "none, e.g. a subclass that passes them")
     try:
         return cls()
+    except SystemExit as error:
+        raise _exit_error(error, path, f"in {cls.__name__}()") from None
     except Exception as error:
         raise ModelImportError(f"{_place(error, path)}: {cls.__name__}() failed: "
                                f"{type(error).__name__}: {_one_line(error)}") from None
+
+
+def _exit_error(error: SystemExit, path: Path, when: str) -> ModelImportError:
+    """`ex.py:8: ex.py called sys.exit(3) while being imported`: KeyboardInterrupt still
+    interrupts, but a file's own exit is a refusal like any other error."""
+    code = "" if error.code is None else repr(error.code)
+    return ModelImportError(f"{_place(error, path)}: {path.name} called sys.exit({code}) "
+                            f"{when}")
 
 
 def _place(error: BaseException, path: Path) -> str:

@@ -41,19 +41,27 @@ def write_imported(model: ImportedModel, project_path: Path) -> tuple[Path, Path
     project = Project(graph=model.graph, name=project_path.stem, training=training,
                       notes=f"Imported from {model.source}.\n" + "\n".join(model.notes))
     created = weights is not None and not weights.exists()
-    try:
-        if weights is not None:
+    if weights is not None:
+        try:
             save_checkpoint(weights, graph=model.graph, settings=TrainSettings(),
                             data_info=data_info_for(model, project_path.stem),
                             model_state=model.state, optimizer_state={}, history=[], epoch=0)
+        except OSError as error:
+            raise _write_error(weights, error) from None
+    try:
         save_project(project, project_path)
     except (ProjectError, OSError) as error:
         if created and weights is not None:
             with contextlib.suppress(OSError):
                 weights.unlink()
-        raise ModelImportError(f"cannot write {project_path}: "
-                               f"{getattr(error, 'strerror', None) or error}") from None
+        raise _write_error(project_path, error) from None
     return project_path, weights
+
+
+def _write_error(path: Path, error: Exception) -> ModelImportError:
+    """Names the file that could not be written: the weights fail on their own path."""
+    return ModelImportError(f"cannot write {path}: "
+                            f"{getattr(error, 'strerror', None) or error}")
 
 
 def data_info_for(model: ImportedModel, name: str) -> DataInfo:

@@ -86,3 +86,19 @@ def test_bad_input_exits_2_with_one_line(argv, message, cnn_file, tmp_path, caps
     assert code == 2
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "out.dlstudio").exists() and not (tmp_path / "out.pt").exists()
+
+
+def test_a_weights_path_that_cannot_be_written_is_the_one_named(cnn_file, tmp_path, capsys):
+    (tmp_path / "w.pt").mkdir()
+    code, out, err = run(capsys, "import", f"{cnn_file}:Net", "-o", str(tmp_path / "w.dlstudio"))
+    assert code == 2
+    assert f"cannot write {tmp_path / 'w.pt'}:" in err and err.count("\n") == 1
+    assert not (tmp_path / "w.dlstudio").exists()
+
+
+def test_a_file_that_calls_sys_exit_exits_2_with_a_line(tmp_path, capsys):
+    source = tmp_path / "ex.py"
+    source.write_text("import sys\nfrom torch import nn\nsys.exit(3)\n", encoding="utf-8")
+    code, out, err = run(capsys, "import", f"{source}:Net", "-o", str(tmp_path / "o.dlstudio"))
+    assert code == 2
+    assert "ex.py:3: ex.py called sys.exit(3) while being imported" in err
