@@ -127,7 +127,7 @@ class TemplateGallery(QDialog):
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.details.setMinimumWidth(240)
         self.details.setMaximumWidth(280)
-        self.pretrained = QCheckBox("Start from ImageNet weights")
+        self.pretrained = QCheckBox("Start from &ImageNet weights")
         self.pretrained.setObjectName("gallery_pretrained")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
@@ -146,6 +146,10 @@ class TemplateGallery(QDialog):
         footer.addWidget(self.pretrained)
         footer.addWidget(self.buttons, 1)
         layout.addLayout(footer)
+        # Tab reaches the checkbox before Create: Space on Create would make the project
+        # without the weights the user was about to ask for.
+        QWidget.setTabOrder(self.list, self.pretrained)
+        QWidget.setTabOrder(self.pretrained, self.buttons)
         self.list.setCurrentRow(0)
 
     def selected_name(self) -> str | None:
