@@ -49,6 +49,16 @@ def stored_path(path: Path, project: Path | None) -> str:
     return str(path)
 
 
+def status_line(source: str, match: WeightMatch) -> str:
+    """What the status bar says after "Train from these weights": short enough for the
+    bar at 1366×768 (the report said the rest)."""
+    layers = len({key.rsplit(".", 1)[0] for key in match.loaded})
+    line = f"Training starts from {source}: {len(match.loaded)} tensors in {layers} layers"
+    if match.new_layers:
+        line += f"; new: {', '.join(match.new_layers)}"
+    return line
+
+
 class StartWeightsCommand(QUndoCommand):
     """Changes where training starts from (`training.weights`) and shows it in the form."""
 
@@ -114,8 +124,8 @@ class WeightsLoader(QObject):
         value = stored_path(path, document.path)
         document.undo_stack.push(StartWeightsCommand(document, self.form, value,
                                                      f"Load weights {path.name}"))
-        self.window.statusBar().showMessage(
-            f"Training starts from {describe_source(value)}: {match.summary_line()}", 10000)
+        self.window.statusBar().showMessage(status_line(describe_source(value), match),
+                                            10000)
         return True
 
     def clear(self) -> None:

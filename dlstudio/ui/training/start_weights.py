@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from dlstudio.weights import PREFIX, pretrained_entry
 
@@ -33,8 +34,31 @@ def describe_start(weights: str) -> tuple[str, str]:
     return PurePath(weights).name, f"The weights file {weights}"
 
 
+class ElidedLabel(QLabel):
+    """One line that shows "…" in the middle when narrower than its text (a file name
+    keeps its start and extension); `text()` and the tooltip stay whole."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        return QSize(40, super().sizeHint().height())
+
+    def shown_text(self) -> str:
+        """What fits the label's width now (what is painted)."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle,
+                                             self.contentsRect().width())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()),
+                                  self.palette(), self.isEnabled(), self.shown_text(),
+                                  self.foregroundRole())
+
+
 class StartWeightsRow(QWidget):
-    """"Start from: <choice> [Load…] [Clear]" in the Train settings."""
+    """"Start from: <choice>" over "[Load…] [Clear]" in the Train settings: the choice
+    has the field's whole width, which a narrow settings panel needs."""
 
     load_requested = Signal()
     clear_requested = Signal()
@@ -42,20 +66,20 @@ class StartWeightsRow(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._weights = ""
-        self.label = QLabel(RANDOM_TEXT)
+        self.label = ElidedLabel(RANDOM_TEXT)
         self.label.setObjectName("start_weights_label")
-        # a long file name must not widen the settings page (the tooltip has it whole)
-        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.label.setMinimumWidth(80)
         self.load_button = QPushButton("Load…")
         self.load_button.setToolTip("Load weights… : start training from a .pt/.pth file")
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Start from random initial weights again")
-        layout = QHBoxLayout(self)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.load_button)
+        buttons.addWidget(self.clear_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.load_button)
-        layout.addWidget(self.clear_button)
+        layout.addWidget(self.label)
+        layout.addLayout(buttons)
         self.load_button.clicked.connect(self.load_requested)
         self.clear_button.clicked.connect(self.clear_requested)
         self.set_value("")
