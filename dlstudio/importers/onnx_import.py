@@ -168,7 +168,7 @@ class _Reader:
             return
         if any(name and name not in self.constants and name not in self.values
                for name in node.inputs):
-            if node.op_type not in MAPPERS:
+            if node.op_type not in MAPPERS and node.op_type != "Shape":
                 raise Unsupported(f"ONNX {node.op_type}")
             return  # fed by a part that is already reported
         for name in node.inputs:
@@ -245,9 +245,12 @@ class _Reader:
     def node_input(self, name: str, node: OnnxNode) -> str:
         """The graph node behind a batch-first ONNX value."""
         value = self.values[name]
-        if not isinstance(value, str):
+        if isinstance(value, Lazy):
             raise Unsupported(f"ONNX {node.op_type}", "on a time-major tensor (only "
                               "recurrent operators read those here)")
+        if not isinstance(value, str):
+            raise Unsupported(f"ONNX {node.op_type}", f"inside the operators of a layer "
+                              f"({type(value).__name__}) that it does not belong to")
         return value
 
     def readable(self, node: OnnxNode) -> str:

@@ -10,6 +10,14 @@ import torch
 
 from dlstudio.importers.errors import Unsupported
 from dlstudio.importers.modules_map import sample_axis
+from dlstudio.importers.onnx_layers import (
+    LAYER_MAPPERS,
+    Grouped,
+    affine_into_norm,
+    gelu_step,
+    group_view,
+    ungroup,
+)
 from dlstudio.importers.onnx_ops import (
     GATE_ORDER,
     Lazy,
@@ -40,10 +48,29 @@ def _add(reader: Reader, node: OnnxNode) -> list[Any]:
     """Two tensors: Add. A tensor plus a constant vector right after a Dense without a
     bias (MatMul + Add): that Dense's bias."""
     first, second = node.inputs
+    step = gelu_step(reader, node)
+    if step is not None:
+        return step
     if reader.has_constant(second) or reader.has_constant(first):
         value, bias = (first, second) if reader.has_constant(second) else (second, first)
-        return [_bias_into_dense(reader, node, value, reader.constants[bias])]
+        return [affine_into_norm(reader, node, value, reader.constants[bias]) or
+                _bias_into_dense(reader, node, value, reader.constants[bias])]
     return _merge("Add")(reader, node)
+
+
+def _mul(reader: Reader, node: OnnxNode) -> list[Any]:
+    """Two tensors: Multiply. A normalisation's scale (Mul by a constant per channel)."""
+    first, second = node.inputs
+    step = gelu_step(reader, node)
+    if step is not None:
+        return step
+    if reader.has_constant(second) or reader.has_constant(first):
+        value, scale = (first, second) if reader.has_constant(second) else (second, first)
+        source = affine_into_norm(reader, node, value, reader.constants[scale])
+        if source is None:
+            raise Unsupported("ONNX Mul", "multiplies by a constant, which is no layer")
+        return [source]
+    return _merge("Multiply")(reader, node)
 
 
 def _bias_into_dense(reader: Reader, node: OnnxNode, value: str, bias: np.ndarray) -> str:
@@ -98,6 +125,8 @@ def _reshaped(reader: Reader, node: OnnxNode, source: str, full: tuple[int, ...]
 
 def _reshape(reader: Reader, node: OnnxNode) -> list[Any]:
     value = reader.value(node.inputs[0])
+    if isinstance(value, Grouped):
+        return [ungroup(reader, node, value)]
     target = reader.constant(node.inputs[1], "ONNX Reshape")
     full = reader.reshape_target(target, reader.full_shape(node.inputs[0]),
                                  bool(node.attrs.get("allowzero", 0)))
@@ -107,7 +136,8 @@ def _reshape(reader: Reader, node: OnnxNode) -> list[Any]:
             return [Lazy(value.node_id, "TN")]
         raise Unsupported("ONNX Reshape", "of a recurrent output other than joining its "
                           "directions")
-    return [_reshaped(reader, node, value, full)]
+    grouped = group_view(reader, node, value, full)
+    return [grouped] if grouped else [_reshaped(reader, node, value, full)]
 
 
 def _flatten(reader: Reader, node: OnnxNode) -> list[Any]:
@@ -268,10 +298,10 @@ MAPPERS: dict[str, Mapper] = {
     "Identity": _simple("Identity"), "Dropout": _dropout, "Clip": _clip, "PRelu": _prelu,
     "Conv": _conv, "ConvTranspose": _conv, "Gemm": _gemm, "MatMul": _matmul,
     "BatchNormalization": _batch_norm, "LayerNormalization": _layer_norm,
-    "Gather": _gather, "Add": _add, "Mul": _merge("Multiply"), "Sum": _merge("Add"),
+    "Gather": _gather, "Add": _add, "Mul": _mul, "Sum": _merge("Add"),
     "Concat": _concat, "Reshape": _reshape, "Flatten": _flatten, "Squeeze": _squeeze,
     "Unsqueeze": _unsqueeze, "Transpose": _transpose,
     "MaxPool": _pool, "AveragePool": _pool, "GlobalAveragePool": _global_pool("Avg"),
     "GlobalMaxPool": _global_pool("Max"), "ReduceMean": _reduce_mean,
-    "LSTM": _recurrent, "GRU": _recurrent, "RNN": _recurrent,
+    "LSTM": _recurrent, "GRU": _recurrent, "RNN": _recurrent, **LAYER_MAPPERS,
 }
