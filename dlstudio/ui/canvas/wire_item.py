@@ -45,9 +45,9 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
         _corner_line(path, [start, QPointF(start.x(), below), QPointF(lane, below),
                             QPointF(lane, above), QPointF(end.x(), above), end])
         return path
-    if dy > 1.5 * RANK_SPACING:
-        lane = (max(start.x(), end.x()) if abs(end.x() - start.x()) > 1
-                else start.x() + SKIP_LANE)
+    if dy > RANK_SPACING:  # skips a rank: x + block(x) has it straight under a card
+        same_column = abs(end.x() - start.x()) < NODE_WIDTH / 2  # e.g. to Add's 1st input
+        lane = start.x() + SKIP_LANE if same_column else max(start.x(), end.x())
         if max(abs(lane - start.x()), abs(end.x() - lane)) > FAR:
             below, above = start.y() + RANK_GAP / 2, end.y() - RANK_GAP / 2
             _corner_line(path, [start, QPointF(start.x(), below), QPointF(lane, below),
