@@ -6,8 +6,6 @@ same keys also work when the canvas is used on its own, as in the tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
@@ -15,7 +13,6 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QKeyEvent,
-    QKeySequence,
     QMouseEvent,
     QPainter,
     QWheelEvent,
@@ -27,6 +24,7 @@ from dlstudio.ui.canvas import clipboard, node_menu
 from dlstudio.ui.canvas.colors import canvas_colors
 from dlstudio.ui.canvas.describe import selection_data
 from dlstudio.ui.canvas.grid import GRID, draw_grid
+from dlstudio.ui.canvas.keys import key_action
 from dlstudio.ui.canvas.overlay import MessageBubble, NameEditor, draw_hint
 from dlstudio.ui.canvas.paste import PASTE_STEP, PastePlacement
 from dlstudio.ui.canvas.scene import CanvasScene
@@ -358,7 +356,8 @@ class CanvasView(QGraphicsView):
         self.context_menu = node_menu.open_context_menu(self, event.pos(), keyboard)
         event.accept()
 
-    def _keyboard_menu(self) -> None:
+    def keyboard_menu(self) -> None:
+        """The selected node's menu, under its card (Shift+F10, the Menu key)."""
         self.context_menu = node_menu.open_context_menu(self, QPoint(), keyboard=True)
 
     # ----- keys ----------------------------------------------------------------------
@@ -368,7 +367,7 @@ class CanvasView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             event.accept()
             return
-        action = self._key_action(event)
+        action = key_action(self, event)
         if action is None:
             super().keyPressEvent(event)
             return
@@ -382,28 +381,3 @@ class CanvasView(QGraphicsView):
             event.accept()
             return
         super().keyReleaseEvent(event)
-
-    def _key_action(self, event: QKeyEvent) -> Callable[[], object] | None:
-        keys = QKeySequence.StandardKey
-        standard = {
-            keys.Undo: self.document.undo_stack.undo, keys.Redo: self.document.undo_stack.redo,
-            keys.SelectAll: self.select_all, keys.Copy: self.copy, keys.Cut: self.cut,
-            keys.Paste: self.paste, keys.Delete: self.delete_selected,
-        }
-        for key, action in standard.items():
-            if event.matches(key):
-                return action
-        combo = event.keyCombination()
-        plain = {
-            (Qt.Key.Key_F, Qt.KeyboardModifier.NoModifier): self.fit_all,
-            (Qt.Key.Key_F2, Qt.KeyboardModifier.NoModifier): self.rename_selected,
-            (Qt.Key.Key_Backspace, Qt.KeyboardModifier.NoModifier): self.delete_selected,
-            (Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier): self.duplicate,
-            (Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier): self.document.undo_stack.redo,
-            (Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier): self._keyboard_menu,
-            (Qt.Key.Key_Menu, Qt.KeyboardModifier.NoModifier): self._keyboard_menu,
-            (Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
-             | Qt.KeyboardModifier.ShiftModifier): self.document.undo_stack.redo,
-        }
-        return plain.get((combo.key(), combo.keyboardModifiers()))
-
