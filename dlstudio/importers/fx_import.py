@@ -31,7 +31,12 @@ from dlstudio.importers.errors import (
     unsupported_error,
 )
 from dlstudio.importers.functions_map import PASS_THROUGH, label, map_function
-from dlstudio.importers.imported import GraphBuilder, ImportedModel, guess_loss
+from dlstudio.importers.imported import (
+    GraphBuilder,
+    ImportedModel,
+    guess_loss,
+    input_name,
+)
 from dlstudio.importers.modules_map import EMBEDDINGS, class_label, is_helper, map_module
 
 Shape = tuple[int, ...]
@@ -197,7 +202,7 @@ class _Walk:
             loss: str | None) -> ImportedModel:
         for node, shape, kind in zip(placeholders, shapes, kinds, strict=True):
             self.values[node] = self.builder.add(
-                "Input", node.name, {"kind": kind, "shape": shape}, [])
+                "Input", input_name(node.name, kind), {"kind": kind, "shape": shape}, [])
         result = None
         for node in self.traced.graph.nodes:
             if node.op == "output":

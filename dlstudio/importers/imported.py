@@ -48,6 +48,25 @@ def readable_name(raw: str, taken: set[str]) -> str:
     return name
 
 
+def input_name(raw: str, kind: str) -> str:
+    """An input's name, or its kind (`image`, `tokens`) when the name is reserved for
+    something else in a graph (`x`, `input`), so the canvas does not read `x_1`."""
+    try:
+        check_name(raw)
+    except GraphError:
+        return kind
+    return raw
+
+
+def legacy_name(raw: str, op_type: str) -> str:
+    """`/layer1/conv1/Relu_output_0` -> `layer1/conv1`, `/Relu_1_output_0` -> `Relu_1`: the
+    readable part of the value names torch's older exporter writes."""
+    parts = re.sub(r"_output_\d+$", "", raw).strip("/").split("/")
+    if len(parts) > 1 and re.fullmatch(rf"{re.escape(op_type)}(_\d+)?", parts[-1]):
+        parts.pop()
+    return "/".join(parts)
+
+
 class GraphBuilder:
     """Adds imported layers to a new graph, with their weights."""
 

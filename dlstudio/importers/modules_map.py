@@ -167,7 +167,8 @@ def _pool(m: nn.Module, shapes: list) -> Layer:
 
 
 def _adaptive(m: nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d, shapes: list) -> Layer:
-    size = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
+    size = m.output_size if isinstance(m.output_size, (tuple, list)) else \
+        (m.output_size, m.output_size)  # stored as generated source writes it: (1, 1)
     _require(m, None not in size, "output_size with None (keep that axis)")
     if isinstance(m, nn.AdaptiveMaxPool2d):
         _require(m, not m.return_indices, "return_indices=True")

@@ -30,7 +30,13 @@ from dlstudio.importers.errors import (
     UnsupportedPart,
     unsupported_error,
 )
-from dlstudio.importers.imported import GraphBuilder, ImportedModel, guess_loss
+from dlstudio.importers.imported import (
+    GraphBuilder,
+    ImportedModel,
+    guess_loss,
+    input_name,
+    legacy_name,
+)
 from dlstudio.importers.onnx_attention import rebuild_module
 from dlstudio.importers.onnx_modules import ModuleGroup, module_groups, module_name
 from dlstudio.importers.onnx_ops import Lazy, Missing, OnnxNode
@@ -144,7 +150,7 @@ class _Reader:
                 raise ModelImportError(f"{self.name}: input {value.name!r} has shape {shape}; "
                                        "DL Studio takes images, sequences, vectors or tokens")
             self.values[value.name] = self.builder.add(
-                "Input", value.name, {"kind": kind, "shape": shape}, [])
+                "Input", input_name(value.name, kind), {"kind": kind, "shape": shape}, [])
 
     # ----- nodes -------------------------------------------------------------------------
     def _module(self, group: ModuleGroup) -> None:
@@ -269,7 +275,8 @@ class _Reader:
             origin = self.origins.get(name, "")
             if "." in origin:
                 return origin.rsplit(".", 1)[0]
-        return node.outputs[0] if node.outputs and node.outputs[0] else node.label
+        return legacy_name(node.outputs[0], node.op_type) if node.outputs and node.outputs[0] else \
+            node.label
 
     def reshape_target(self, target: np.ndarray, in_shape: tuple[int, ...],
                        allow_zero: bool) -> tuple[int, ...]:

@@ -186,3 +186,26 @@ def test_sys_exit_in_the_file_is_a_refusal(tmp_path, where, message):
     with pytest.raises(ModelImportError) as caught:
         import_python(write(tmp_path, body, "ex.py"), "Net")
     assert message in str(caught.value)
+
+
+def test_a_reserved_input_name_becomes_its_kind():
+    imported = trace_module(LastState("GRU", "h"), [(7, 6)])
+    assert imported.graph.nodes_of_type("Input")[0].name == "sequence"
+
+
+@pytest.mark.parametrize(("raw", "op_type", "name"), [
+    ("/layer1/conv1/Relu_output_0", "Relu", "layer1/conv1"),
+    ("/Relu_1_output_0", "Relu", "Relu_1"),
+    ("/lstm/LSTM_output_0", "LSTM", "lstm"),
+])
+def test_legacy_onnx_value_names_read_well(raw, op_type, name):
+    from dlstudio.importers.imported import legacy_name
+
+    assert legacy_name(raw, op_type) == name
+
+
+def test_adaptive_pool_size_is_stored_per_axis():
+    module = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    imported = trace_module(module, [(3, 8, 8)])
+    (pool,) = imported.graph.nodes_of_type("AdaptiveAvgPool2d")
+    assert tuple(pool.params["output_size"]) == (1, 1)
