@@ -106,8 +106,8 @@ class PythonImportDialog(QDialog):
         self.problem.setStyleSheet(f"color: {colors.error};")
         self.problem.setWordWrap(True)
         form = QFormLayout()
-        form.addRow("Class", self.classes)
-        form.addRow("Input shape", self.shape_edit)
+        form.addRow("&Class", self.classes)
+        form.addRow("Input &shape", self.shape_edit)
         form.addRow("", self.shape_hint)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
