@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 from dlstudio.weights import PREFIX, WeightsError, cached_path, fetch_pretrained, pretrained_entry
 
 PROGRESS_SECONDS = 0.05
+MB = 1 << 20  # as the descriptions count ("528 MB" for VGG16's 553,433,881 bytes)
 
 
 class _Cancelled(Exception):
@@ -105,4 +106,4 @@ class PretrainedFetch:
             self.dialog.setValue(round(1000 * done / total))
         self.dialog.setLabelText(
             self.dialog.labelText().split("\n\n")[0]
-            + f"\n\n{done / 1e6:.1f}" + (f" of {total / 1e6:.1f}" if total else "") + " MB")
+            + f"\n\n{done / MB:.1f}" + (f" of {total / MB:.1f}" if total else "") + " MB")
