@@ -100,8 +100,10 @@ class WeightsReportDialog(QDialog):
                         "start as initialised. The choice is kept in the project (Train ▸ "
                         "Settings ▸ Start from).")
         footer.setWordWrap(True)
+        # Made in the dialog, so that setDefault() registers with it: Enter then means
+        # "train" even after Tab has passed Cancel (with no parent yet, Cancel kept it).
         self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setText("Train from these weights")
         ok.setDefault(True)
