@@ -152,10 +152,10 @@ class ExportDialog(QDialog):
         message_row = QHBoxLayout()
         message_row.addWidget(self.message_icon, 0, Qt.AlignmentFlag.AlignTop)
         message_row.addWidget(self.message, 1)
-        self.export_button = QPushButton("Export")
+        self.export_button = QPushButton("Export", self)  # a parent, so it is the default
         self.export_button.setDefault(True)
         self.export_button.clicked.connect(self._on_export_clicked)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setToolTip("Stop the export; nothing is written")
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.close_button = QPushButton("Close")

@@ -278,3 +278,17 @@ def test_file_export_opens_the_dialog_with_ctrl_e(qtbot, monkeypatch, tmp_path: 
     assert dialog.checkpoint_path == tmp_path / "best.pt"
     assert "Cannot read the last run's weights" in dialog.weights_note.text()
     window.close()
+
+
+def test_enter_in_the_file_field_exports(qtbot, make_dialog, out: Path) -> None:
+    """Export is the dialog's default button, so Enter exports even after the focus has
+    visited Cancel (an auto-default button) and come back to the file field."""
+    dialog = make_dialog()
+    with qtbot.waitActive(dialog):
+        dialog.show()
+    choose(qtbot, dialog, "state_dict", out / "by-keyboard.pt")
+    dialog.cancel_button.setFocus()
+    dialog.path_edit.setFocus()
+    with qtbot.waitSignal(dialog.export_finished, timeout=EXPORT_TIMEOUT_MS) as blocker:
+        qtbot.keyClick(dialog.path_edit, Qt.Key.Key_Return)
+    assert blocker.args[0] and (out / "by-keyboard.pt").is_file()

@@ -54,9 +54,13 @@ def test_updates_live_after_an_edit_and_its_undo(qtbot, panel) -> None:
 def test_frozen_layers_are_marked(qtbot) -> None:
     widget = SummaryPanel(_document("vgg16-transfer"))
     qtbot.addWidget(widget)
-    counts = [r[3] for r in widget.row_texts()]
-    assert any(c.endswith("(frozen)") for c in counts)
-    assert "Non-trainable: 14,714,688" in widget.totals.text()
+    rows = {widget.table.topLevelItem(i).text(0): widget.table.topLevelItem(i)
+            for i in range(widget.table.topLevelItemCount())}
+    frozen, head = rows["block1_conv1"], rows["fc1"]
+    assert frozen.font(0).italic() and "frozen" in frozen.toolTip(3)
+    assert not head.font(0).italic() and "frozen" not in head.toolTip(3)
+    assert frozen.text(3) == "1,792"  # the count alone, so the columns keep their width
+    assert "Non-trainable (greyed): 14,714,688" in widget.totals.text()
 
 
 def test_clicking_a_row_selects_the_layer(qtbot, panel) -> None:

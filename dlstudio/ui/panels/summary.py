@@ -78,21 +78,27 @@ class SummaryPanel(QWidget):
         items = []
         for row in self.summary.layers:
             count = "?" if row.params is None else f"{row.params:,}"
-            if row.params and not row.trainable:
-                count += " (frozen)"
             item = QTreeWidgetItem([row.name, row.type, format_shape(row.output_shape), count])
             item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            item.setToolTip(0, f"{row.name} ({row.type})")
-            if not row.trainable:
+            tip = f"{row.name} ({row.type})"
+            if row.params and not row.trainable:
+                # Greyed and slanted rather than a word in the cell: a "(frozen)" suffix
+                # widened the Params column until the Layer names were cut to "b…".
+                tip += ": frozen, its weights do not change in training"
+                italic = item.font(0)
+                italic.setItalic(True)
                 for column in range(len(COLUMNS)):
                     item.setForeground(column, muted)
+                    item.setFont(column, italic)
+            for column in range(len(COLUMNS)):
+                item.setToolTip(column, tip)
             items.append(item)
         self.table.addTopLevelItems(items)
         summary = self.summary
         self.totals.setText(
             f"<b>Total params: {summary.total_params:,}</b><br>"
             f"Trainable: {summary.trainable_params:,} &nbsp; "
-            f"Non-trainable: {summary.non_trainable_params:,}<br>"
+            f"Non-trainable (greyed): {summary.non_trainable_params:,}<br>"
             f"Input {format_shape(summary.input_shape)} → "
             f"Output {format_shape(summary.output_shape)}")
         self.summary_changed.emit(summary)
