@@ -18,6 +18,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -81,7 +83,10 @@ def draw_on(pad: QWidget, strokes: list[list[tuple[float, float]]]) -> None:
             Qt.MouseButton.NoButton, none))
 
 
-def take_screenshots(folder: Path) -> list[Path]:
+@contextmanager
+def scratch_window(folder: Path) -> Iterator[tuple[QApplication, MainWindow, Workbench, Path]]:
+    """A maximised window with temporary settings, runs and recovery folders (the
+    user's are never touched), closed without questions afterwards."""
     app = QApplication.instance() or QApplication(sys.argv)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
@@ -91,8 +96,19 @@ def take_screenshots(folder: Path) -> list[Path]:
         bench = install_workbench(window)
         window.showMaximized()
         _settle(app, 1.5)
+        try:
+            yield app, window, bench, Path(scratch)
+        finally:
+            bench.training.session.shutdown()
+            bench.evaluation.shutdown()
+            window.document.undo_stack.setClean()  # scratch work: no question on closing
+            window.close()
+
+
+def take_screenshots(folder: Path) -> list[Path]:
+    with scratch_window(folder) as (app, window, bench, scratch):
         window.files.new_from_template("cnn-small")
-        window.files.save_as(Path(scratch) / "cnn-small.dlstudio")
+        window.files.save_as(scratch / "cnn-small.dlstudio")
         window.status.wait_for_device()
         _prepare(app, window, bench)
         screen = window.screen().size()
@@ -118,11 +134,7 @@ def take_screenshots(folder: Path) -> list[Path]:
         saved.append(path)
         from dlstudio.ui.byom.screenshots import take_byom_screenshots  # imports this
 
-        saved += take_byom_screenshots(app, window, bench, folder, Path(scratch))
-        bench.training.session.shutdown()
-        bench.evaluation.shutdown()
-        window.document.undo_stack.setClean()  # scratch work: no question on closing
-        window.close()
+        saved += take_byom_screenshots(app, window, bench, folder, scratch)
     return saved
 
 

@@ -10,13 +10,11 @@ network laid out on the canvas. Files: `<what>-<width>x<height>-light.png`.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import torch
-from PySide6.QtCore import QPoint, QSettings
+from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from dlstudio.compile import compile_graph
@@ -25,8 +23,8 @@ from dlstudio.ui.byom.import_dialog import PythonImportDialog
 from dlstudio.ui.byom.weights_report import WeightsReportDialog
 from dlstudio.ui.canvas import node_menu
 from dlstudio.ui.main_window import MainWindow
-from dlstudio.ui.screenshots import DEFAULT_FOLDER, _picture, _settle
-from dlstudio.ui.workbench import Workbench, install_workbench
+from dlstudio.ui.screenshots import DEFAULT_FOLDER, _picture, _settle, scratch_window
+from dlstudio.ui.workbench import Workbench
 
 MODEL = '''import torch
 from torch import nn
@@ -123,21 +121,8 @@ def take_byom_screenshots(app: QApplication, window: MainWindow, bench: Workbenc
 
 
 def main(folder: Path) -> list[Path]:
-    app = QApplication.instance() or QApplication(sys.argv)
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as scratch:
-        os.environ["DLSTUDIO_RUNS_DIR"] = str(Path(scratch) / "runs")
-        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings, recovery_dir=Path(scratch) / "recovery")
-        bench = install_workbench(window)
-        window.showMaximized()
-        _settle(app, 1.5)
-        saved = take_byom_screenshots(app, window, bench, folder, Path(scratch))
-        bench.training.session.shutdown()
-        bench.evaluation.shutdown()
-        window.document.undo_stack.setClean()
-        window.close()
-    return saved
+    with scratch_window(folder) as (app, window, bench, scratch):
+        return take_byom_screenshots(app, window, bench, folder, scratch)
 
 
 if __name__ == "__main__":
