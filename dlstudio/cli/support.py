@@ -37,9 +37,10 @@ class Parser(argparse.ArgumentParser):
 
 
 # ----- shared argument groups ------------------------------------------------------------
-def add_graph_source(parser: argparse.ArgumentParser) -> None:
-    """`PROJECT | --template NAME`: where the network comes from (summary, train, export)."""
-    source = parser.add_mutually_exclusive_group(required=True)
+def add_graph_source(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """`PROJECT | --template NAME`: where the network comes from (summary, train, export).
+    Not `required` where something else can name it (`train --resume RUN_DIR`)."""
+    source = parser.add_mutually_exclusive_group(required=required)
     source.add_argument("project", nargs="?", type=Path, help="a .dlstudio project file")
     source.add_argument("--template", metavar="NAME",
                         help="a built-in template (see `dlstudio templates`)")

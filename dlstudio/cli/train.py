@@ -2,7 +2,8 @@
 
 Progress goes to stderr, one line per epoch; `--json` prints the run's result as one
 object on stdout. Ctrl+C stops after the current batch, keeps the last checkpoint and
-exits 130. Under `torchrun` every rank trains its share and only rank 0 prints.
+exits 130. Under `torchrun` every rank trains its share and only rank 0 prints. `--resume RUN_DIR`
+continues a run from its last.pt into the same folder.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ from dlstudio.cli.support import (
     print_json,
     weights_source,
 )
+from dlstudio.cli.train_flags import (
+    add_setting_flags,
+    resumed_settings,
+    setting_flags,
+    settings_with,
+)
 from dlstudio.graph.model import Graph
 
 if TYPE_CHECKING:  # torch loads only when a run starts, so other commands stay quick
@@ -42,25 +49,17 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl+C
 
 
 def _add_train(parser: argparse.ArgumentParser) -> None:
-    add_graph_source(parser)
-    parser.add_argument("--data", metavar="SPEC",
-                        help="builtin:NAME, idx:DIR, csv:FILE[:TARGET_COLUMN] or folder:DIR "
-                             "(default: the project's dataset, or the template's own)")
-    parser.add_argument("--epochs", type=int, metavar="N")
-    parser.add_argument("--batch-size", type=int, metavar="N")
-    parser.add_argument("--lr", type=float, metavar="X", help="learning rate")
-    parser.add_argument("--device", metavar="auto|cpu|cuda|mps",
-                        help="where to train (default auto: CUDA, then MPS, then the CPU)")
-    parser.add_argument("--seed", type=int, metavar="N",
-                        help="seeds the split, the initial weights and the shuffles")
+    add_graph_source(parser, required=False)  # --resume can name the run instead
+    parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                        help="continue the run in RUN_DIR (its last.pt: graph, settings, "
+                             "weights, optimizer and schedule) into the same folder, to "
+                             "the new --epochs total")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="where checkpoints go (default runs/NAME-DATE-TIME)")
     add_weights_flags(parser)
     add_freeze_flag(parser)
-    parser.add_argument("--normalisation", metavar="auto|imagenet",
-                        help="auto: measured from the data; imagenet: ImageNet's mean and "
-                             "std (the default with --pretrained)")
     add_json_flag(parser)
+    add_setting_flags(parser)
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -71,10 +70,16 @@ def _run_train(args: argparse.Namespace) -> int:
 
     main_rank = os.environ.get("RANK", "0") == "0"
     try:
-        graph, name, settings = _source(args)
-        fetch_weights(settings.weights)
-        base_dir = args.project.parent if args.project is not None else None
-        trainer = _build_trainer(graph, settings, args.out or _default_out(name), base_dir)
+        if args.resume is not None:
+            graph, settings = _resumed(args)
+            trainer = _build_trainer(graph, settings, args.resume, None,
+                                     resume_from=args.resume / "last.pt")
+        else:
+            graph, name, settings = _source(args)
+            fetch_weights(settings.weights)
+            base_dir = args.project.parent if args.project is not None else None
+            trainer = _build_trainer(graph, settings, args.out or _default_out(name),
+                                     base_dir)
         if main_rank:
             trainer.events.epoch_ended.connect(_print_epoch)
             trainer.events.log.connect(_print_log)
@@ -93,6 +98,8 @@ def _source(args: argparse.Namespace) -> tuple[Graph, str, TrainSettings]:
     """The graph, a name for the run folder, and the settings with the flags applied."""
     from dlstudio.train import TrainSettings, defaults_for_template
 
+    if args.project is None and args.template is None:
+        raise UserError("give a PROJECT file, --template NAME or --resume RUN_DIR")
     graph, _ = load_graph(args)
     freeze_until(graph, args.freeze_until)
     if args.template is not None:
@@ -106,26 +113,56 @@ def _source(args: argparse.Namespace) -> tuple[Graph, str, TrainSettings]:
         spec = project.dataset.get("spec")
         if isinstance(spec, str) and spec:
             base["data"] = spec
+    given = setting_flags(args)
     weights = weights_source(args)
-    flags = {"data": args.data, "epochs": args.epochs, "batch_size": args.batch_size,
-             "lr": args.lr, "device": args.device, "seed": args.seed, "weights": weights,
-             "normalisation": args.normalisation or ("imagenet" if args.pretrained else None)}
-    base.update({key: value for key, value in flags.items() if value is not None})
-    if not base.get("data"):
+    if weights is not None:
+        given["weights"] = weights
+    if args.pretrained:
+        given.setdefault("normalisation", "imagenet")
+    if not given.get("data", base.get("data")):
         raise UserError(f"{args.project} names no dataset: pass --data SPEC "
                         "(builtin:NAME, idx:DIR, csv:FILE[:TARGET_COLUMN] or folder:DIR)")
-    return graph, name, TrainSettings.from_dict(base)
+    return graph, name, settings_with(base, given)
+
+
+def _resumed(args: argparse.Namespace) -> tuple[Graph, TrainSettings]:
+    """The graph and settings of the run in `--resume RUN_DIR`, with the flags a resume
+    allows; flags that would make it another run are refused."""
+    from dlstudio.train import CheckpointError, load_checkpoint
+    from dlstudio.train.preflight import graph_for
+
+    last = args.resume / "last.pt"
+    if not last.is_file():
+        raise UserError(f"--resume: no last.pt in {args.resume}")
+    try:
+        checkpoint = load_checkpoint(last)
+    except CheckpointError as error:
+        raise UserError(f"--resume: {error}") from None
+    for given, name in ((args.weights or args.pretrained, "--weights/--pretrained"),
+                        (args.freeze_until, "--freeze-until"),
+                        (args.out and args.out.resolve() != args.resume.resolve(), "--out")):
+        if given:
+            raise UserError(f"{name}: cannot change on --resume (the run continues in "
+                            f"{args.resume} with its own weights); start a new run instead")
+    if args.project is not None or args.template is not None:
+        graph, label = load_graph(args)
+        if graph_for(graph, checkpoint.settings).to_dict() != checkpoint.graph.to_dict():
+            raise UserError(f"--resume: {label} is not the graph of the run in "
+                            f"{args.resume}; leave it out to continue the run's own graph")
+    settings = resumed_settings(checkpoint.settings, setting_flags(args), checkpoint.epoch)
+    return checkpoint.graph, settings
 
 
 def _build_trainer(graph: Graph, settings: TrainSettings, out_dir: Path,
-                   base_dir: Path | None) -> Trainer:
+                   base_dir: Path | None, resume_from: Path | None = None) -> Trainer:
     from dlstudio.data import load_data
     from dlstudio.train import Trainer
 
     image_size, channels = _image_input(graph)
     data = load_data(settings.data, seed=settings.seed, val_fraction=settings.val_fraction,
                      image_size=image_size, channels=channels)
-    return Trainer(graph, data, settings, out_dir=out_dir, base_dir=base_dir)
+    return Trainer(graph, data, settings, out_dir=out_dir, resume_from=resume_from,
+                   base_dir=base_dir)
 
 
 def _image_input(graph: Graph) -> tuple[tuple[int, int] | None, int | None]:
@@ -167,7 +204,8 @@ def _stop_on_interrupt(trainer: Trainer) -> Iterator[None]:
 
 # ----- output ------------------------------------------------------------------------------
 # The per-epoch line shows these (when present); --json and the checkpoint hold them all.
-_SHOWN = {"loss": "loss", "accuracy": "acc", "mae": "mae", "r2": "r2"}
+_SHOWN = {"loss": "loss", "accuracy": "acc", "precision": "prec", "recall": "rec",
+          "f1": "f1", "mae": "mae", "r2": "r2"}
 
 
 def _metrics(values: dict[str, float]) -> str:

@@ -90,7 +90,7 @@ class Trainer:
         check_data(self.graph, self.data.info, settings.loss)
         self.monitor = resolve_monitor(settings, self.data)
         self.weights_match: WeightMatch | None = None
-        if settings.weights:
+        if settings.weights and resume_from is None:  # a resume brings its own weights
             self.weights_match = self._load_weights(settings.weights, base_dir)
         self.resumed = None
         if resume_from is not None:
