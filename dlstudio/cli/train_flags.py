@@ -60,8 +60,8 @@ _HELP = {
                      "(the default with --pretrained)",
 }
 _AUGMENT_HELP = ("augmentation as NAME[=X],...: shift=F, rotation=DEG, scale=F, noise=SD, "
-                 "flip_horizontal, flip_vertical; 'none' turns it off. Replaces the "
-                 "project's augmentation")
+                 "crop=PIXELS, flip_horizontal, flip_vertical; 'none' turns it off. "
+                 "Replaces the project's augmentation")
 
 
 def flag(name: str) -> str:
@@ -99,7 +99,7 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_augment(text: str) -> dict[str, Any]:
-    """`shift=0.1,rotation=10,flip_horizontal` as the augment object (hyphens or
+    """`shift=0.1,rotation=10,crop=4,flip_horizontal` as the augment object (hyphens or
     underscores); `none` is no augmentation. Ranges are TrainSettings' to check."""
     kinds = {item.name: item.type for item in fields(Augmentation)}
     result: dict[str, Any] = {}
@@ -118,6 +118,12 @@ def parse_augment(text: str) -> dict[str, Any]:
             result[name] = True
         elif not has_value:
             raise argparse.ArgumentTypeError(f"{name} needs a value: {name}=X")
+        elif kinds[name] in (int, "int"):  # crop counts whole pixels
+            try:
+                result[name] = int(value)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{name}={value}: not a whole number of "
+                                                 "pixels") from None
         else:
             try:
                 result[name] = float(value)

@@ -1,8 +1,10 @@
 """Image augmentation on whole batches, on the batch's own device.
 
-One random affine map per image (shift, rotation, scale, flips) through `affine_grid` /
-`grid_sample`, then pixel noise: a batch of 256 MNIST images costs one kernel, not 256
-PIL calls. Flips the data forbids (a mirrored 2 is not a 2) are dropped with a note.
+An optional random crop (zero padding, then a window back to the original size: the
+classic CIFAR recipe), one random affine map per image (shift, rotation, scale, flips)
+through `affine_grid` / `grid_sample`, then pixel noise: a batch of 256 MNIST images
+costs a few kernels, not 256 PIL calls. Flips the data forbids (a mirrored 2 is not a 2)
+are dropped with a note.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dlstudio.data.errors import DataError
 from dlstudio.data.info import DataInfo
 
 GEOMETRIC = ("shift", "rotation", "scale", "flip_horizontal", "flip_vertical")
+IMAGE_ONLY = ("crop", *GEOMETRIC)
+MAX_CROP = 64  # pixels of padding; more would mostly crop empty border
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class Augmentation:
     noise: standard deviation of Gaussian noise, in pixel units (0..1) for images and in
     normalised units for other data.
     flip_horizontal / flip_vertical: mirror half of the images.
+    crop: pad this many zero pixels on each side, then cut a random window of the original
+    size per image: a whole-pixel move of up to `crop` either way, without interpolation.
     """
 
     shift: float = 0.0
@@ -38,8 +44,13 @@ class Augmentation:
     noise: float = 0.0
     flip_horizontal: bool = False
     flip_vertical: bool = False
+    crop: int = 0
 
     def __post_init__(self) -> None:
+        if (isinstance(self.crop, bool) or not isinstance(self.crop, int)
+                or not 0 <= self.crop <= MAX_CROP):
+            raise DataError(f"augmentation crop must be a whole number of pixels between 0 "
+                            f"and {MAX_CROP}, got {self.crop!r}")
         for name, high in (("shift", 1.0), ("rotation", 180.0), ("scale", 0.9),
                            ("noise", 10.0)):
             value = getattr(self, name)
@@ -67,12 +78,12 @@ class Augmentation:
         dropped and why."""
         settings, notes = self, []
         if info.kind != "image":
-            used = [name for name in GEOMETRIC if getattr(self, name)]
+            used = [name for name in IMAGE_ONLY if getattr(self, name)]
             if used:
                 notes.append(f"{', '.join(used)} apply to images only; {info.name} "
                              f"gives {info.kind} data")
                 settings = replace(settings, shift=0.0, rotation=0.0, scale=0.0,
-                                   flip_horizontal=False, flip_vertical=False)
+                                   flip_horizontal=False, flip_vertical=False, crop=0)
             if info.kind == "tokens" and self.noise:
                 notes.append(f"noise does not apply to token ids ({info.name})")
                 settings = replace(settings, noise=0.0)
@@ -107,6 +118,8 @@ class Augmenter:
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None
                  ) -> torch.Tensor:
         s = self.settings
+        if x.dim() == 4 and s.crop:
+            x = _crop(x, s.crop, generator)
         if x.dim() == 4 and any(getattr(s, name) for name in GEOMETRIC):
             x = self._warp(x, generator)
         if s.noise:
@@ -146,6 +159,22 @@ class Augmenter:
         shifted = x - self.background  # zero padding then fills with the background
         return F.grid_sample(shifted, grid, mode="bilinear", padding_mode="zeros",
                              align_corners=False) + self.background
+
+
+def _crop(x: torch.Tensor, pad: int, generator: torch.Generator | None) -> torch.Tensor:
+    """Zero-pad each side by `pad`, then take each image's own random window of the
+    original size: two gathers, so the whole batch is one pass whatever its size."""
+    n, channels, height, width = x.shape
+    padded = F.pad(x, (pad, pad, pad, pad))
+    span = 2 * pad + 1
+    top = (_rand(n, generator) * span).long().clamp_(max=span - 1).to(x.device)
+    left = (_rand(n, generator) * span).long().clamp_(max=span - 1).to(x.device)
+    rows = top[:, None] + torch.arange(height, device=x.device)  # (N, H)
+    cols = left[:, None] + torch.arange(width, device=x.device)  # (N, W)
+    rows = rows[:, None, :, None].expand(n, channels, height, width + 2 * pad)
+    x = padded.gather(2, rows)
+    cols = cols[:, None, None, :].expand(n, channels, height, width)
+    return x.gather(3, cols)
 
 
 def _rand(count: int, generator: torch.Generator | None) -> torch.Tensor:

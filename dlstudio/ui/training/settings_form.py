@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dlstudio.data.augment import MAX_CROP
 from dlstudio.train.settings import (
     LOSSES,
     MONITORS,
@@ -135,6 +136,9 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("augment.rotation", "Rotation (°)", "Largest turn either way"),
         ("augment.scale", "Zoom", "Largest zoom change (0.1 = 90 %..110 %)"),
         ("augment.noise", "Noise", "Standard deviation of added Gaussian noise"),
+        ("augment.crop", "Random crop (px)", "Pad this many zero pixels on each side, then "
+                                             "cut a random window of the original size; "
+                                             "0 = off"),
         ("augment.flip_horizontal", "Flip left-right", "Mirror half the images (only where "
                                                       "the data allows it)"),
         ("augment.flip_vertical", "Flip up-down", "Mirror half the images upside down"),
@@ -172,6 +176,7 @@ def _make_field(name: str) -> Field:
         "augment.rotation": lambda: _real(0.0, 180.0, 5.0, 1),
         "augment.scale": lambda: _real(0.0, 0.9, 0.05),
         "augment.noise": lambda: _real(0.0, 10.0, 0.05),
+        "augment.crop": lambda: _spin(0, MAX_CROP),
         "seed": lambda: _spin(0, 2**31 - 1),
         "val_fraction": lambda: _real(0.0, 0.95, 0.05, 2),
         "device": lambda: _combo(available_devices()),
