@@ -9,30 +9,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from dlstudio import cli
 from dlstudio.graph import Graph
 from dlstudio.graph.project import Project, save_project
 from dlstudio.graph.templates import build_template, template_names
 
+from .cli_checks import refused, run
+
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_user_error(code: int, out: str, err: str, *words: str) -> None:
-    assert code == 2 and out == ""
-    assert len(err.strip().splitlines()) == 1, err
-    assert "Traceback" not in err
-    for word in words:
-        assert word in err, err
+assert_user_error = partial(refused, None)
 
 
 def test_templates_lists_every_name(capsys: pytest.CaptureFixture[str]) -> None:

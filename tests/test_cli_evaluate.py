@@ -5,6 +5,7 @@ classifier) and a line fitted to a CSV (a regression). The numbers must be those
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,19 +16,15 @@ from dlstudio.graph.project import Project, save_project
 from dlstudio.graph.templates import build_template
 from dlstudio.infer import evaluate_checkpoint
 
+from .cli_checks import refused
+from .cli_checks import run as run_cli
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(["evaluate", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(capsys, "evaluate", *argv)
 
 
-def assert_user_error(code: int, out: str, err: str, *words: str) -> None:
-    assert code == 2 and out == ""
-    assert len(err.strip().splitlines()) == 1, err
-    assert err.startswith("dlstudio evaluate: error:") and "Traceback" not in err
-    for word in words:
-        assert word in err, err
+assert_user_error = partial(refused, "evaluate")
 
 
 @pytest.fixture(scope="module")

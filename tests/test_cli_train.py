@@ -9,32 +9,23 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 import torch
 
-from dlstudio import cli
 from dlstudio.graph import Graph
 from dlstudio.graph.project import Project, save_project
 from dlstudio.graph.templates import build_template
 from dlstudio.train import load_checkpoint
 
+from .cli_checks import refused, run
+
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_user_error(code: int, out: str, err: str, *words: str) -> None:
-    assert code == 2 and out == ""
-    assert len(err.strip().splitlines()) == 1, err
-    assert err.startswith("dlstudio train: error: ") and "Traceback" not in err
-    for word in words:
-        assert word in err, err
+assert_user_error = partial(refused, "train")
 
 
 def test_xor_as_a_process_prints_one_json_object(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,21 +14,12 @@ import pytest
 from dlstudio import cli
 from dlstudio.train import load_checkpoint
 
+from .cli_checks import refused, run
+
 XOR = ("train", "--template", "xor", "--device", "cpu")
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_user_error(code: int, out: str, err: str, *words: str) -> None:
-    assert code == 2 and out == ""
-    assert len(err.strip().splitlines()) == 1, err
-    assert err.startswith("dlstudio train: error: ") and "Traceback" not in err
-    for word in words:
-        assert word in err, err
+assert_user_error = partial(refused, "train")
 
 
 @pytest.fixture(scope="module")
