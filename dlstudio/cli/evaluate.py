@@ -19,6 +19,7 @@ from dlstudio.cli.support import (
     Command,
     UserError,
     add_json_flag,
+    add_run_device,
     load_graph,
     print_json,
 )
@@ -42,8 +43,7 @@ def _add_evaluate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", choices=SPLIT_CHOICES, default="val",
                         help="val: the run's validation split (default); test: the data's "
                              "test split; all: every sample")
-    parser.add_argument("--device", default="cpu", metavar="auto|cpu|cuda|mps",
-                        help="where to run the model (default cpu)")
+    add_run_device(parser)
     add_json_flag(parser)
 
 

@@ -23,6 +23,7 @@ from dlstudio.cli.support import (
     Command,
     UserError,
     add_json_flag,
+    add_run_device,
     add_weights_flags,
     load_graph,
     match_weights_to,
@@ -52,8 +53,7 @@ def _add_predict(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--length", type=int, default=40, metavar="N",
                         help="text models: characters to generate after the prompt "
                              "(default 40, 0 for none)")
-    parser.add_argument("--device", default="cpu", metavar="auto|cpu|cuda|mps",
-                        help="where to run the model (default cpu)")
+    add_run_device(parser)
     add_json_flag(parser)
 
 

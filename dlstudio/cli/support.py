@@ -64,6 +64,13 @@ def load_graph(args: argparse.Namespace) -> tuple[Graph, str]:
         raise UserError(str(error)) from None
 
 
+def add_run_device(parser: argparse.ArgumentParser) -> None:
+    """`--device` for commands that only run a model (predict, evaluate): the CPU unless
+    asked, since one pass rarely pays for starting a GPU."""
+    parser.add_argument("--device", default="cpu", metavar="auto|cpu|cuda|mps",
+                        help="where to run the model (default cpu)")
+
+
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object on stdout and nothing else")
