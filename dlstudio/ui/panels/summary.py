@@ -45,9 +45,11 @@ class SummaryPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.table.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
+        # The layer's name is what a reader looks for: it keeps its width, and the Type
+        # column (short, predictable words) gives way in a narrow dock.
+        for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.headerItem().setTextAlignment(3, Qt.AlignmentFlag.AlignRight)
         self.table.itemClicked.connect(self._on_table_item_clicked)
         self.totals = QLabel(self)
