@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dlstudio.cli.support import (
     EXIT_OK,
@@ -26,6 +27,8 @@ from dlstudio.cli.support import (
 
 if TYPE_CHECKING:  # torch loads only when an evaluation starts
     from dlstudio.infer import Evaluation
+    from dlstudio.infer.evaluate import ClassRow
+    from dlstudio.train.events import TestResult
 
 SPLIT_CHOICES = ("val", "test", "all")
 
@@ -41,8 +44,9 @@ def _add_evaluate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="SPEC",
                         help="the data to evaluate on (default: the checkpoint's own data)")
     parser.add_argument("--split", choices=SPLIT_CHOICES, default="val",
-                        help="val: the run's validation split (default); test: the data's "
-                             "test split; all: every sample")
+                        help="val: the run's validation split (default); test: the run's "
+                             "test split (its --test-fraction share, or the data's own "
+                             "test set); all: every sample")
     add_run_device(parser)
     add_json_flag(parser)
 
@@ -96,17 +100,53 @@ def format_evaluation(result: Evaluation) -> str:
     lines += [f"  {name:<{width}}  {_number(value)}" for name, value in result.metrics.items()]
     if not result.per_class:
         return "\n".join(lines)
-    rows = [[r.name, _number(r.precision), _number(r.recall), _number(r.f1), str(r.support)]
-            for r in result.per_class]
-    lines += ["", *_table(["class", "precision", "recall", "f1", "support"], rows)]
-    names = list(result.class_names) or [r.name for r in result.per_class]
-    matrix = [[name, *map(str, counts)] for name, counts in zip(names, result.confusion,
-                                                                 strict=True)]
-    lines += ["", "confusion matrix (rows: true class, columns: predicted class)",
-              *_table(["true \\ predicted", *names], matrix)]
+    lines += class_lines(result.per_class, result.class_names, result.confusion)
     if result.wrong:
         lines += ["", f"{result.wrong:,} of {result.samples:,} predicted wrong"]
     return "\n".join(lines)
+
+
+def class_lines(per_class: Sequence[ClassRow], class_names: Sequence[str],
+                confusion: Sequence[Sequence[int]]) -> list[str]:
+    """The per-class table and the confusion matrix (each after a blank line); `train`
+    prints its test split with these too."""
+    rows = [[r.name, _number(r.precision), _number(r.recall), _number(r.f1), str(r.support)]
+            for r in per_class]
+    lines = ["", *_table(["class", "precision", "recall", "f1", "support"], rows)]
+    names = list(class_names) or [r.name for r in per_class]
+    matrix = [[name, *map(str, counts)] for name, counts in zip(names, confusion,
+                                                                 strict=True)]
+    return lines + ["", "confusion matrix (rows: true class, columns: predicted class)",
+                    *_table(["true \\ predicted", *names], matrix)]
+
+
+def format_test(test: TestResult, class_names: Sequence[str]) -> str:
+    """`train`'s report of its test split: "test: loss … accuracy …" on one line, then
+    a classifier's per-class table and confusion matrix."""
+    from dlstudio.infer.evaluate import class_rows
+
+    values = " ".join(f"{name} {_number(value)}" for name, value in test.metrics.items())
+    lines = [f"test: {values} ({test.samples:,} samples)"]
+    if test.confusion is not None:
+        confusion = tuple(tuple(row) for row in test.confusion)
+        lines += class_lines(class_rows(confusion, tuple(class_names)), class_names,
+                             confusion)
+    return "\n".join(lines)
+
+
+def test_dict(test: TestResult, class_names: Sequence[str]) -> dict[str, Any]:
+    """`train --json`'s "test": the TestResult with a classifier's per-class scores, in
+    the form `evaluate --json` gives them."""
+    from dlstudio.infer.evaluate import class_rows
+
+    data = test.to_dict()
+    if test.confusion is not None:
+        rows = class_rows(tuple(tuple(row) for row in test.confusion), tuple(class_names))
+        data["class_names"] = list(class_names)
+        data["per_class"] = [{"class": r.name, "precision": _json_number(r.precision),
+                              "recall": _json_number(r.recall), "f1": _json_number(r.f1),
+                              "support": r.support} for r in rows]
+    return data
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -119,6 +159,10 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
                                  *(f"{c:>{w}}" for c, w in zip(rest, widths[1:], strict=True))])
 
     return [line(header), *(line(row) for row in rows)]
+
+
+def _json_number(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def _number(value: float) -> str:

@@ -3,7 +3,9 @@
 Progress goes to stderr, one line per epoch; `--json` prints the run's result as one
 object on stdout. Ctrl+C stops after the current batch, keeps the last checkpoint and
 exits 130. Under `torchrun` every rank trains its share and only rank 0 prints. `--resume RUN_DIR`
-continues a run from its last.pt into the same folder.
+continues a run from its last.pt into the same folder. When the data has a test split
+(`--test-fraction`, or the data's own test set) the final weights are measured on it
+once at the end, printed as evaluate prints them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from dlstudio.cli.evaluate import format_test, test_dict
 from dlstudio.cli.support import (
     EXIT_OK,
     Command,
@@ -160,7 +163,8 @@ def _build_trainer(graph: Graph, settings: TrainSettings, out_dir: Path,
 
     image_size, channels = _image_input(graph)
     data = load_data(settings.data, seed=settings.seed, val_fraction=settings.val_fraction,
-                     image_size=image_size, channels=channels)
+                     test_fraction=settings.test_fraction, image_size=image_size,
+                     channels=channels)
     return Trainer(graph, data, settings, out_dir=out_dir, resume_from=resume_from,
                    base_dir=base_dir)
 
@@ -234,6 +238,8 @@ def _report(result: RunResult, trainer: Trainer, *, as_json: bool) -> None:
         params = list(trainer.model.parameters())
         data["trainable_params"] = sum(p.numel() for p in params if p.requires_grad)
         data["total_params"] = sum(p.numel() for p in params)
+        if result.test is not None:
+            data["test"] = test_dict(result.test, trainer.data.info.class_names)
         print_json(data)
         return
     state = "stopped" if result.stopped else "done"
@@ -241,6 +247,8 @@ def _report(result: RunResult, trainer: Trainer, *, as_json: bool) -> None:
     final = f"{split} {_metrics(result.final)}" if result.final else "no epoch finished"
     print(f"{state} in {result.seconds:.1f}s on {result.device}: {final}; "
           f"checkpoint {result.checkpoint}")
+    if result.test is not None:
+        print(format_test(result.test, trainer.data.info.class_names))
 
 
 COMMAND = Command("train", "train a network on a dataset and save checkpoints",

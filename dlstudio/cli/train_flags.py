@@ -56,6 +56,8 @@ _HELP = {
     "device": "auto, cpu, cuda, cuda:N or mps (auto: CUDA, then MPS, then the CPU)",
     "mixed_precision": "16-bit autocast where the device supports it",
     "val_fraction": "share of the data held out for validation, in [0, 1)",
+    "test_fraction": "share of the data held out as a test split, measured once at the "
+                     "end, in [0, 1) (data with its own test set keeps that one)",
     "normalisation": "auto: measured from the data; imagenet: ImageNet's mean and std "
                      "(the default with --pretrained)",
 }

@@ -1,11 +1,11 @@
 """How good is a trained model? Its checkpoint run over a split of its data, once.
 
-The checkpoint names the data spec, seed and validation share of its run, so loading
-the data again draws the very same split the trainer validated on. The checkpoint's own
-normalisation is applied (not one measured again), so the model sees what it was trained
-on even when `data_spec` points at other data. Metrics come from the trainer's
-`MetricMeter`, so they mean what the training curves meant. No Qt: the Evaluate panel and
-a `dlstudio evaluate` command both call `evaluate_checkpoint`.
+The checkpoint names the data spec, seed, validation and test shares of its run, so
+loading the data again draws the very same splits the trainer validated and tested on.
+The checkpoint's own normalisation is applied (not one measured again), so the model
+sees what it was trained on even when `data_spec` points at other data. Metrics come
+from the trainer's `MetricMeter`, so they mean what the training curves meant. No Qt:
+the Evaluate panel and a `dlstudio evaluate` command both call `evaluate_checkpoint`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dlstudio.infer.samples import class_name, displayable
 from dlstudio.train.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from dlstudio.train.devices import resolve_device
 from dlstudio.train.faults import TrainingError
+from dlstudio.train.final_test import with_mse
 from dlstudio.train.metrics import MetricMeter
 from dlstudio.train.trainer import EVAL_BATCH_FACTOR
 
@@ -169,7 +170,7 @@ def _load(spec: str, checkpoint: Checkpoint) -> DataBundle:
         options["task"] = info.task
     try:
         bundle = load_data(spec, seed=settings.seed, val_fraction=settings.val_fraction,
-                           **options)
+                           test_fraction=settings.test_fraction, **options)
     except (DataError, ValueError) as error:
         raise EvaluationError(f"cannot load the data {spec!r}: {error}") from None
     _check_same_kind(bundle.info, info, spec)
@@ -272,12 +273,7 @@ class _Runner:
         common = dict(checkpoint=checkpoint.path, data=spec, split=split, task=self.info.task,
                       samples=self.meter.samples, splits=splits)
         if self.info.task != "classification":
-            values = [v for k, v in totals.items() if k.startswith("sq.")]
-            metrics = {"loss": metrics["loss"],
-                       "mse": sum(values) / (totals["samples"] * len(values))
-                       if totals["samples"] else math.nan,
-                       **{k: v for k, v in metrics.items() if k != "loss"}}
-            return Evaluation(metrics=metrics, **common)
+            return Evaluation(metrics=with_mse(metrics, totals), **common)
         n = self.info.num_classes
         confusion = tuple(tuple(round(totals[f"confusion.{row * n + col}"]) for col in range(n))
                           for row in range(n))

@@ -89,6 +89,33 @@ class EpochStats:
 
 
 @dataclass(frozen=True)
+class TestResult:
+    """The final weights measured once on the held-out test split, after training.
+
+    `metrics` are those of `dlstudio evaluate --split test` on the run's checkpoint (the
+    trainer's MetricMeter; regression adds "mse"); `confusion[true][predicted]` counts
+    the test samples of a classifier (None for regression and above 64 classes).
+    """
+
+    samples: int
+    metrics: Metrics
+    confusion: list[list[int]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"split": "test", "samples": self.samples, "metrics": _finite(self.metrics),
+                "confusion": self.confusion}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TestResult:
+        """Inverse of `to_dict` (a run's saved result)."""
+        confusion = data.get("confusion")
+        return cls(int(data["samples"]),
+                   {str(k): _float(v) for k, v in data["metrics"].items()},
+                   None if confusion is None else [[int(v) for v in row]
+                                                   for row in confusion])
+
+
+@dataclass(frozen=True)
 class RunResult:
     """The outcome of `Trainer.run()`.
 
@@ -96,7 +123,8 @@ class RunResult:
     the weights the model ends with: the best epoch's when early stopping restored them,
     else the last epoch's. `checkpoint` is best.pt in that case, else last.pt (None
     without an output folder). `stopped`: the user asked to stop; `early_stopped`: the
-    monitored metric stopped improving.
+    monitored metric stopped improving. `test`: those same weights on the data's test
+    split, when it has one and the run was not stopped.
     """
 
     history: list[EpochStats]
@@ -107,6 +135,7 @@ class RunResult:
     seconds: float
     stopped: bool = False
     early_stopped: bool = False
+    test: TestResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe (no NaN: a non-finite number becomes null); `train --json` prints it."""
@@ -119,6 +148,7 @@ class RunResult:
             "seconds": _number(self.seconds),
             "stopped": self.stopped,
             "early_stopped": self.early_stopped,
+            "test": None if self.test is None else self.test.to_dict(),
         }
 
 

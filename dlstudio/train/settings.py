@@ -38,8 +38,9 @@ class TrainSettings:
     """How to train. `weight_decay` is the L2 penalty (decoupled for AdamW), `l1` adds
     l1 * sum|w| over weight matrices and kernels; `momentum` and `nesterov` apply to SGD.
     `loss` None trains with the Output node's loss. `monitor` (e.g. "val_accuracy")
-    drives best.pt, early stopping and the plateau schedule. `data` and `val_fraction`
-    say what to load (`load_data`); the Trainer itself takes loaded data. `weights`
+    drives best.pt, early stopping and the plateau schedule. `data`, `val_fraction` and
+    `test_fraction` say what to load (`load_data`; a test share is held out and only
+    measured once, at the end); the Trainer itself takes loaded data. `weights`
     (a weights file, relative to the project's folder, or "pretrained:NAME") is where
     training starts from; `normalisation` is "auto" (measured from the data) or
     "imagenet" (the mean and std ImageNet weights expect)."""
@@ -69,6 +70,7 @@ class TrainSettings:
     mixed_precision: bool = True
     augment: dict[str, Any] = field(default_factory=dict)
     val_fraction: float = 0.15
+    test_fraction: float = 0.0
     data: str = ""
     weights: str = ""
     normalisation: str = "auto"
@@ -143,6 +145,11 @@ def _check(s: TrainSettings) -> None:
     _bool(s, "mixed_precision")
     object.__setattr__(s, "augment", _augment(s.augment))
     _float(s, "val_fraction", 0.0, 1.0, open_high=True)
+    _float(s, "test_fraction", 0.0, 1.0, open_high=True)
+    if s.val_fraction + s.test_fraction >= 1.0:
+        raise TrainSettingsError("test_fraction", f"val_fraction {s.val_fraction:g} + "
+                                 f"test_fraction {s.test_fraction:g} leave nothing to "
+                                 "train on: keep their sum below 1")
     if not isinstance(s.data, str):
         raise TrainSettingsError("data", "must be a data spec such as builtin:digits")
     _weights(s.weights)

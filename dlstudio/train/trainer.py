@@ -33,6 +33,7 @@ from dlstudio.train.devices import (
 from dlstudio.train.events import EpochStats, RunResult, TrainerEvents
 from dlstudio.train.faults import TrainingError, is_out_of_memory, non_finite_loss, out_of_memory
 from dlstudio.train.feed import make_feed
+from dlstudio.train.final_test import measure_test
 from dlstudio.train.loop import EpochLoop, NonFiniteLoss, Step
 from dlstudio.train.metrics import MetricMeter, layer_stats
 from dlstudio.train.optim import LrSchedule, build_optimizer, set_lr
@@ -265,9 +266,19 @@ class Trainer:
             model, files.best_path(), self._log)
         final_stats = tracker.best_stats if restored else (history[-1] if history else None)
         final = {} if final_stats is None else dict(final_stats.val or final_stats.train)
+        test = None
+        if not stopped and history and self.data.test is not None and len(self.data.test):
+            self._log(f"measuring the final weights on the test split "
+                      f"({len(self.data.test)} samples)")
+            test = measure_test(loop.evaluate, make_feed(self.data.test, device),
+                                self._meter(device), s.batch_size * EVAL_BATCH_FACTOR)
+            if test is None:
+                stopped = True
+                self._log("stopped by request: the test split was not measured")
         return RunResult(history, final, tracker.best_epoch,
                          files.result_path(restored), describe_device(device),
-                         time.perf_counter() - started, stopped=stopped, early_stopped=early)
+                         time.perf_counter() - started, stopped=stopped, early_stopped=early,
+                         test=test)
 
     # ----- pieces of the run --------------------------------------------------------------
     def _meter(self, device: torch.device) -> MetricMeter:
