@@ -1,4 +1,5 @@
-"""`--data SPEC` (DESIGN.md): builtin:NAME, idx:DIR, csv:FILE[:TARGET_COLUMN], folder:DIR."""
+"""`--data SPEC` (DESIGN.md): builtin:NAME, idx:DIR, csv:FILE[:TARGET_COLUMN], folder:DIR,
+cifar10:DIR."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlstudio.data.builtin import load_builtin
+from dlstudio.data.cifar import load_cifar10
 from dlstudio.data.errors import DataError
 from dlstudio.data.folders import load_folder
 from dlstudio.data.idx import load_idx_folder
@@ -13,8 +15,8 @@ from dlstudio.data.options import ImageSize, LoadOptions
 from dlstudio.data.splits import DataBundle
 from dlstudio.data.tables import load_csv
 
-SCHEMES = ("builtin", "idx", "csv", "folder")
-SPEC_FORMS = "builtin:NAME, idx:DIR, csv:FILE[:TARGET_COLUMN] or folder:DIR"
+SCHEMES = ("builtin", "idx", "csv", "folder", "cifar10")
+SPEC_FORMS = "builtin:NAME, idx:DIR, csv:FILE[:TARGET_COLUMN], folder:DIR or cifar10:DIR"
 
 
 @dataclass(frozen=True)
@@ -64,4 +66,6 @@ def load_data(spec: str, *, seed: int = 0, val_fraction: float = 0.15,
         return load_idx_folder(path, opts, source=spec)
     if parsed.scheme == "csv":
         return load_csv(path, parsed.column, opts, source=spec)
+    if parsed.scheme == "cifar10":
+        return load_cifar10(path, opts, source=spec)
     return load_folder(path, opts, source=spec)
