@@ -337,20 +337,20 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "untitled"
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """NaN and infinities (a diverged loss) become null: JSON has no such numbers."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     try:
-        write_atomic(path, json.dumps(_json_safe(data), indent=1, allow_nan=False) + "\n")
+        write_atomic(path, json.dumps(json_safe(data), indent=1, allow_nan=False) + "\n")
     except (OSError, TypeError, ValueError) as error:
         raise RunError(f"cannot write {path}: {error}") from None
 

@@ -112,12 +112,12 @@ def class_lines(per_class: Sequence[ClassRow], class_names: Sequence[str],
     prints its test split with these too."""
     rows = [[r.name, _number(r.precision), _number(r.recall), _number(r.f1), str(r.support)]
             for r in per_class]
-    lines = ["", *_table(["class", "precision", "recall", "f1", "support"], rows)]
+    lines = ["", *table_lines(["class", "precision", "recall", "f1", "support"], rows)]
     names = list(class_names) or [r.name for r in per_class]
     matrix = [[name, *map(str, counts)] for name, counts in zip(names, confusion,
                                                                  strict=True)]
     return lines + ["", "confusion matrix (rows: true class, columns: predicted class)",
-                    *_table(["true \\ predicted", *names], matrix)]
+                    *table_lines(["true \\ predicted", *names], matrix)]
 
 
 def format_test(test: TestResult, class_names: Sequence[str]) -> str:
@@ -149,7 +149,7 @@ def test_dict(test: TestResult, class_names: Sequence[str]) -> dict[str, Any]:
     return data
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def table_lines(header: list[str], rows: list[list[str]]) -> list[str]:
     """First column left-aligned, the numbers right-aligned under their headers."""
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 

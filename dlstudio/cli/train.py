@@ -23,6 +23,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from dlstudio.cli.evaluate import format_test, test_dict
+from dlstudio.cli.folds import add_folds_flag, run_folds
 from dlstudio.cli.support import (
     EXIT_OK,
     Command,
@@ -62,6 +63,7 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
     add_weights_flags(parser)
     add_freeze_flag(parser)
     add_json_flag(parser)
+    add_folds_flag(parser)
     add_setting_flags(parser)
 
 
@@ -71,6 +73,8 @@ def _run_train(args: argparse.Namespace) -> int:
     from dlstudio.train import TrainingError, TrainSettingsError
     from dlstudio.train.distributed import DistributedError
 
+    if args.folds is not None:
+        return run_folds(args)
     main_rank = os.environ.get("RANK", "0") == "0"
     try:
         if args.resume is not None:
