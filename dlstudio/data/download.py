@@ -1,9 +1,12 @@
-"""Download MNIST, Fashion-MNIST or KMNIST into a cache folder that `idx:DIR` then reads.
+"""Download MNIST, Fashion-MNIST or KMNIST (read by `idx:DIR`) or CIFAR-10 (read by
+`cifar10:DIR`) into a cache folder.
 
-Each file is checked against its published SHA-256, written to `<file>.part` and renamed
-only when complete and correct; an interrupted download resumes from the `.part` file
-where the server allows it. Errors say what failed and what to do (offline: copy the
-files in by hand).
+Each file is checked against its published SHA-256 (MD5 for CIFAR-10, the only sum its
+authors publish), written to `<file>.part` and renamed only when complete and correct;
+an interrupted download resumes from the `.part` file where the server allows it.
+Archives are unpacked by `archives.extract_tar`, which refuses links and paths outside
+the cache. $DLSTUDIO_DATA_URL replaces every mirror (a local copy, or a test server).
+Errors say what failed and what to do (offline: copy the files in by hand).
 """
 
 from __future__ import annotations
@@ -15,16 +18,20 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 from dlstudio.atomic import write_atomic
+from dlstudio.data.archives import extract_tar
 from dlstudio.data.errors import DataError, DownloadCancelled
 from dlstudio.data.idx import META_FILE, IdxMeta
 
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 CHUNK = 1 << 16
+DATA_URL_VARIABLE = "DLSTUDIO_DATA_URL"  # base URL; set NAME's files live under NAME/
+DIGESTS = {"sha256": "SHA-256", "md5": "MD5"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,52 @@ FAMILIES: dict[str, MnistFamilySource] = {
 
 
 @dataclass(frozen=True)
+class ArchiveSource:
+    """A data set published as one archive: its MD5, the folder it unpacks to, the files
+    that folder must hold, and the spec scheme that reads the cache folder."""
+
+    mirrors: tuple[str, ...]
+    file: str
+    md5: str
+    folder: str
+    files: tuple[str, ...]
+    scheme: str
+    description: str
+
+
+ARCHIVES: dict[str, ArchiveSource] = {
+    "cifar10": ArchiveSource(
+        mirrors=("https://www.cs.toronto.edu/~kriz/",),
+        file="cifar-10-python.tar.gz", md5="c58f30108f718f92721af3b95e74349a",
+        folder="cifar-10-batches-py",
+        files=("batches.meta", *(f"data_batch_{n}" for n in range(1, 6)), "test_batch"),
+        scheme="cifar10",
+        description="CIFAR-10 colour photos, 10 classes (Krizhevsky, 2009), 163 MB"),
+}
+
+
+def downloadable() -> list[str]:
+    """Every set `download_dataset` fetches, in menu order."""
+    return [*FAMILIES, *ARCHIVES]
+
+
+def download_spec(name: str, folder: Path | str) -> str:
+    """The --data spec that reads a folder `download_dataset(name)` returned."""
+    return f"{ARCHIVES[name].scheme if name in ARCHIVES else 'idx'}:{folder}"
+
+
+def download_dataset(name: str, cache_dir: str | Path | None = None, **options: Any
+                     ) -> Path:
+    """Fetch any set of `downloadable()` (options as for its own download function)."""
+    if name in ARCHIVES:
+        return download_archive(name, cache_dir, **options)
+    if name in FAMILIES:
+        return download_mnist_family(name, cache_dir, **options)
+    raise DataError(f"unknown data set {name!r} to download; choose one of: "
+                    f"{', '.join(downloadable())}")
+
+
+@dataclass(frozen=True)
 class DownloadProgress:
     """Reported after every chunk: bytes of the current file, and which file of how many.
     `total` is None when the server does not say the size."""
@@ -119,12 +172,8 @@ def download_mnist_family(name: str, cache_dir: str | Path | None = None, *,
                         f"{', '.join(FAMILIES)}")
     family = FAMILIES[name]
     sums = {**family.sha256, **(checksums or {})}
-    folder = Path(cache_dir or default_cache_dir()) / name
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DataError(f"cannot create the download folder {folder}: {error}") from None
-    mirrors = (base_url,) if base_url else family.mirrors
+    folder = _make_folder(Path(cache_dir or default_cache_dir()) / name)
+    mirrors = _mirrors(name, base_url, family.mirrors)
     for index, file in enumerate(FILES):
         target = folder / file
         if target.is_file() and _sha256(target) == sums[file]:
@@ -143,25 +192,88 @@ def download_mnist_family(name: str, cache_dir: str | Path | None = None, *,
     return folder
 
 
+def download_archive(name: str, cache_dir: str | Path | None = None, *,
+                     base_url: str | None = None, checksum: str | None = None,
+                     progress: Progress | None = None, cancel: Cancel | None = None,
+                     timeout: float = 30.0) -> Path:
+    """Fetch the archive of `name` (an ARCHIVES key), check its MD5 (`checksum` replaces
+    the published one), unpack it into `cache_dir/name` and delete it; return that
+    folder (ready for its spec, see `download_spec`). A complete unpacked copy already
+    there is kept and nothing is fetched."""
+    if name not in ARCHIVES:
+        raise DataError(f"unknown archive {name!r} to download; choose one of: "
+                        f"{', '.join(ARCHIVES)}")
+    source = ARCHIVES[name]
+    folder = _make_folder(Path(cache_dir or default_cache_dir()) / name)
+    if all((folder / source.folder / file).is_file() for file in source.files):
+        return folder
+    target = folder / source.file
+
+    def report(done: int, total: int | None) -> None:
+        if cancel is not None and cancel():
+            raise DownloadCancelled(f"download of {name} cancelled; the part already "
+                                    "fetched is kept to resume")
+        if progress is not None:
+            progress(DownloadProgress(name, source.file, 0, 1, done, total))
+
+    if not (target.is_file() and _digest(target, "md5") == (checksum or source.md5)):
+        mirrors = _mirrors(name, base_url, source.mirrors)
+        _fetch_from_mirrors(name, source.file, mirrors, target, checksum or source.md5,
+                            report, timeout, "md5",
+                            by_hand=f"{source.file} (or its {source.folder} folder)")
+    try:
+        unpacked = extract_tar(target, folder, source.folder, cancel)
+        missing = [file for file in source.files if not (unpacked / file).is_file()]
+        if missing:
+            raise DataError(f"{target}: the archive lacks {', '.join(missing)} in "
+                            f"{source.folder}/ (a changed mirror?)")
+    except DownloadCancelled:
+        raise
+    except DataError:
+        target.unlink(missing_ok=True)  # checked yet unusable: fetch it afresh next time
+        raise
+    target.unlink()  # the unpacked copy is all that is read
+    return folder
+
+
+def _make_folder(folder: Path) -> Path:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"cannot create the download folder {folder}: {error}") from None
+    return folder
+
+
+def _mirrors(name: str, base_url: str | None, published: tuple[str, ...]
+             ) -> tuple[str, ...]:
+    """`base_url`, else $DLSTUDIO_DATA_URL/name/, else the published mirrors."""
+    if base_url:
+        return (base_url,)
+    if os.environ.get(DATA_URL_VARIABLE):
+        return (os.environ[DATA_URL_VARIABLE].rstrip("/") + f"/{name}/",)
+    return published
+
+
 def _meta_json(meta: IdxMeta) -> str:
     return json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
 def _fetch_from_mirrors(name: str, file: str, mirrors: tuple[str, ...], target: Path,
                         expected: str, report: Callable[[int, int | None], None],
-                        timeout: float) -> None:
+                        timeout: float, algorithm: str = "sha256",
+                        by_hand: str = "the four IDX files") -> None:
     problems = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + file
         try:
-            _fetch(url, target, expected, report, timeout)
+            _fetch(url, target, expected, report, timeout, algorithm)
             return
         except _Failed as failure:
             problems.append(f"{url}: {failure}")
     where = target.parent
     raise DataError(f"cannot download {name} ({file}): " + "; ".join(problems) + ". Check "
-                    f"the network connection, or copy the four IDX files into {where} by "
-                    f"hand and load them with idx:{where}")
+                    f"the network connection, or copy {by_hand} into {where} by hand and "
+                    f"load them with {download_spec(name, where)}")
 
 
 def download_file(url: str, target: Path, sha256_prefix: str,
@@ -182,7 +294,8 @@ class _Failed(Exception):
 
 
 def _fetch(url: str, target: Path, expected: str,
-           report: Callable[[int, int | None], None], timeout: float) -> None:
+           report: Callable[[int, int | None], None], timeout: float,
+           algorithm: str = "sha256") -> None:
     part = target.with_name(target.name + ".part")
     offset = part.stat().st_size if part.is_file() else 0
     headers = {"User-Agent": "dlstudio", **({"Range": f"bytes={offset}-"} if offset else {})}
@@ -204,24 +317,28 @@ def _fetch(url: str, target: Path, expected: str,
     except HTTPError as error:
         if error.code == 416 and offset:  # the .part is stale: start again from zero
             part.unlink()
-            return _fetch(url, target, expected, report, timeout)
+            return _fetch(url, target, expected, report, timeout, algorithm)
         raise _Failed(f"the server answered {error.code} {error.reason}") from None
     except URLError as error:
         raise _Failed(f"unreachable ({error.reason})") from None
     except (OSError, http.client.HTTPException) as error:
         raise _Failed(f"the connection broke ({error or type(error).__name__}); "
                       "try again to resume") from None
-    actual = _sha256(part)
+    actual = _digest(part, algorithm)
     if not actual.startswith(expected):  # `expected` is a whole sum or its prefix
         part.unlink()
         wanted = expected if len(expected) == len(actual) else f"{expected}..."
-        raise _Failed(f"the file's SHA-256 is {actual}, expected {wanted} (a corrupted "
-                      "download or a changed mirror; the download was deleted)")
+        raise _Failed(f"the file's {DIGESTS[algorithm]} is {actual}, expected {wanted} (a "
+                      "corrupted download or a changed mirror; the download was deleted)")
     os.replace(part, target)
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+    return _digest(path, "sha256")
+
+
+def _digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as stream:
         while block := stream.read(1 << 20):
             digest.update(block)
