@@ -87,8 +87,8 @@ class DataPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bundle: DataBundle | None = None
-        # (seed, validation share) to split with; the training panel reads its settings.
-        self.split_options: Callable[[], tuple[int, float]] = lambda: (0, 0.15)
+        # (seed, validation share, test share) to split with; from the training settings.
+        self.split_options: Callable[[], tuple[int, float, float]] = lambda: (0, 0.15, 0.0)
         self.preview: DataPreview | None = None
         self._loaded_key: tuple[Any, ...] | None = None
         self._input: tuple[tuple[int, ...], str] | None = None
@@ -269,10 +269,10 @@ class DataPanel(QWidget):
         """Load the chosen data, split as `split_options()` says (the training settings'
         seed and validation share), or give the one already loaded with the same choice.
         DataError names the problem; it is also shown in the panel."""
-        seed, val_fraction = self.split_options()
+        seed, val_fraction, test_fraction = self.split_options()
         spec = self.spec()
         options = self._image_options()
-        key = (spec, seed, val_fraction, tuple(sorted(options.items())))
+        key = (spec, seed, val_fraction, test_fraction, tuple(sorted(options.items())))
         if self.bundle is not None and key == self._loaded_key:
             return self.bundle
         if not spec:
@@ -281,7 +281,8 @@ class DataPanel(QWidget):
             raise error
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            bundle = load_data(spec, seed=seed, val_fraction=val_fraction, **options)
+            bundle = load_data(spec, seed=seed, val_fraction=val_fraction,
+                               test_fraction=test_fraction, **options)
             preview = make_preview(bundle)
         except (DataError, ValueError) as error:
             wrapped = error if isinstance(error, DataError) else DataError(str(error))

@@ -31,7 +31,8 @@ class TrainingPanel(QWidget):
         self.data = DataPanel()
         self.form = SettingsForm()
         self.data.split_options = lambda: (self.form.fields["seed"].value(),
-                                           self.form.fields["val_fraction"].value())
+                                           self.form.fields["val_fraction"].value(),
+                                           self.form.fields["test_fraction"].value())
         self.tabs = QTabWidget()
         # Both pages scroll: a short screen must never make the window taller than itself.
         self.tabs.addTab(_scrolling(self.data), "Data")

@@ -146,6 +146,9 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("Run", [
         ("seed", "Seed", "Same seed, same split, same run"),
         ("val_fraction", "Validation share", "Share of the data held out to validate"),
+        ("test_fraction", "Test share", "Share of the data held out as a test set, "
+                                        "measured once when training ends (data with a "
+                                        "test set of its own keeps that one)"),
         ("device", "Device", "Where to train"),
         ("mixed_precision", "Mixed precision", "CUDA only: faster, less memory"),
     ]),
@@ -179,6 +182,7 @@ def _make_field(name: str) -> Field:
         "augment.crop": lambda: _spin(0, MAX_CROP),
         "seed": lambda: _spin(0, 2**31 - 1),
         "val_fraction": lambda: _real(0.0, 0.95, 0.05, 2),
+        "test_fraction": lambda: _real(0.0, 0.95, 0.05, 2),
         "device": lambda: _combo(available_devices()),
         "normalisation": lambda: _combo([("auto", "Measured from the data"),
                                          ("imagenet", "ImageNet mean and std")]),
