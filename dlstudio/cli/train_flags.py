@@ -12,6 +12,7 @@ from typing import Any
 
 from dlstudio.cli.support import UserError
 from dlstudio.data.augment import Augmentation
+from dlstudio.data.info import TARGETS
 from dlstudio.data.normalisations import NORMALISATIONS
 from dlstudio.train.settings import (
     AUGMENT_PREFIX,
@@ -29,7 +30,7 @@ OUTPUT_LOSS = "output"  # --loss output: the Output node's own loss (the setting
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "optimizer": OPTIMIZERS, "schedule": SCHEDULES, "loss": (*LOSSES, OUTPUT_LOSS),
-    "monitor": MONITORS, "normalisation": NORMALISATIONS,
+    "monitor": MONITORS, "normalisation": NORMALISATIONS, "target": TARGETS,
 }
 _HELP = {
     "epochs": "epochs to train (with --resume: the new total)",
@@ -60,6 +61,8 @@ _HELP = {
                      "end, in [0, 1) (data with its own test set keeps that one)",
     "normalisation": "auto: measured from the data; imagenet: ImageNet's mean and std "
                      "(the default with --pretrained)",
+    "target": "labels: the data's own targets; input: each sample is its own target, "
+              "to train an autoencoder",
 }
 _AUGMENT_HELP = ("augmentation as NAME[=X],...: shift=F, rotation=DEG, scale=F, noise=SD, "
                  "crop=PIXELS, flip_horizontal, flip_vertical; 'none' turns it off. "

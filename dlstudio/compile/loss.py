@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from dlstudio.compile.compiler import GraphModule
 
@@ -23,7 +24,10 @@ def training_loss(module: GraphModule, label_smoothing: float = 0.0) -> LossFn:
 
     Targets: cross_entropy takes class ids (N,) or (N, T) for per-step outputs (N, T, C),
     or class probabilities shaped like the output; the other losses take targets with as
-    many values as the output, reshaped to it.
+    many values as the output, reshaped to it. Class ids (integer targets) given to mse,
+    l1 or huber become their one-hot against an output of one value per class, as older
+    textbooks train a classifier; they compare what the Output receives, so a graph that
+    ends in Softmax is trained on its probabilities.
     """
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must be ≥ 0 and < 1. Received: {label_smoothing}")
@@ -58,5 +62,14 @@ def _binary(criterion: nn.Module, label_smoothing: float) -> LossFn:
 
 def _shaped_like_output(criterion: nn.Module) -> LossFn:
     def loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return criterion(output, target.to(output.dtype).reshape(output.shape))
+        return criterion(output, as_numbers(target, output))
     return loss
+
+
+def as_numbers(target: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+    """`target` as values to compare with `output`: class ids become their one-hot when
+    the output has one value per class (a single output takes the id, 0 or 1, itself)."""
+    if not target.is_floating_point() and output.dim() == target.dim() + 1 \
+            and output.shape[-1] > 1:
+        target = F.one_hot(target.long(), output.shape[-1])
+    return target.to(output.dtype).reshape(output.shape)

@@ -25,7 +25,8 @@ def facts_of(info: DataInfo, any_image_size: bool = False) -> DataFacts:
     return DataFacts(
         name=info.name, input_kind=info.kind, input_shape=tuple(info.input_shape),
         classes=info.num_classes if info.task == "classification" else 0,
-        target_shape=tuple(info.target_shape), any_image_size=any_image_size)
+        target_shape=tuple(info.target_shape), any_image_size=any_image_size,
+        reconstruction=info.reconstruction)
 
 
 def check_fits(info: DataInfo, input_shape: Shape, *, input_name: str = "input",

@@ -15,6 +15,7 @@ from dlstudio.graph.shape_text import Shape, format_shape
 
 KINDS = ("image", "vector", "sequence", "tokens")  # the kinds of the graph's Input node
 TASKS = ("classification", "regression")
+TARGETS = ("labels", "input")  # what a sample's target is: its label, or its own input
 POLARITIES = ("light_on_dark", "dark_on_light")
 FLIPS = ("horizontal", "vertical")
 INFO_VERSION = 1
@@ -58,6 +59,8 @@ class DataInfo:
     Targets: classification data gives class ids (int64, shape (N,)), regression data
     gives float targets of shape (N, *target_shape). Inputs are float tensors of
     `input_shape`, except token data (`kind == "tokens"`): int64 ids below `vocab_size`.
+    `target` "input" marks reconstruction (an autoencoder's data, see
+    `dlstudio.data.reconstruction`): a regression whose target is the sample itself.
     """
 
     name: str
@@ -72,6 +75,7 @@ class DataInfo:
     allowed_flips: tuple[str, ...] = ()
     source: str = ""
     description: str = ""
+    target: str = "labels"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -81,6 +85,12 @@ class DataInfo:
         if self.task == "classification" and len(self.class_names) < 2:
             raise DataError(f"data info {self.name!r}: classification needs at least 2 "
                             f"class names, got {len(self.class_names)}")
+        if self.target not in TARGETS:
+            raise DataError(f"data info: target {self.target!r} is not one of "
+                            f"{', '.join(TARGETS)}")
+        if self.target == "input" and self.task != "regression":
+            raise DataError(f"data info {self.name!r}: reconstruction (target 'input') is a "
+                            "regression task")
         bad = set(self.allowed_flips) - set(FLIPS)
         if bad:
             raise DataError(f"data info: unknown flips {sorted(bad)}; use {', '.join(FLIPS)}")
@@ -88,6 +98,11 @@ class DataInfo:
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    @property
+    def reconstruction(self) -> bool:
+        """The target of each sample is the sample itself (an autoencoder's data)."""
+        return self.target == "input"
 
     @property
     def input_dtype(self) -> str:
@@ -101,6 +116,8 @@ class DataInfo:
         """One line for logs and the status bar, e.g. 'digits: 1×8×8 images, 10 classes'."""
         if self.task == "classification":
             target = f"{self.num_classes} classes"
+        elif self.reconstruction:
+            target = "reconstructed (the target is the input)"
         else:
             target = f"targets of {format_shape(self.target_shape)}"
         return f"{self.name}: {self.describe_input()}, {target}"
@@ -122,6 +139,7 @@ class DataInfo:
             },
             "allowed_flips": list(self.allowed_flips),
             "source": self.source, "description": self.description,
+            "target": self.target,
         }
 
     @classmethod
@@ -158,6 +176,7 @@ class DataInfo:
             allowed_flips=_strings(data, "allowed_flips"),
             source=_get(data, "source", str, ""),
             description=_get(data, "description", str, ""),
+            target=_get(data, "target", str, "labels"),
         )
 
 

@@ -8,7 +8,8 @@ No torch here: the data side hands over its facts as a `DataFacts`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 from dlstudio.graph.inference import Problem, ShapeReport, infer_shapes, label
 from dlstudio.graph.model import Graph, Node
@@ -29,7 +30,8 @@ class DataFacts:
 
     `classes` is 0 for numeric targets (regression), whose shape is `target_shape`.
     `any_image_size` is set when images are loaded at the Input's size and channels,
-    so any gray or colour image Input can be fed.
+    so any gray or colour image Input can be fed. `reconstruction`: the target of each
+    sample is the sample itself (an autoencoder's data), shaped as the input.
     """
 
     name: str
@@ -38,6 +40,7 @@ class DataFacts:
     classes: int = 0
     target_shape: Shape = ()
     any_image_size: bool = False
+    reconstruction: bool = False
 
     def describe_input(self) -> str:
         return describe_samples(self.input_kind, self.input_shape)
@@ -60,6 +63,9 @@ def check_against_data(graph: Graph, facts: DataFacts,
         if message:
             problems.append(Problem(node.id, message))
     outputs = graph.nodes_of_type("Output")
+    if facts.reconstruction and facts.any_image_size and len(inputs) == 1:
+        # images load at the Input's size, so that is the size to give back
+        facts = replace(facts, input_shape=tuple(inputs[0].params["shape"]))
     shapes = report.input_shapes.get(outputs[0].id) if len(outputs) == 1 else None
     if shapes:  # an Output without a shape has its own problem already
         output = outputs[0]
@@ -107,6 +113,8 @@ def target_problem(facts: DataFacts, shape: Shape, loss: str, where: str,
     shape = tuple(shape)
     got = format_shape(shape)
     n = facts.classes
+    if facts.reconstruction:
+        return _reconstruction_problem(facts, shape, loss, where)
     if loss in CLASS_LOSSES and not n:
         return (f"{where} uses {loss}, which needs classes, but {facts.name} has numeric "
                 f"targets of {format_shape(facts.target_shape)}: use mse, l1 or huber")
@@ -123,12 +131,42 @@ def target_problem(facts: DataFacts, shape: Shape, loss: str, where: str,
                     f"(the chance of the second class): {fix}, or use cross_entropy")
     if loss not in CLASS_LOSSES:
         if n:
-            return (f"{where} uses {loss}, which compares numbers, but {facts.name} has {n} "
-                    "classes: use cross_entropy")
+            return _one_hot_problem(facts, shape, loss, where, dense)
         if shape != tuple(facts.target_shape):
             return (f"{where} gets {got} values per sample but {facts.name} has targets of "
                     f"{format_shape(facts.target_shape)}")
     return None
+
+
+def _one_hot_problem(facts: DataFacts, shape: Shape, loss: str, where: str,
+                     dense: str | None) -> str | None:
+    """mse, l1 or huber on classes compare the Output with the one-hot of the class (as
+    older textbooks train), so the Output needs one value per class; with 2 classes one
+    value (the class id 0 or 1) also serves."""
+    n = facts.classes
+    if shape == (n,) or (n == 2 and shape == (1,)):
+        return None
+    fix = f"set the units of {dense} to {n}" if dense else f"end with a Dense of {n} units"
+    return (f"{where} gets {format_shape(shape)} values per sample; {loss} compares them "
+            f"with the one-hot of {facts.name}'s {n} classes: {fix}")
+
+
+def _reconstruction_problem(facts: DataFacts, shape: Shape, loss: str,
+                            where: str) -> str | None:
+    """An autoencoder's Output must give back a sample of the input's own shape."""
+    if loss == "cross_entropy":
+        return (f"{where} uses cross_entropy, which needs classes, but the target is the "
+                f"input itself ({facts.describe_input()}): use mse, l1, huber or "
+                "binary_cross_entropy")
+    if loss == "binary_cross_entropy" and facts.input_kind != "image":
+        return (f"{where} uses binary_cross_entropy, which compares values in 0..1, but "
+                f"{facts.name}'s standardised values are not: use mse, l1 or huber")
+    wanted = tuple(facts.input_shape)
+    if shape == wanted:
+        return None
+    reshape = " (end with a Reshape)" if math.prod(shape) == math.prod(wanted) else ""
+    return (f"{where} gets {format_shape(shape)} values per sample, but the target is the "
+            f"input itself: it must give {format_shape(wanted)}{reshape}")
 
 
 def _per_step(facts: DataFacts, shape: Shape) -> bool:

@@ -21,12 +21,13 @@ import torch
 
 from dlstudio.compile import GraphModule, training_loss
 from dlstudio.data import DataBundle, DataError, DataInfo, Split, load_data
+from dlstudio.data.reconstruction import with_target
 from dlstudio.infer.samples import class_name, displayable
 from dlstudio.train.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from dlstudio.train.devices import resolve_device
 from dlstudio.train.faults import TrainingError
 from dlstudio.train.final_test import with_mse
-from dlstudio.train.metrics import MetricMeter
+from dlstudio.train.metrics import meter_for
 from dlstudio.train.trainer import EVAL_BATCH_FACTOR
 
 SPLITS = ("val", "test", "all")
@@ -166,11 +167,12 @@ def _load(spec: str, checkpoint: Checkpoint) -> DataBundle:
     options: dict[str, Any] = {}
     if info.kind == "image" and len(info.input_shape) == 3:
         options = {"image_size": tuple(info.input_shape[1:]), "channels": info.input_shape[0]}
-    if spec.startswith("csv:"):
+    if spec.startswith("csv:") and not info.reconstruction:
         options["task"] = info.task
     try:
         bundle = load_data(spec, seed=settings.seed, val_fraction=settings.val_fraction,
                            test_fraction=settings.test_fraction, **options)
+        bundle = with_target(bundle, info.target)  # an autoencoder's targets: its input
     except (DataError, ValueError) as error:
         raise EvaluationError(f"cannot load the data {spec!r}: {error}") from None
     _check_same_kind(bundle.info, info, spec)
@@ -217,11 +219,8 @@ class _Runner:
                  device: torch.device, max_mistakes: int) -> None:
         self.model, self.info, self.limit = model, info, max_mistakes
         self.loss_fn = training_loss(model, label_smoothing)
-        outputs = math.prod(model.output_shape) if info.task == "regression" \
-            else model.output_shape[-1]
         self.sigmoid_logits = model.final_activation == "sigmoid"
-        self.meter = MetricMeter(info.task, device, classes=info.num_classes, outputs=outputs,
-                                 threshold=0.0 if self.sigmoid_logits else 0.5)
+        self.meter = meter_for(info, model, device)
         self.mistakes: list[Mistake] = []
         self.wrong = 0
 

@@ -19,6 +19,7 @@ from torch.utils.data import Subset
 
 from dlstudio.data import BatchPipeline, DataSplit, Split, StreamingSplit
 from dlstudio.data.pipeline import Augment
+from dlstudio.data.reconstruction import ReconstructionSplit, target_pipeline
 
 READY_BYTES = 1 << 30
 _CHUNK_BYTES = 64 << 20
@@ -57,6 +58,7 @@ class Feed:
                  generator: torch.Generator | None) -> Iterator[Batch]:
         x, y = split.x, split.y
         pipeline = None if self.ready else split.pipeline
+        targets = split.targets if isinstance(split, ReconstructionSplit) else None
         augment = self.augment
         if order is not None:
             order = order.to(x.device)
@@ -67,6 +69,8 @@ class Feed:
             else:
                 index = order[start:start + batch_size]
                 xb, yb = x[index], y[index]
+            if targets is not None:  # the target is the clean stored sample itself
+                yb = targets(xb)
             if pipeline is not None:
                 xb = pipeline(xb, augment=augment, generator=generator)
             yield xb, yb
@@ -87,10 +91,19 @@ def make_feed(split: Split, device: torch.device, augment: Augment | None = None
         return Feed(split, augment=augment)
     sample = split.pipeline(split.x[:1])
     per_sample = sample.element_size() * sample.numel()
+    if isinstance(split, ReconstructionSplit):
+        per_sample *= 2  # the targets are prepared too
     if per_sample * len(split) > READY_BYTES:
         return Feed(split)
     chunk = max(1, _CHUNK_BYTES // per_sample)
-    ready = torch.cat([split.pipeline(split.x[start:start + chunk])
-                       for start in range(0, len(split), chunk)])
+    ready = _prepared(split.pipeline, split.x, chunk)
+    targets = split.y
+    if isinstance(split, ReconstructionSplit):
+        same = target_pipeline(split.pipeline) == split.pipeline
+        targets = ready if same else _prepared(target_pipeline(split.pipeline), split.x, chunk)
     identity = BatchPipeline(split.pipeline.kind)
-    return Feed(DataSplit(ready, split.y, identity), ready=True)
+    return Feed(DataSplit(ready, targets, identity), ready=True)
+
+
+def _prepared(pipeline: BatchPipeline, x: torch.Tensor, chunk: int) -> torch.Tensor:
+    return torch.cat([pipeline(x[start:start + chunk]) for start in range(0, len(x), chunk)])

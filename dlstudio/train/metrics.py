@@ -13,6 +13,8 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
+from dlstudio.compile import GraphModule
+from dlstudio.data import DataInfo
 from dlstudio.train.events import LayerStats, Metrics
 
 MAX_CONFUSION_CLASSES = 64  # larger matrices are not drawn, so they are not kept
@@ -23,12 +25,17 @@ Totals = dict[str, float]
 class MetricMeter:
     """Sums over one epoch for `task` "classification" (`classes` >= 2; a single output
     column is a binary classifier thresholded at `threshold`) or "regression"
-    (`outputs` values per sample)."""
+    (`outputs` values per sample). `sigmoid`: regression outputs arrive as logits whose
+    Sigmoid the loss absorbed (binary cross-entropy per value), so errors are measured
+    after it. `pooled`: R² over all values at once, as for a reconstruction, whose many
+    constant pixels would each score 0 in a per-output average."""
 
     def __init__(self, task: str, device: torch.device, *, classes: int = 0,
-                 outputs: int = 1, threshold: float = 0.5) -> None:
+                 outputs: int = 1, threshold: float = 0.5, sigmoid: bool = False,
+                 pooled: bool = False) -> None:
         self.task, self.classes, self.outputs = task, classes, outputs
         self.threshold = threshold
+        self.sigmoid, self.pooled = sigmoid, pooled
         self.binary = task == "classification" and classes == 2 and outputs == 1
         dtype = torch.float32 if device.type == "mps" else torch.float64
         self.loss_sum = torch.zeros((), dtype=dtype, device=device)
@@ -55,6 +62,8 @@ class MetricMeter:
             flat = truth.reshape(-1) * self.classes + predicted.reshape(-1)
             self.confusion.scatter_add_(0, flat, self._one.expand_as(flat))  # one kernel
         else:
+            if self.sigmoid:
+                output = torch.sigmoid(output)
             guess = output.reshape(count, -1).to(self.sums.dtype)
             truth = target.reshape(count, -1).to(self.sums.dtype)
             error = guess - truth
@@ -85,8 +94,19 @@ class MetricMeter:
         columns = range(self.outputs)
         metrics.update(regression_metrics(
             samples, [totals[f"abs.{c}"] for c in columns], [totals[f"sq.{c}"] for c in columns],
-            [totals[f"y.{c}"] for c in columns], [totals[f"y2.{c}"] for c in columns]))
+            [totals[f"y.{c}"] for c in columns], [totals[f"y2.{c}"] for c in columns],
+            pooled=self.pooled))
         return metrics, None
+
+
+def meter_for(info: DataInfo, model: GraphModule, device: torch.device) -> MetricMeter:
+    """The meter that measures `model` on `info`'s data, as training and evaluation do."""
+    sigmoid = model.final_activation == "sigmoid"
+    if info.task == "regression":
+        return MetricMeter("regression", device, outputs=math.prod(model.output_shape),
+                           sigmoid=sigmoid, pooled=info.reconstruction)
+    return MetricMeter(info.task, device, classes=info.num_classes,
+                       outputs=model.output_shape[-1], threshold=0.0 if sigmoid else 0.5)
 
 
 # The metrics besides the loss that each task reports, in this order.
@@ -125,13 +145,19 @@ def classification_metrics(confusion: list[list[int]]) -> Metrics:
 
 
 def regression_metrics(samples: float, abs_sums: list[float], sq_sums: list[float],
-                       y_sums: list[float], y2_sums: list[float]) -> Metrics:
+                       y_sums: list[float], y2_sums: list[float], *,
+                       pooled: bool = False) -> Metrics:
     """MAE over every value, and R² averaged over the outputs (scikit-learn's
     uniform average; an output whose targets are all equal scores 1 if predicted
-    exactly, else 0)."""
+    exactly, else 0). `pooled`: R² = 1 - all squared errors / all spread around each
+    output's mean (scikit-learn's variance_weighted average)."""
     if not samples:
         return dict.fromkeys(TASK_METRICS["regression"], math.nan)
     mae = sum(abs_sums) / (samples * len(abs_sums))
+    if pooled:
+        spread = sum(y2 - y * y / samples for y, y2 in zip(y_sums, y2_sums, strict=True))
+        r2 = 1.0 - sum(sq_sums) / spread if spread > 1e-12 else float(sum(sq_sums) == 0)
+        return dict(zip(TASK_METRICS["regression"], (mae, r2), strict=True))
     scores = []
     for sq, y, y2 in zip(sq_sums, y_sums, y2_sums, strict=True):
         spread = y2 - y * y / samples

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from dlstudio.data import Augmentation, DataError
+from dlstudio.data.info import TARGETS
 from dlstudio.data.normalisations import NORMALISATIONS
 from dlstudio.weights.pretrained import PREFIX, PRETRAINED
 
@@ -74,6 +75,7 @@ class TrainSettings:
     data: str = ""
     weights: str = ""
     normalisation: str = "auto"
+    target: str = "labels"  # "input": each sample is its own target (autoencoders)
 
     def __post_init__(self) -> None:
         _check(self)
@@ -154,6 +156,7 @@ def _check(s: TrainSettings) -> None:
         raise TrainSettingsError("data", "must be a data spec such as builtin:digits")
     _weights(s.weights)
     _choice(s, "normalisation", NORMALISATIONS)
+    _choice(s, "target", TARGETS)
 
 
 def _number(s: TrainSettings, name: str, kinds: tuple[type, ...], what: str) -> Any:
@@ -242,6 +245,8 @@ _TEMPLATE_DEFAULTS: dict[str, dict[str, Any]] = {
     "vgg16-transfer": dict(data="builtin:digits28", epochs=3, batch_size=32, lr=1e-3),
     "resnet18": dict(data="builtin:digits28", epochs=3, batch_size=32, lr=1e-3),
     "lstm-text": dict(data="builtin:text", epochs=20, batch_size=64, lr=3e-3, grad_clip=1.0),
+    "autoencoder": dict(data="builtin:digits28", target="input", epochs=30, batch_size=64,
+                        lr=2e-3),
     "transformer-text": dict(data="builtin:text", epochs=12, batch_size=64, lr=2e-3,
                              optimizer="adamw", weight_decay=0.01, schedule="cosine",
                              grad_clip=1.0),

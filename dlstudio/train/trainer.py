@@ -19,6 +19,7 @@ import torch
 from dlstudio.compile import training_loss
 from dlstudio.data import DataBundle, DataError
 from dlstudio.data.normalisations import normalised
+from dlstudio.data.reconstruction import with_target
 from dlstudio.graph import Graph
 from dlstudio.train import distributed as dist
 from dlstudio.train.checkpoint import CheckpointError, load_checkpoint
@@ -35,7 +36,7 @@ from dlstudio.train.faults import TrainingError, is_out_of_memory, non_finite_lo
 from dlstudio.train.feed import make_feed
 from dlstudio.train.final_test import measure_test
 from dlstudio.train.loop import EpochLoop, NonFiniteLoss, Step
-from dlstudio.train.metrics import MetricMeter, layer_stats
+from dlstudio.train.metrics import MetricMeter, layer_stats, meter_for
 from dlstudio.train.optim import LrSchedule, build_optimizer, set_lr
 from dlstudio.train.preflight import (
     check_data,
@@ -80,6 +81,10 @@ class Trainer:
             self.data = normalised(data, settings.normalisation)
         except DataError as error:
             raise TrainingError(f"training setting 'normalisation': {error}") from None
+        try:
+            self.data = with_target(self.data, settings.target)
+        except DataError as error:
+            raise TrainingError(f"training setting 'target': {error}") from None
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.events = TrainerEvents()
         self._control = RunControl()
@@ -282,12 +287,7 @@ class Trainer:
 
     # ----- pieces of the run --------------------------------------------------------------
     def _meter(self, device: torch.device) -> MetricMeter:
-        info, model = self.data.info, self.model
-        outputs = math.prod(model.output_shape) if info.task == "regression" \
-            else model.output_shape[-1]
-        threshold = 0.0 if model.final_activation == "sigmoid" else 0.5
-        return MetricMeter(info.task, device, classes=info.num_classes, outputs=outputs,
-                           threshold=threshold)
+        return meter_for(self.data.info, self.model, device)
 
     def _check_finite(self, which: str, metrics: dict[str, float], lr: float) -> None:
         loss = metrics.get("loss", 0.0)

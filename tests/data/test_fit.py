@@ -33,8 +33,9 @@ def test_graph_checks_name_the_input_and_the_kind() -> None:
     with pytest.raises(DataError, match='Input "features" expects 2 but digits28 gives 1×28×28 '
                                         "images: set its kind to image"):
         check_graph(load_data("builtin:digits28").info, build_template("xor"))
-    with pytest.raises(DataError, match='Input "x" takes feature vectors but text gives '
-                                        "sequences of 40 token ids: set its kind to tokens"):
+    with pytest.raises(DataError, match=r'Input "x" takes feature vectors of 40 but text '
+                                        r"gives characters \(a vocabulary of 128\): set its "
+                                        "kind to tokens and its shape to 40"):
         check_fits(load_data("builtin:text").info, (40,), input_name="x", input_kind="vector")
     with pytest.raises(DataError, match=r"3×224×224 but digits28 gives 1×28×28 images: set its "
                                         "shape to 1×28×28, or load the images at 224×224 with 3 "
@@ -57,8 +58,11 @@ def test_targets_must_suit_the_output_loss_and_width() -> None:
         check_targets(digits, (1,), "binary_cross_entropy")
     with pytest.raises(DataError, match="gets 2 values per sample; binary_cross_entropy takes one"):
         check_targets(blobs, (2,), "binary_cross_entropy")
-    with pytest.raises(DataError, match="mse, which compares numbers, but digits has 10 classes"):
-        check_targets(digits, (10,), "mse")
+    check_targets(digits, (10,), "mse")  # against the one-hot of the class
+    check_targets(blobs, (1,), "l1")  # two classes: the class id itself
+    with pytest.raises(DataError, match="gets 5 values per sample; mse compares them with the "
+                                        "one-hot of digits's 10 classes"):
+        check_targets(digits, (5,), "mse")
     with pytest.raises(DataError, match="cross_entropy, which needs classes, but linear has "
                                         "numeric targets"):
         check_targets(linear, (1,), "cross_entropy")

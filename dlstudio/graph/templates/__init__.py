@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from dlstudio.graph.layout import apply_layout
 from dlstudio.graph.model import Graph
-from dlstudio.graph.templates import basic, deep
+from dlstudio.graph.templates import autoencoders, basic, deep
 from dlstudio.graph.templates.basic import TEXT_SEQUENCE_LENGTH, TEXT_VOCAB_SIZE
 from dlstudio.graph.templates.builder import Builder
 
@@ -87,6 +87,10 @@ TEMPLATES: dict[str, Template] = dict([
               f"{TEXT_SEQUENCE_LENGTH} ASCII characters -> Embedding + positions -> 2 "
               f"transformer blocks -> last step -> Dense {TEXT_VOCAB_SIZE} softmax",
               basic.transformer_text),
+    _template("autoencoder", "Autoencoder", "images",
+              "28x28 digit -> Dense 128 -> Dense 32 (the code) -> Dense 128 -> Dense 784 "
+              "sigmoid -> 28x28: trained to give back its input (target: the input)",
+              autoencoders.autoencoder),
 ])
 
 
