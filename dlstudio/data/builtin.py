@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,12 +22,14 @@ from dlstudio.data.imagesets import image_bundle
 from dlstudio.data.info import DataInfo, ImageFacts
 from dlstudio.data.options import LoadOptions
 from dlstudio.data.pipeline import BatchPipeline
-from dlstudio.data.splits import DataBundle, in_memory_bundle, split_sizes
+from dlstudio.data.splits import DataBundle, in_memory_bundle
+from dlstudio.data.textfile import TextCorpus, text_bundle
+from dlstudio.graph.text_fit import DEFAULT_WINDOW
 from dlstudio.resources import resource_path
 
 DIGITS_FILE = "digits.csv.gz"
 TEXT_FILE = "alice-chapter1.txt"
-TEXT_WINDOW = 40
+TEXT_WINDOW = DEFAULT_WINDOW
 TEXT_VOCAB = 128
 DIGIT_NAMES = tuple(str(d) for d in range(10))
 # MNIST style: the digit fills a 20×20 box, its centre of mass in the middle of 28×28.
@@ -109,36 +111,15 @@ def text_codes(text: str) -> torch.Tensor:
 
 
 def _text(opts: LoadOptions) -> DataBundle:
-    codes = text_codes(_data_file(TEXT_FILE).read_text(encoding="utf-8"))
-    x = codes.unfold(0, TEXT_WINDOW, 1)[:-1]  # window i: codes[i : i + 40]
-    y = codes[TEXT_WINDOW:]  # the character after window i
-    info = DataInfo(
-        name="text", kind="tokens", task="classification", input_shape=(TEXT_WINDOW,),
-        class_names=tuple(chr(code) for code in range(TEXT_VOCAB)), source="builtin:text",
-        description="Alice in Wonderland, chapter I: 40 characters -> the next one")
-    return in_memory_bundle(x, y, info, BatchPipeline("tokens"), seed=opts.seed,
-                            val_fraction=opts.val_fraction, test_fraction=opts.test_fraction,
-                            normalise=False, indices=_text_indices(len(y), opts))
-
-
-def _text_indices(count: int, opts: LoadOptions
-                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Split windows by position (train, then val, then test), each part dropping its
-    last 40 windows when another part follows: overlapping windows on both sides of a
-    boundary would leak validation text into training. The seed does not matter here."""
-    _, n_val, n_test = split_sizes(count, opts.val_fraction, opts.test_fraction)
-    test_start = count - n_test
-    val_start = test_start - n_val
-
-    def part(start: int, stop: int, followed: bool) -> torch.Tensor:
-        return torch.arange(start, max(start, stop - TEXT_WINDOW if followed else stop))
-
-    train = part(0, val_start, n_val + n_test > 0)
-    val = part(val_start, test_start, n_test > 0)
-    if len(train) == 0 or len(val) == 0 < n_val:
-        raise DataError(f"builtin:text has {count} windows: too few for val_fraction "
-                        f"{opts.val_fraction} and test_fraction {opts.test_fraction}")
-    return train, val, torch.arange(test_start, count)
+    """Windows of 40 ASCII codes -> the next one; the graph may ask for another cut
+    (`textfile.fit_text_to_graph`): another length, one-hot codes, a target per step."""
+    corpus = TextCorpus("text", "builtin:text", tuple(chr(code) for code in range(TEXT_VOCAB)),
+                        text_codes(_data_file(TEXT_FILE).read_text(encoding="utf-8")),
+                        opts.val_fraction, opts.test_fraction)
+    bundle = text_bundle(corpus)
+    info = replace(bundle.info, description="Alice in Wonderland, chapter I: "
+                   f"{TEXT_WINDOW} characters -> the next one")
+    return replace(bundle, info=info)
 
 
 def _vectors(name: str, make: Callable[[], tuple[torch.Tensor, torch.Tensor]],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dlstudio.data.errors import DataError
 from dlstudio.data.info import DataInfo
+from dlstudio.data.textfile import is_text_source
 from dlstudio.graph.data_checks import (
     DataFacts,
     check_against_data,
@@ -26,7 +27,7 @@ def facts_of(info: DataInfo, any_image_size: bool = False) -> DataFacts:
         name=info.name, input_kind=info.kind, input_shape=tuple(info.input_shape),
         classes=info.num_classes if info.task == "classification" else 0,
         target_shape=tuple(info.target_shape), any_image_size=any_image_size,
-        reconstruction=info.reconstruction)
+        reconstruction=info.reconstruction, text=is_text_source(info.source))
 
 
 def check_fits(info: DataInfo, input_shape: Shape, *, input_name: str = "input",

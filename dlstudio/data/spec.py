@@ -1,5 +1,5 @@
 """`--data SPEC` (DESIGN.md): builtin:NAME, idx:DIR, csv:FILE[:TARGET_COLUMN], folder:DIR,
-cifar10:DIR."""
+cifar10:DIR, text:FILE."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from dlstudio.data.idx import load_idx_folder
 from dlstudio.data.options import ImageSize, LoadOptions
 from dlstudio.data.splits import DataBundle
 from dlstudio.data.tables import load_csv
+from dlstudio.data.textfile import load_text_file
 
-SCHEMES = ("builtin", "idx", "csv", "folder", "cifar10")
-SPEC_FORMS = "builtin:NAME, idx:DIR, csv:FILE[:TARGET_COLUMN], folder:DIR or cifar10:DIR"
+SCHEMES = ("builtin", "idx", "csv", "folder", "cifar10", "text")
+SPEC_FORMS = ("builtin:NAME, idx:DIR, csv:FILE[:TARGET_COLUMN], folder:DIR, cifar10:DIR or "
+              "text:FILE")
 
 
 @dataclass(frozen=True)
@@ -68,4 +70,6 @@ def load_data(spec: str, *, seed: int = 0, val_fraction: float = 0.15,
         return load_csv(path, parsed.column, opts, source=spec)
     if parsed.scheme == "cifar10":
         return load_cifar10(path, opts, source=spec)
+    if parsed.scheme == "text":
+        return load_text_file(path, opts, source=spec)
     return load_folder(path, opts, source=spec)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from dlstudio.graph.inference import Problem, ShapeReport, infer_shapes, label
 from dlstudio.graph.model import Graph, Node
 from dlstudio.graph.shape_text import Shape, format_shape
+from dlstudio.graph.text_fit import fitted_facts, text_layout
 
 CLASS_LOSSES = ("cross_entropy", "binary_cross_entropy")
 INPUT_WORDS = {"image": "images", "vector": "feature vectors", "sequence": "sequences",
@@ -41,6 +42,7 @@ class DataFacts:
     target_shape: Shape = ()
     any_image_size: bool = False
     reconstruction: bool = False
+    text: bool = False  # characters, cut to the graph's shape; `classes` is the vocabulary
 
     def describe_input(self) -> str:
         return describe_samples(self.input_kind, self.input_shape)
@@ -51,6 +53,9 @@ def check_against_data(graph: Graph, facts: DataFacts,
     """Every mismatch between the graph's Input/Output and the data, on its node. A graph
     without one Input or one Output is left to the structure checks."""
     report = report if report is not None else infer_shapes(graph)
+    layout = text_layout(graph, facts.classes, report) if facts.text else None
+    if layout is not None:
+        facts = fitted_facts(facts, layout)
     problems: list[Problem] = []
     inputs = graph.nodes_of_type("Input")
     if len(inputs) > 1:
@@ -80,6 +85,8 @@ def check_against_data(graph: Graph, facts: DataFacts,
 def input_problem(facts: DataFacts, shape: Shape, kind: str | None, where: str) -> str | None:
     """Why the data cannot feed the Input `where` (of `shape` and `kind`), or None."""
     shape = tuple(shape)
+    if facts.text:
+        return _text_input_problem(facts, shape, kind, where)
     if kind is not None and (kind == "tokens") != (facts.input_kind == "tokens"):
         return (f"{where} takes {INPUT_WORDS.get(kind, kind)} but {facts.name} gives "
                 f"{facts.describe_input()}: set its kind to {facts.input_kind}")
@@ -87,6 +94,26 @@ def input_problem(facts: DataFacts, shape: Shape, kind: str | None, where: str) 
         return None
     return (f"{where} expects {format_shape(shape)} but {facts.name} gives "
             f"{facts.describe_input()}{_shape_hint(facts, shape, kind)}")
+
+
+def _text_input_problem(facts: DataFacts, shape: Shape, kind: str | None,
+                        where: str) -> str | None:
+    """Text fits a tokens Input of any length (character ids) or a sequence Input of one
+    feature per character (one-hot vectors); anything else is named with its fix."""
+    vocab = facts.classes
+    steps = shape[0] if len(shape) in (1, 2) else facts.input_shape[0]
+    if kind in (None, "tokens") and len(shape) == 1:
+        return None
+    if kind == "sequence" and len(shape) == 2:
+        if shape[1] == vocab:
+            return None
+        return (f"{where} takes {shape[1]} features per step but {facts.name} has a "
+                f"vocabulary of {vocab} characters: set its shape to "
+                f"{format_shape((steps, vocab))}")
+    return (f"{where} takes {INPUT_WORDS.get(kind or '', kind)} of {format_shape(shape)} but "
+            f"{facts.name} gives characters (a vocabulary of {vocab}): set its kind to tokens "
+            f"and its shape to {steps} (character ids), or its kind to sequence and its shape to "
+            f"{format_shape((steps, vocab))} (one-hot characters)")
 
 
 def _resized_to_fit(facts: DataFacts, shape: Shape, kind: str | None) -> bool:

@@ -10,6 +10,7 @@ from torch import nn
 
 from dlstudio.compile import CompileError, GraphModule, compile_graph
 from dlstudio.data import DataBundle, DataError, DataInfo, check_fits, check_graph
+from dlstudio.data.textfile import fit_text_to_graph
 from dlstudio.graph import Graph, infer_shapes
 from dlstudio.train.faults import TrainingError
 from dlstudio.train.settings import TrainSettings
@@ -38,6 +39,15 @@ def compile_for_training(graph: Graph, seed: int) -> GraphModule:
         return compile_graph(graph)
     except CompileError as error:
         raise TrainingError(str(error), error.problems) from None
+
+
+def fit_data(graph: Graph, data: DataBundle) -> DataBundle:
+    """Text data cut to the graph's Input and Output (window, ids or one-hot, the next
+    character or one per step), so the user never sets it; other data as it is."""
+    try:
+        return fit_text_to_graph(data, graph)
+    except DataError as error:
+        raise TrainingError(f"the data does not fit the graph: {error}") from None
 
 
 def check_data(graph: Graph, info: DataInfo, loss_from_settings: str | None) -> None:

@@ -247,6 +247,7 @@ _TEMPLATE_DEFAULTS: dict[str, dict[str, Any]] = {
     "lstm-text": dict(data="builtin:text", epochs=20, batch_size=64, lr=3e-3, grad_clip=1.0),
     "autoencoder": dict(data="builtin:digits28", target="input", epochs=30, batch_size=64,
                         lr=2e-3),
+    "char-rnn": dict(data="builtin:text", epochs=20, batch_size=64, lr=3e-3, grad_clip=1.0),
     "transformer-text": dict(data="builtin:text", epochs=12, batch_size=64, lr=2e-3,
                              optimizer="adamw", weight_decay=0.01, schedule="cosine",
                              grad_clip=1.0),

@@ -41,6 +41,7 @@ from dlstudio.train.optim import LrSchedule, build_optimizer, set_lr
 from dlstudio.train.preflight import (
     check_data,
     compile_for_training,
+    fit_data,
     frozen_batchnorms,
     graph_for,
     resolve_monitor,
@@ -78,7 +79,7 @@ class Trainer:
                  base_dir: Path | None = None) -> None:
         self.settings = settings
         try:
-            self.data = normalised(data, settings.normalisation)
+            self.data = normalised(fit_data(graph, data), settings.normalisation)
         except DataError as error:
             raise TrainingError(f"training setting 'normalisation': {error}") from None
         try:

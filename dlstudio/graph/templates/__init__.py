@@ -83,6 +83,10 @@ TEMPLATES: dict[str, Template] = dict([
               f"{TEXT_SEQUENCE_LENGTH} ASCII characters -> Embedding -> LSTM 128 -> "
               f"Dense {TEXT_VOCAB_SIZE} softmax: predicts the next character",
               basic.lstm_text),
+    _template("char-rnn", "Character LSTM (primer)", "sequences",
+              f"{TEXT_SEQUENCE_LENGTH} one-hot characters -> LSTM 128 returning every step "
+              f"-> Dense {TEXT_VOCAB_SIZE} per step: the next character after each one",
+              basic.char_rnn),
     _template("transformer-text", "Transformer next-character model", "sequences",
               f"{TEXT_SEQUENCE_LENGTH} ASCII characters -> Embedding + positions -> 2 "
               f"transformer blocks -> last step -> Dense {TEXT_VOCAB_SIZE} softmax",

@@ -108,6 +108,16 @@ def lstm_text(b: Builder) -> None:
     b.classifier_end()
 
 
+def char_rnn(b: Builder) -> None:
+    """The primer's character LSTM: one-hot characters in, an LSTM that returns every
+    step, a Dense applied per step, so each step predicts the character after it
+    (4·128·(128+128) + 2·4·128 + 128·128 + 128 = 148,608 parameters)."""
+    b.add("Input", "chars", kind="sequence", shape=(TEXT_SEQUENCE_LENGTH, TEXT_VOCAB_SIZE))
+    b.add("LSTM", "lstm", units=128, return_sequences=True)
+    b.add("Dense", "fc", units=TEXT_VOCAB_SIZE)
+    b.classifier_end()
+
+
 def transformer_text(b: Builder) -> None:
     """Two pre-norm transformer blocks over the 40 characters; the last step's vector,
     which has attended to every character, predicts the next one (86,144 parameters)."""
