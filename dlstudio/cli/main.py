@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from dlstudio.cli import evaluate, export, import_model, predict, train
+from dlstudio.cli import download, evaluate, export, import_model, predict, train
 from dlstudio.cli.support import (
     EXIT_OK,
     EXIT_USER_ERROR,
@@ -96,6 +96,7 @@ COMMANDS: tuple[Command, ...] = (
     predict.COMMAND,
     evaluate.COMMAND,
     import_model.COMMAND,
+    download.COMMAND,
 )
 
 
