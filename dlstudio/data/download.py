@@ -193,13 +193,13 @@ def download_mnist_family(name: str, cache_dir: str | Path | None = None, *,
 
 
 def download_archive(name: str, cache_dir: str | Path | None = None, *,
-                     base_url: str | None = None, checksum: str | None = None,
+                     base_url: str | None = None, checksums: Mapping[str, str] | None = None,
                      progress: Progress | None = None, cancel: Cancel | None = None,
                      timeout: float = 30.0) -> Path:
-    """Fetch the archive of `name` (an ARCHIVES key), check its MD5 (`checksum` replaces
-    the published one), unpack it into `cache_dir/name` and delete it; return that
-    folder (ready for its spec, see `download_spec`). A complete unpacked copy already
-    there is kept and nothing is fetched."""
+    """Fetch the archive of `name` (an ARCHIVES key), check its MD5 (`checksums`, file
+    name -> MD5, replaces the published sum), unpack it into `cache_dir/name` and delete
+    it; return that folder (ready for its spec, see `download_spec`). A complete
+    unpacked copy already there is kept and nothing is fetched."""
     if name not in ARCHIVES:
         raise DataError(f"unknown archive {name!r} to download; choose one of: "
                         f"{', '.join(ARCHIVES)}")
@@ -208,6 +208,7 @@ def download_archive(name: str, cache_dir: str | Path | None = None, *,
     if all((folder / source.folder / file).is_file() for file in source.files):
         return folder
     target = folder / source.file
+    expected = (checksums or {}).get(source.file, source.md5)
 
     def report(done: int, total: int | None) -> None:
         if cancel is not None and cancel():
@@ -216,9 +217,9 @@ def download_archive(name: str, cache_dir: str | Path | None = None, *,
         if progress is not None:
             progress(DownloadProgress(name, source.file, 0, 1, done, total))
 
-    if not (target.is_file() and _digest(target, "md5") == (checksum or source.md5)):
+    if not (target.is_file() and _digest(target, "md5") == expected):
         mirrors = _mirrors(name, base_url, source.mirrors)
-        _fetch_from_mirrors(name, source.file, mirrors, target, checksum or source.md5,
+        _fetch_from_mirrors(name, source.file, mirrors, target, expected,
                             report, timeout, "md5",
                             by_hand=f"{source.file} (or its {source.folder} folder)")
     try:

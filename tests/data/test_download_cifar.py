@@ -38,15 +38,16 @@ def server() -> Iterator[FileServer]:
     httpd.server_close()
 
 
-def _md5(server: FileServer, name: str = ARCHIVE) -> str:
-    return hashlib.md5(server.files[name]).hexdigest()
+def _md5(server: FileServer, name: str = ARCHIVE) -> dict[str, str]:
+    """The `checksums` argument that trusts the served archive."""
+    return {ARCHIVE: hashlib.md5(server.files[name]).hexdigest()}
 
 
 def test_download_checks_unpacks_and_gives_a_loadable_folder(server: FileServer,
                                                              tmp_path: Path) -> None:
     reports: list[DownloadProgress] = []
     folder = download_archive("cifar10", tmp_path, base_url=server.url,
-                              checksum=_md5(server), progress=reports.append)
+                              checksums=_md5(server), progress=reports.append)
     assert folder == tmp_path / "cifar10"
     assert sorted(p.name for p in (folder / "cifar-10-batches-py").iterdir()) == sorted(
         ARCHIVES["cifar10"].files)
@@ -59,7 +60,7 @@ def test_download_checks_unpacks_and_gives_a_loadable_folder(server: FileServer,
     bundle = load_data(spec, val_fraction=0.25)
     assert (len(bundle.train), len(bundle.val), len(bundle.test)) == (30, 10, 12)
     before = len(server.requests)
-    download_archive("cifar10", tmp_path, base_url=server.url, checksum=_md5(server))
+    download_archive("cifar10", tmp_path, base_url=server.url, checksums=_md5(server))
     assert len(server.requests) == before  # unpacked and complete: nothing fetched
 
 
@@ -67,7 +68,7 @@ def test_the_published_md5_refuses_other_files(server: FileServer, tmp_path: Pat
     with pytest.raises(DataError) as caught:
         download_archive("cifar10", tmp_path, base_url=server.url)
     message = str(caught.value)
-    assert f"MD5 is {_md5(server)}, expected c58f30108f718f92721af3b95e74349a" in message
+    assert f"MD5 is {_md5(server)[ARCHIVE]}, expected c58f30108f718f92721af3b95e74349a" in message
     assert f"load them with cifar10:{tmp_path / 'cifar10'}" in message
     assert not list((tmp_path / "cifar10").iterdir())  # the bad download was deleted
 
@@ -77,7 +78,7 @@ def test_the_data_url_variable_replaces_the_mirrors(server: FileServer, tmp_path
     server.files[f"cifar10/{ARCHIVE}"] = server.files.pop(ARCHIVE)
     monkeypatch.setenv(DATA_URL_VARIABLE, server.url.rstrip("/"))
     folder = download_dataset("cifar10", tmp_path,
-                              checksum=_md5(server, f"cifar10/{ARCHIVE}"))
+                              checksums=_md5(server, f"cifar10/{ARCHIVE}"))
     assert (folder / "cifar-10-batches-py" / "test_batch").is_file()
     assert server.requests == [(f"cifar10/{ARCHIVE}", None)]
 
@@ -92,13 +93,13 @@ def test_cancel_keeps_the_part_and_a_second_try_resumes(server: FileServer,
 
     assert len(server.files[ARCHIVE]) > 2 * CHUNK
     with pytest.raises(DownloadCancelled, match="download of cifar10 cancelled"):
-        download_archive("cifar10", tmp_path, base_url=server.url, checksum=_md5(server),
+        download_archive("cifar10", tmp_path, base_url=server.url, checksums=_md5(server),
                          cancel=cancel)
     part = tmp_path / "cifar10" / (ARCHIVE + ".part")
     size = part.stat().st_size
     assert 0 < size < len(server.files[ARCHIVE])
     folder = download_archive("cifar10", tmp_path, base_url=server.url,
-                              checksum=_md5(server))
+                              checksums=_md5(server))
     assert (folder / "cifar-10-batches-py" / "data_batch_5").is_file()
     assert server.requests[-1] == (ARCHIVE, f"bytes={size}-")
 
@@ -135,7 +136,7 @@ def test_unsafe_archives_are_refused_whole(server: FileServer, tmp_path: Path,
     server.files[ARCHIVE] = _archive(member)
     cache = tmp_path / "cache"
     with pytest.raises(DataError, match=f"refusing to unpack '{member.name}': {expected}"):
-        download_archive("cifar10", cache, base_url=server.url, checksum=_md5(server))
+        download_archive("cifar10", cache, base_url=server.url, checksums=_md5(server))
     assert not (tmp_path / "escaped").exists() and not (cache / "escaped").exists()
     assert not list((cache / "cifar10").iterdir())  # nothing unpacked, archive deleted
 
@@ -144,7 +145,7 @@ def test_an_archive_without_the_batches_is_named(server: FileServer, tmp_path: P
     server.files[ARCHIVE] = cifar_tar_gz(cifar_files(per_batch=2, batches=3))
     with pytest.raises(DataError, match="the archive lacks data_batch_4, data_batch_5 in "
                                         "cifar-10-batches-py/"):
-        download_archive("cifar10", tmp_path, base_url=server.url, checksum=_md5(server))
+        download_archive("cifar10", tmp_path, base_url=server.url, checksums=_md5(server))
 
 
 def test_the_downloadable_sets_and_their_specs(tmp_path: Path) -> None:
