@@ -46,7 +46,8 @@ class RunError(ValueError):
 class Run:
     """One training run. `history` holds one JSON-safe dict per epoch with `epoch`,
     `train` and `val` (metric name -> value), `lr`, `seconds`, `samples_per_second`
-    and `layer_stats`; `result` the final facts (best epoch, checkpoint, device)."""
+    and `layer_stats`; `result` the final facts (best epoch, checkpoint, device, and
+    `test`: the final weights on the test split, see `RunResult.to_dict`)."""
 
     folder: Path
     name: str
@@ -97,6 +98,16 @@ class Run:
             for split in SPLITS:
                 keys.update(dict.fromkeys(entry.get(split) or {}))
         return sorted(keys, key=lambda k: (k != "loss", k))
+
+    def test_metrics(self) -> dict[str, float]:
+        """The final weights' metrics on the test split, measured when the run ended
+        (`result['test']`); empty when the data had no test split or the run stopped."""
+        test = self.result.get("test")
+        metrics = test.get("metrics") if isinstance(test, dict) else None
+        if not isinstance(metrics, dict):
+            return {}
+        return {str(k): float(v) for k, v in metrics.items()
+                if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
     def series(self, split: str, key: str) -> tuple[list[int], list[float]]:
         """(epochs, values) of one metric of one split, skipping epochs without it."""

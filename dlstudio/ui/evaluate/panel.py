@@ -1,7 +1,8 @@
 """The Evaluate workspace's centre: choose a run and a split, and see how its model does
 there: the metrics, the confusion matrix, per-class scores and the mistakes.
 
-Choosing a run (or a split) evaluates at once, on a worker thread; a choice made while
+Choosing a run (or a split) evaluates at once, on a worker thread; a run that was
+measured on a test split when it ended opens on that split; a choice made while
 one runs stops it and starts the new one when its thread has ended. A panel that is not
 on screen waits until it is shown, so an idle workspace loads no data.
 """
@@ -72,6 +73,7 @@ class EvaluatePanel(QWidget):
         self.device = device
         self.evaluation: Evaluation | None = None
         self._checkpoints: dict[str, Path] = {}
+        self._tested: set[str] = set()  # runs measured on a test split when they ended
         self._thread: QThread | None = None
         self._worker: EvaluationWorker | None = None
         self._pending: EvaluationJob | None = None  # asked for while busy or hidden
@@ -144,6 +146,8 @@ class EvaluatePanel(QWidget):
         while it exists, else the newest one is chosen and evaluated."""
         current = self.run_box.currentData()
         runs = self.store.runs() if self.store is not None else []
+        was_tested = current in self._tested
+        self._tested = {run.id for run in runs if run.test_metrics()}
         self._checkpoints = {}
         for run in runs:
             checkpoint = run_checkpoint(run)
@@ -160,8 +164,9 @@ class EvaluatePanel(QWidget):
         self.evaluate_button.setEnabled(bool(self._checkpoints))
         if not self._checkpoints:
             self._show_idle()
-        elif self.run_box.currentData() != current:
-            self._on_run_box_changed()
+        elif self.run_box.currentData() != current or (current in self._tested
+                                                        and not was_tested):
+            self._on_run_box_changed()  # a run that has just been tested opens on its test
 
     def select_run(self, run_id: str) -> bool:
         """Choose the run with this id (and evaluate it); False when it is not listed."""
@@ -264,9 +269,14 @@ class EvaluatePanel(QWidget):
 
     # ----- choices -------------------------------------------------------------------
     def _on_run_box_changed(self, _index: int = 0) -> None:
-        self._enable_test(False)  # known once this run's data has been loaded
-        if self.split == "test":
-            self.split_box.setCurrentIndex(0)  # evaluates through _on_split_box_changed
+        """A run measured on its test split when it ended opens there; for another run
+        whether its data has a test split is known once the data has been loaded."""
+        tested = self.run_id in self._tested
+        self._enable_test(tested)
+        wanted = self.split_box.findData("test") if tested else (
+            0 if self.split == "test" else self.split_box.currentIndex())
+        if wanted != self.split_box.currentIndex():
+            self.split_box.setCurrentIndex(wanted)  # evaluates through _on_split_box_changed
         else:
             self.evaluate()
 

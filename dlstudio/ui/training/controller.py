@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 from dlstudio.data import DataBundle
 from dlstudio.graph import Graph, infer_shapes
 from dlstudio.runs import Run, RunError, RunStore
-from dlstudio.train import TrainingError
+from dlstudio.train import RunResult, TrainingError
 from dlstudio.train.preflight import check_data, graph_for, resolve_monitor
 from dlstudio.train.settings import TrainSettings
 from dlstudio.ui.training.worker import EventBuffer, TrainingJob, TrainingWorker, outcome
@@ -104,6 +104,7 @@ class TrainingController(QObject):
         self.run: Run | None = None
         self.result_graph: Graph | None = None  # the graph the last weights belong to
         self.result_checkpoint: Path | None = None  # where those weights are
+        self.result: RunResult | None = None  # how the last run ended (its test split…)
         self.last_error: str | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
@@ -134,6 +135,7 @@ class TrainingController(QObject):
                 return self._refuse(f"Training did not start: {error}")
         self.run = run
         self.last_error = None
+        self.result = None
         self.buffer = EventBuffer()
         job = TrainingJob(graph, data, settings, run, store, base_dir)
         self.worker = TrainingWorker(job, self.buffer)
@@ -217,6 +219,7 @@ class TrainingController(QObject):
         result, error = buffer.result, buffer.error
         self.thread = self.worker = self.buffer = None
         status = outcome(result, error)
+        self.result = result
         if result is not None:
             self.result_graph = worker.job.graph
             self.result_checkpoint = Path(result.checkpoint) if result.checkpoint else None

@@ -31,6 +31,7 @@ from dlstudio.ui.document import Document
 from dlstudio.ui.training.controller import TrainingController
 from dlstudio.ui.training.controls import STATE_WORDS
 from dlstudio.ui.training.dashboard import Dashboard
+from dlstudio.ui.training.dashboard.runs import test_text
 from dlstudio.ui.training.panel import TrainingPanel
 from dlstudio.ui.training.worker import Delivery
 
@@ -323,9 +324,14 @@ class TrainingSession(QObject):
             self.weights_stale.emit("")
             if checkpoint is not None:
                 self._give_weights(checkpoint)
-        self.dashboard.end(run)
+        test = controller.result.test if controller.result is not None else None
+        self.dashboard.end(run, test)
         where = f" (run {run.id})" if run is not None else ""
         self.panel.append_log(f"Run {controller.state}{where}")
+        if test is not None:
+            line = f"Test split ({test.samples:,} samples): {test_text(test.metrics)}"
+            self.panel.append_log(line)
+            self.message.emit(line)
         self.runs_changed.emit()
 
     def _follow_project(self, run: Run) -> Run:

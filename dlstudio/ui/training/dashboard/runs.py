@@ -31,6 +31,12 @@ from dlstudio.ui.training.dashboard.series import setup_plot
 
 STATUS_MARKS = {"running": "▶", "finished": "✔", "stopped": "■", "failed": "✖"}
 ID_ROLE = Qt.ItemDataRole.UserRole
+TEST_PREFIX = "test "  # the table's rows of test metrics: "test accuracy", ...
+
+
+def test_text(metrics: dict[str, float]) -> str:
+    """A run's test metrics in one line: "loss 0.1234 · accuracy 0.9800 · …"."""
+    return " · ".join(f"{name} {value:.4f}" for name, value in metrics.items())
 
 
 class RunsPanel(QWidget):
@@ -75,7 +81,7 @@ class RunsPanel(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.list, 2)
         left_layout.addLayout(choices)
-        left_layout.addWidget(QLabel("Settings that differ"))
+        left_layout.addWidget(QLabel("Test metrics, and the settings that differ"))
         left_layout.addWidget(self.table, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -104,7 +110,9 @@ class RunsPanel(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if run.id in ticked
                                else Qt.CheckState.Unchecked)
-            item.setToolTip(run.message or f"{len(run.history)} epochs, {run.status}")
+            tested = run.test_metrics()
+            item.setToolTip(run.message or f"{len(run.history)} epochs, {run.status}"
+                            + (f"; test: {test_text(tested)}" if tested else ""))
             self.list.addItem(item)
         self.list.blockSignals(False)
         self._update()
@@ -169,8 +177,14 @@ class RunsPanel(QWidget):
                           f"{len(runs)} overlaid. Tick runs to compare them.")
 
     def _fill_table(self, runs: list[Run]) -> None:
-        """One row per setting whose value is not the same in every ticked run."""
+        """The test metrics of the ticked runs that have them (each run's final weights on
+        its test split), then one row per setting whose value is not the same in every
+        ticked run."""
         rows: list[tuple[str, list[str]]] = []
+        tests = [run.test_metrics() for run in runs]
+        for name in dict.fromkeys(name for metrics in tests for name in metrics):
+            rows.append((TEST_PREFIX + name, [f"{m[name]:.4f}" if name in m else ""
+                                              for m in tests]))
         if runs:
             columns = [{"data": run.data, **run.settings} for run in runs]
             names = sorted({name for column in columns for name in column})

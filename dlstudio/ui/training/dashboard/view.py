@@ -31,13 +31,14 @@ from PySide6.QtWidgets import (
 from dlstudio.atomic import write_atomic
 from dlstudio.data import DataInfo
 from dlstudio.runs import Run, RunError, RunStore, metrics_csv
+from dlstudio.train.events import TestResult
 from dlstudio.train.metrics import TASK_METRICS
 from dlstudio.ui.training.dashboard.arrangement import Arrangement
 from dlstudio.ui.training.dashboard.confusion import ConfusionPanel
 from dlstudio.ui.training.dashboard.curves import CurvesPanel
 from dlstudio.ui.training.dashboard.layer_stats import LayerStatsPanel
 from dlstudio.ui.training.dashboard.mistakes import MistakesPanel
-from dlstudio.ui.training.dashboard.runs import RunsPanel
+from dlstudio.ui.training.dashboard.runs import RunsPanel, test_text
 from dlstudio.ui.training.dashboard.saving import CSV_FILES, PNG_FILES, save_as
 from dlstudio.ui.training.dashboard.series import FrameBudget
 from dlstudio.ui.training.worker import Delivery, EpochReport
@@ -78,8 +79,15 @@ class Dashboard(QWidget):
         self._steps: list[Callable[[], None]] = []
         self._dirty = False
         self.title = QLabel(NO_RUN_TEXT)
+        self.test_summary = QLabel()  # the finished run's test metrics
+        self.test_summary.setObjectName("test_summary")
+        self.test_summary.setWordWrap(True)
+        self.test_summary.hide()
+        heading = QVBoxLayout()
+        heading.addWidget(self.title)
+        heading.addWidget(self.test_summary)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.title, 1)
+        buttons.addLayout(heading, 1)
         for text, slot in (("Export CSV…", self._on_export_csv),
                            ("Export PNG…", self._on_export_png)):
             button = QPushButton(text)
@@ -110,6 +118,7 @@ class Dashboard(QWidget):
         self._step_timer.stop()
         self._steps, self._epoch, self._new_batches, self._dirty = [], None, False, False
         self.run = None
+        self.show_test(None)
         self.curves.reset()
         self.confusion.reset(())
         self.confusion.caption.setText(NO_MATRIX_TEXT)
@@ -122,6 +131,7 @@ class Dashboard(QWidget):
         """A run of `epochs` starts: clear every live panel and make the curves its
         metrics and `layers` (those with weights) will need."""
         self.run = run
+        self.show_test(None)
         classification = info.task == "classification"
         self.curves.reset(epochs, TASK_METRICS.get(info.task, ()))
         self.confusion.reset(info.class_names if classification else ())
@@ -204,12 +214,24 @@ class Dashboard(QWidget):
             step()
         self._dirty = False
 
-    def end(self, run: Run | None) -> None:
+    def end(self, run: Run | None, test: TestResult | None = None) -> None:
+        """The run ended: draw what is left; `test` is its final weights' test split."""
         self.draw()
         self.run = run
+        self.show_test(test)
         self.runs.refresh()
         if run is not None:
             self.runs.set_checked(list({*self.runs.checked_ids(), run.id}))
+
+    def show_test(self, test: TestResult | None) -> None:
+        """The run's test metrics under its title; hidden without a test split."""
+        if test is None:
+            self.test_summary.clear()
+            self.test_summary.hide()
+            return
+        self.test_summary.setText(f"Test split, {test.samples:,} samples never trained "
+                                  f"or validated on: {test_text(test.metrics)}")
+        self.test_summary.show()
 
     # ----- export --------------------------------------------------------------------
     def export_csv(self, path: Path) -> None:
