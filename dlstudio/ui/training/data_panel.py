@@ -1,7 +1,8 @@
 """Choose the data: a built-in set, an MNIST-family IDX folder, a CSV file, an image
-folder, or a download of MNIST / Fashion-MNIST / KMNIST (with progress and cancel).
-A preview shows samples with their labels (or the first table rows) and the class
-balance. Loading happens here, so Train can check the data against the graph first.
+folder, CIFAR-10's python batches, a text file, or a download of MNIST / Fashion-MNIST /
+KMNIST / CIFAR-10 (with progress and cancel). A preview shows samples with their labels
+(or the first table rows) and the class balance. Loading happens here, so Train can check
+the data against the graph first.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -28,52 +27,19 @@ from PySide6.QtWidgets import (
 )
 
 from dlstudio.data import DataBundle, DataError, builtin_description, builtin_names, load_data
-from dlstudio.data.download import FAMILIES
+from dlstudio.data.download import downloadable
 from dlstudio.data.fit import facts_of
 from dlstudio.graph.data_checks import DataFacts
 from dlstudio.ui.training.download import DownloadBox
+from dlstudio.ui.training.path_picker import PathPicker
 from dlstudio.ui.training.preview import DataPreview, make_preview
 from dlstudio.ui.training.preview_view import PreviewView
 
-# (scheme, label); "download" fetches a set, then shows it as an idx folder.
+# (scheme, label); "download" fetches a set, then shows it as its own spec.
 SOURCES = (("builtin", "Built-in set"), ("idx", "MNIST-family IDX folder"),
            ("csv", "CSV file"), ("folder", "Image folder"),
-           ("download", "Download MNIST / Fashion-MNIST / KMNIST"))
-
-
-class PathPicker(QWidget):
-    """A path field with a Browse button (a folder or a file)."""
-
-    edited = Signal()
-
-    def __init__(self, folder: bool, placeholder: str) -> None:
-        super().__init__()
-        self.folder = folder
-        self.edit = QLineEdit()
-        self.edit.setPlaceholderText(placeholder)
-        self.edit.editingFinished.connect(self.edited)
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._on_browse_clicked)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.edit, 1)
-        layout.addWidget(browse)
-
-    def path(self) -> str:
-        return self.edit.text().strip()
-
-    def set_path(self, path: str) -> None:
-        self.edit.setText(path)
-
-    def _on_browse_clicked(self) -> None:
-        if self.folder:
-            path = QFileDialog.getExistingDirectory(self, "Choose a folder", self.path())
-        else:
-            path, _ = QFileDialog.getOpenFileName(self, "Choose a CSV file", self.path(),
-                                                  "CSV files (*.csv *.txt);;All files (*)")
-        if path:
-            self.edit.setText(path)
-            self.edited.emit()
+           ("cifar10", "CIFAR-10 (python batches)"), ("text", "Text file"),
+           ("download", "Download MNIST / Fashion-MNIST / KMNIST / CIFAR-10"))
 
 
 class DataPanel(QWidget):
@@ -111,12 +77,17 @@ class DataPanel(QWidget):
         builtin_layout.setContentsMargins(0, 0, 0, 0)
         builtin_layout.addWidget(self.builtin)
         builtin_layout.addWidget(self.builtin_help)
-        self.idx = PathPicker(True, "folder with train-images-idx3-ubyte(.gz) …")
-        self.csv = PathPicker(False, "table.csv")
+        self.idx = PathPicker("folder with train-images-idx3-ubyte(.gz) …")
+        self.csv = PathPicker("table.csv", "CSV files (*.csv *.txt);;All files (*)",
+                              "Choose a CSV file")
         self.csv_column = QLineEdit()
         self.csv_column.setPlaceholderText("target column (default: the last)")
-        self.folder = PathPicker(True, "folder with one sub-folder of images per class")
-        self.download = DownloadBox(list(FAMILIES))
+        self.folder = PathPicker("folder with one sub-folder of images per class")
+        self.cifar10 = PathPicker("folder with cifar-10-batches-py/ (or the batches), or "
+                                  "cifar-10-python.tar.gz")
+        self.text = PathPicker("any UTF-8 text, e.g. a book", "Text files (*.txt *.md);;"
+                               "All files (*)", "Choose a text file")
+        self.download = DownloadBox(downloadable())
         self.download.finished.connect(self._on_download_finished)
         self.download.message.connect(self.message)
         self.pages = QStackedWidget()
@@ -125,7 +96,10 @@ class DataPanel(QWidget):
         csv_layout.setContentsMargins(0, 0, 0, 0)
         csv_layout.addWidget(self.csv)
         csv_layout.addWidget(self.csv_column)
-        for page in (builtin_page, self.idx, csv_page, self.folder, self.download):
+        pages = {"builtin": builtin_page, "idx": self.idx, "csv": csv_page,
+                 "folder": self.folder, "cifar10": self.cifar10, "text": self.text,
+                 "download": self.download}
+        for page in (pages[scheme] for scheme, _ in SOURCES):
             holder = QWidget()  # keeps each page at its natural height
             holder_layout = QVBoxLayout(holder)
             holder_layout.setContentsMargins(0, 0, 0, 0)
@@ -154,21 +128,24 @@ class DataPanel(QWidget):
         layout.addWidget(self.view, 1)
         self.source.currentIndexChanged.connect(self._on_source_changed)
         self.builtin.currentIndexChanged.connect(self._on_builtin_current_index_changed)
-        for picker in (self.idx, self.csv, self.folder):
+        for picker in self._pickers().values():
             picker.edited.connect(self._on_choice_edited)
         self.csv_column.editingFinished.connect(self._on_choice_edited)
         self.fit_input.toggled.connect(self._on_choice_edited)
 
     # ----- the choice ----------------------------------------------------------------
+    def _pickers(self) -> dict[str, PathPicker]:
+        return {"idx": self.idx, "csv": self.csv, "folder": self.folder,
+                "cifar10": self.cifar10, "text": self.text}
+
     def spec(self) -> str:
         """The chosen data as a spec ("" when a path is still missing)."""
         scheme = self.source.currentData()
         if scheme == "builtin":
             return f"builtin:{self.builtin.currentData()}"
         if scheme == "download":
-            folder = self.download.folder()
-            return f"idx:{folder}" if folder else ""
-        picker = {"idx": self.idx, "csv": self.csv, "folder": self.folder}[scheme]
+            return self.download.spec()
+        picker = self._pickers()[scheme]
         if not picker.path():
             return ""
         column = self.csv_column.text().strip()
@@ -178,15 +155,15 @@ class DataPanel(QWidget):
     def set_spec(self, spec: str) -> None:
         """Show a spec (from the project or the template's defaults); nothing loads yet."""
         scheme, _, rest = spec.partition(":")
-        widgets = (self.source, self.builtin, self.csv_column, self.idx.edit, self.csv.edit,
-                   self.folder.edit)
+        widgets = (self.source, self.builtin, self.csv_column,
+                   *(picker.edit for picker in self._pickers().values()))
         for widget in widgets:
             widget.blockSignals(True)
         if scheme == "builtin" and self.builtin.findData(rest) >= 0:
             self.builtin.setCurrentIndex(self.builtin.findData(rest))
             self.builtin_help.setText(builtin_description(rest))
-        elif scheme in ("idx", "folder"):
-            (self.idx if scheme == "idx" else self.folder).set_path(rest)
+        elif scheme in ("idx", "folder", "cifar10", "text"):
+            self._pickers()[scheme].set_path(rest)
         elif scheme == "csv":
             path, column = rest, ""
             if not Path(rest).expanduser().is_file() and ":" in rest:

@@ -1,5 +1,6 @@
-"""Download MNIST, Fashion-MNIST or KMNIST off the GUI thread, with a progress bar and a
-Cancel button; the finished folder is then read as `idx:FOLDER`.
+"""Download MNIST, Fashion-MNIST, KMNIST or CIFAR-10 off the GUI thread, with a progress
+bar and a Cancel button; the finished folder is then read as `download_spec` says
+(`idx:FOLDER`, `cifar10:FOLDER`).
 
 The download runs on a plain daemon thread (a network read can block for its whole
 timeout after Cancel): closing the app never waits for it, and no QThread is left to
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -24,9 +25,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dlstudio.data import DataError, DownloadCancelled, DownloadProgress, download_mnist_family
+from dlstudio.data import (
+    DataError,
+    DownloadCancelled,
+    DownloadProgress,
+    download_dataset,
+    download_spec,
+)
+from dlstudio.data.download import ARCHIVES, FAMILIES
 
 PROGRESS_SECONDS = 0.05  # report at most 20 times a second
+
+
+def _description(name: str) -> str:
+    return ARCHIVES[name].description if name in ARCHIVES else FAMILIES[name].meta.description
 
 
 class DownloadJob(QObject):
@@ -58,8 +70,8 @@ class DownloadJob(QObject):
 
     def _run(self) -> None:
         try:
-            folder = download_mnist_family(self.name, progress=self._on_progress,
-                                           cancel=self._cancel.is_set, **self.options)
+            folder = download_dataset(self.name, progress=self._on_progress,
+                                      cancel=self._cancel.is_set, **self.options)
         except (DownloadCancelled, DataError) as error:
             self.failed.emit(str(error))
         else:
@@ -75,7 +87,7 @@ class DownloadJob(QObject):
 
 
 class DownloadBox(QWidget):
-    """Choose a set, Download, watch it, Cancel. `options` go to download_mnist_family
+    """Choose a set, Download, watch it, Cancel. `options` go to download_dataset
     (cache_dir, base_url, checksums: tests point them at a local server)."""
 
     finished = Signal(object)  # Path of the downloaded folder
@@ -85,17 +97,22 @@ class DownloadBox(QWidget):
         super().__init__(parent)
         self.options: dict[str, Any] = {}
         self.job: DownloadJob | None = None
+        self._job_name = ""
         self._folder: Path | None = None
+        self._name = ""
         self.family = QComboBox()
-        self.family.addItems(names)
+        for name in names:
+            self.family.addItem(name)
+            self.family.setItemData(self.family.count() - 1, _description(name),
+                                    Qt.ItemDataRole.ToolTipRole)
         self.start_button = QPushButton("Download")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setValue(0)
-        self.status = QLabel("Files are checked against their published SHA-256 and kept "
-                             "in the data cache.")
+        self.status = QLabel("Files are checked against their published SHA-256 (MD5 for "
+                             "CIFAR-10) and kept in the data cache.")
         self.status.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.family, 1)
@@ -113,11 +130,16 @@ class DownloadBox(QWidget):
         """The last folder downloaded completely, or None."""
         return self._folder
 
+    def spec(self) -> str:
+        """The --data spec of the last complete download ("" before one)."""
+        return download_spec(self._name, self._folder) if self._folder else ""
+
     def start(self) -> None:
         if self.job is not None:
             return
         name = self.family.currentText()
         self.job = DownloadJob(name, dict(self.options))
+        self._job_name = name
         self.job.progressed.connect(self._on_job_progressed)
         self.job.succeeded.connect(self._on_job_succeeded)
         self.job.failed.connect(self._on_job_failed)
@@ -146,11 +168,14 @@ class DownloadBox(QWidget):
         self.bar.setValue(round(1000 * overall))
         size = f"{progress.done / 1e6:.1f}" + (f" of {progress.total / 1e6:.1f}"
                                                if progress.total else "")
+        unpacking = (progress.dataset in ARCHIVES and progress.total is not None
+                     and progress.done == progress.total)
         self.status.setText(f"{progress.dataset}: file {progress.file_index + 1} of "
-                            f"{progress.file_count} ({progress.file}), {size} MB")
+                            f"{progress.file_count} ({progress.file}), {size} MB"
+                            + ("; unpacking…" if unpacking else ""))
 
     def _on_job_succeeded(self, folder: Path) -> None:
-        self._folder = Path(folder)
+        self._folder, self._name = Path(folder), self._job_name
         self.bar.setValue(1000)
         self.status.setText(f"Ready in {folder}")
         self.message.emit(f"Downloaded to {folder}")
