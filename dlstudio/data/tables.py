@@ -1,8 +1,10 @@
-"""CSV tables (`csv:FILE[:TARGET_COLUMN]`): numeric feature columns and one target column.
+"""CSV tables (`csv:FILE[:TARGET_COLUMN]`): numeric feature columns and a target column.
 
 A text target becomes class names (sorted). A numeric target is a class when it holds
 whole numbers with few distinct values, else a regression target; `task` overrides the
-guess. Features are standardised with the training split's mean and std.
+guess. Several target columns (`csv:FILE:A,B,C`, or one-hot columns found at the end) are
+one-hot classes or several numbers to regress (see `onehot`). Features are standardised
+with the training split's mean and std.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 
 from dlstudio.data.errors import DataError
 from dlstudio.data.info import DataInfo
+from dlstudio.data.onehot import is_one_hot, one_hot_tail, one_hot_targets
 from dlstudio.data.options import LoadOptions
 from dlstudio.data.pipeline import BatchPipeline
 from dlstudio.data.splits import DataBundle, in_memory_bundle
@@ -34,22 +37,28 @@ def load_csv(path: str | Path, target: str | None = None, opts: LoadOptions | No
     body = rows[1:] if header else rows
     if len(body) < 2:
         raise DataError(f"{path}: needs at least 2 data rows, found {len(body)}")
-    column = _target_index(path, names, target, header)
+    columns = _target_columns(path, names, body, target, header, opts.task)
     first_line = 2 if header else 1
-    features = [i for i in range(len(names)) if i != column]
+    features = [i for i in range(len(names)) if i not in columns]
+    shown = ", ".join(repr(names[c]) for c in columns)
     if not features:
-        raise DataError(f"{path}: no feature columns beside the target {names[column]!r}")
+        raise DataError(f"{path}: no feature columns beside the target {shown}")
     x = torch.tensor([[_number(path, line, names[i], row[i]) for i in features]
                       for line, row in enumerate(body, first_line)], dtype=torch.float32)
-    labels = [row[column].strip() for row in body]
-    y, class_names = _targets(path, names[column], labels, opts.task, first_line)
+    if len(columns) == 1:
+        labels = [row[columns[0]].strip() for row in body]
+        y, class_names = _targets(path, names[columns[0]], labels, opts.task, first_line)
+    else:
+        y, class_names = _several_targets(path, names, body, columns, opts.task, first_line)
     info = DataInfo(
         name=path.stem, kind="vector",
         task="classification" if class_names else "regression",
-        input_shape=(len(features),), target_shape=() if class_names else (1,),
+        input_shape=(len(features),),
+        target_shape=() if class_names else (len(columns),),
         class_names=class_names, feature_names=tuple(names[i] for i in features),
         source=source or f"csv:{path}",
-        description=f"{path.name}: {len(body)} rows, target {names[column]!r}")
+        description=f"{path.name}: {len(body)} rows, target {shown}"
+                    + (" (one-hot)" if class_names and len(columns) > 1 else ""))
     return in_memory_bundle(x, y, info, BatchPipeline("vector"), seed=opts.seed,
                             val_fraction=opts.val_fraction, test_fraction=opts.test_fraction,
                             normalise=True)
@@ -108,6 +117,37 @@ def _target_index(path: Path, names: list[str], target: str | None, header: bool
         raise DataError(f"{path}: column index {index} is out of range for "
                         f"{len(names)} columns")
     return index % len(names)
+
+
+def _target_columns(path: Path, names: list[str], body: list[list[str]], target: str | None,
+                    header: bool, task: str | None) -> list[int]:
+    """The target's column indices: a name or index, a comma-separated list of them, or
+    by default the one-hot columns at the end (when unambiguous) or the last column."""
+    if target is None or target == "":
+        count = one_hot_tail(names, body, header) if task != "regression" else 0
+        return list(range(len(names) - count, len(names))) if count else [len(names) - 1]
+    if target in names or "," not in target:
+        return [_target_index(path, names, target, header)]
+    columns = [_target_index(path, names, part.strip(), header) for part in target.split(",")]
+    if len(set(columns)) != len(columns):
+        raise DataError(f"{path}: the target {target!r} names a column twice")
+    return columns
+
+
+def _several_targets(path: Path, names: list[str], body: list[list[str]], columns: list[int],
+                     task: str | None, first_line: int
+                     ) -> tuple[torch.Tensor, tuple[str, ...]]:
+    """One-hot columns as (class ids, class names); other numbers as (N, k) regression
+    targets and no class names."""
+    if task != "regression" and is_one_hot(body, columns):
+        return one_hot_targets(path, names, body, columns, first_line)
+    if task == "classification":
+        raise DataError(f"{path}: several target columns make classes only when they hold "
+                        "0 and 1, one 1 per row (one-hot); name one column of class labels "
+                        "instead")
+    values = [[_number(path, line, names[c], row[c]) for c in columns]
+              for line, row in enumerate(body, first_line)]
+    return torch.tensor(values, dtype=torch.float32), ()
 
 
 def _number(path: Path, line: int, column: str, cell: str) -> float:

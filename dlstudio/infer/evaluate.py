@@ -22,6 +22,8 @@ import torch
 from dlstudio.compile import GraphModule, training_loss
 from dlstudio.data import DataBundle, DataError, DataInfo, Split, load_data
 from dlstudio.data.reconstruction import with_target
+from dlstudio.data.textfile import fit_text_to_graph
+from dlstudio.infer.onehot import ONE_HOT_LOSSES, one_hot_probabilities
 from dlstudio.infer.samples import class_name, displayable
 from dlstudio.train.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from dlstudio.train.devices import resolve_device
@@ -173,6 +175,7 @@ def _load(spec: str, checkpoint: Checkpoint) -> DataBundle:
         bundle = load_data(spec, seed=settings.seed, val_fraction=settings.val_fraction,
                            test_fraction=settings.test_fraction, **options)
         bundle = with_target(bundle, info.target)  # an autoencoder's targets: its input
+        bundle = fit_text_to_graph(bundle, checkpoint.graph)  # text cut as in training
     except (DataError, ValueError) as error:
         raise EvaluationError(f"cannot load the data {spec!r}: {error}") from None
     _check_same_kind(bundle.info, info, spec)
@@ -221,6 +224,7 @@ class _Runner:
         self.loss_fn = training_loss(model, label_smoothing)
         self.sigmoid_logits = model.final_activation == "sigmoid"
         self.meter = meter_for(info, model, device)
+        self.one_hot = model.loss_name in ONE_HOT_LOSSES
         self.mistakes: list[Mistake] = []
         self.wrong = 0
 
@@ -261,7 +265,9 @@ class _Runner:
                 else output[:, 0].clamp(0.0, 1.0)
             predicted = (chance > 0.5).long()
             return predicted, torch.where(predicted == 1, chance, 1 - chance)
-        confidence, predicted = torch.softmax(output, dim=1).max(dim=1)
+        probabilities = one_hot_probabilities(output) if self.one_hot \
+            else torch.softmax(output, dim=1)
+        confidence, predicted = probabilities.max(dim=1)
         return predicted, confidence
 
     def result(self, checkpoint: Checkpoint, spec: str, split: str,

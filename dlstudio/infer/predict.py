@@ -19,6 +19,7 @@ from PIL import Image
 from dlstudio.compile import GraphModule
 from dlstudio.data import DataError, DataInfo, ImageFacts, preprocess
 from dlstudio.data.folders import open_image
+from dlstudio.infer.onehot import ONE_HOT_LOSSES, one_hot_probabilities
 from dlstudio.train.checkpoint import load_checkpoint
 
 DEFAULT_TOP_K = 5
@@ -180,6 +181,8 @@ class Predictor:
         model = self.model
         with torch.inference_mode():
             x = x[None].to(self.device)
+            if model.loss_name in ONE_HOT_LOSSES:  # trained against one-hot targets
+                return one_hot_probabilities(model(x).double().cpu()[0].flatten())
             binary = model.loss_name == "binary_cross_entropy"
             if binary and model.final_activation != "sigmoid":
                 out = model(x).clamp(0.0, 1.0)  # already a probability (trained with BCE)
