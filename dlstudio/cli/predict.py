@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dlstudio.cli.reconstruct import add_out_flag, run_reconstructions
 from dlstudio.cli.support import (
     EXIT_OK,
     Command,
@@ -53,6 +54,7 @@ def _add_predict(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--length", type=int, default=40, metavar="N",
                         help="text models: characters to generate after the prompt "
                              "(default 40, 0 for none)")
+    add_out_flag(parser)
     add_run_device(parser)
     add_json_flag(parser)
 
@@ -78,6 +80,8 @@ def _run_predict(args: argparse.Namespace) -> int:
     try:
         predictor = Predictor.from_checkpoint(args.checkpoint, device=str(device)) \
             if source is None else _weights_predictor(args, source, str(device))
+        if predictor.info.reconstruction or args.out is not None:  # an autoencoder
+            return run_reconstructions(predictor, args)
         predictions = [p for raw in args.inputs for p in _predict(predictor, raw, args)]
     except (CheckpointError, DataError, PredictError) as error:
         raise UserError(str(error)) from None
