@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import struct
 import tarfile
 from pathlib import Path
 
@@ -66,3 +67,35 @@ def cifar_tar_gz(files: dict[str, bytes] | None = None, prefix: str = BATCH_FOLD
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+def python2_batch_bytes(count: int, seed: int = 0) -> bytes:
+    """A batch as Python 2's cPickle wrote the published files (protocol 2, str as
+    BINSTRING, `numpy.core.multiarray._reconstruct`), written opcode by opcode since
+    Python 3 pickles bytes another way."""
+    data, labels = fake_cifar(count, seed)
+
+    def text(value: bytes) -> bytes:  # a Python 2 str
+        if len(value) < 256:
+            return b"U" + bytes([len(value)]) + value
+        return b"T" + struct.pack("<i", len(value)) + value
+
+    def number(value: int) -> bytes:
+        if 0 <= value < 256:
+            return b"K" + bytes([value])
+        if 0 <= value < 65536:
+            return b"M" + struct.pack("<H", value)
+        return b"J" + struct.pack("<i", value)
+
+    dtype = (b"cnumpy\ndtype\n" + text(b"u1") + number(0) + number(1) + b"\x87R"
+             + b"(" + number(3) + text(b"|") + b"NNN" + number(-1) + number(-1)
+             + number(0) + b"tb")
+    array = (b"cnumpy.core.multiarray\n_reconstruct\n" + b"cnumpy\nndarray\n"
+             + number(0) + b"\x85" + text(b"b") + b"\x87R"
+             + b"(" + number(1) + number(count) + number(3072) + b"\x86" + dtype + b"\x89"
+             + text(data.tobytes()) + b"tb")
+    label_list = b"](" + b"".join(number(v) for v in labels) + b"e"
+    names = b"](" + b"".join(text(f"img_{i}.png".encode()) for i in range(count)) + b"e"
+    return (b"\x80\x02}(" + text(b"data") + array + text(b"labels") + label_list
+            + text(b"batch_label") + text(b"training batch 1 of 5") + text(b"filenames")
+            + names + b"u.")

@@ -13,7 +13,14 @@ import torch
 from dlstudio.data import DataError, load_data
 from dlstudio.data.cifar import BATCH_FOLDER, CLASS_NAMES
 
-from .cifar_files import batch_bytes, cifar_files, cifar_tar_gz, fake_cifar, write_cifar_folder
+from .cifar_files import (
+    batch_bytes,
+    cifar_files,
+    cifar_tar_gz,
+    fake_cifar,
+    python2_batch_bytes,
+    write_cifar_folder,
+)
 
 
 def test_a_batches_folder_loads_with_its_test_batch(tmp_path: Path) -> None:
@@ -147,3 +154,12 @@ def test_links_in_an_archive_are_not_followed(tmp_path: Path) -> None:
     archive = tmp_path / "linked.tar.gz"
     archive.write_bytes(buffer.getvalue())
     assert len(load_data(f"cifar10:{archive}", val_fraction=0).train) == 4
+
+
+def test_a_batch_as_python2_wrote_it_loads(tmp_path: Path) -> None:
+    (tmp_path / "data_batch_1").write_bytes(python2_batch_bytes(9, seed=4))
+    (tmp_path / "test_batch").write_bytes(python2_batch_bytes(5, seed=6))
+    bundle = load_data(f"cifar10:{tmp_path}", val_fraction=0)
+    data, labels = fake_cifar(5, seed=6)
+    assert torch.equal(bundle.test.x, torch.from_numpy(data.reshape(5, 3, 32, 32)))
+    assert bundle.test.y.tolist() == labels and len(bundle.train) == 9
