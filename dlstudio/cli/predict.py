@@ -2,7 +2,9 @@
 
 What an INPUT is depends on the model: an image file for image models; numbers
 ("0.5, 1.2") or a CSV file of rows for vector and sequence models; a text prompt for the
-text model. The checkpoint holds everything else (preprocessing, class names).
+text models, which write `--length` characters after it: greedily, or sampled with
+`--temperature T` (and `--top-k K`, `--seed N`). The checkpoint holds everything else
+(preprocessing, class names, the characters of a text model).
 
 Without a checkpoint, `--template NAME` or `--project FILE` with `--pretrained` or
 `--weights FILE` predicts with those weights: image models only, images resized to the
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +36,8 @@ from dlstudio.cli.support import (
 )
 
 if TYPE_CHECKING:  # torch loads only when a prediction starts
+    import numpy as np
+
     from dlstudio.infer import Prediction, Predictor
 
 
@@ -49,24 +54,39 @@ def _add_predict(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
                         help="image files (image models), numbers like \"0.5, 1.2\" or CSV "
                              "files (vector models), text prompts (text models)")
-    parser.add_argument("--top-k", type=int, default=5, metavar="K",
-                        help="how many of the most likely classes to list (default 5)")
-    parser.add_argument("--length", type=int, default=40, metavar="N",
-                        help="text models: characters to generate after the prompt "
-                             "(default 40, 0 for none)")
+    parser.add_argument("--top-k", type=int, default=None, metavar="K",
+                        help="how many of the most likely classes to list (default 5); "
+                             "text models sampling with --temperature also draw from these "
+                             "K only (default: from all)")
+    parser.add_argument("--length", "--generate", dest="length", type=int, default=40,
+                        metavar="N", help="text models: characters to generate after the "
+                                          "prompt (default 40, 0 for none)")
+    parser.add_argument("--temperature", type=float, default=0.0, metavar="T",
+                        help="text models: 0 (default) takes the most likely character each "
+                             "time; above 0 samples, sharper below 1, wilder above")
+    parser.add_argument("--seed", type=int, default=None, metavar="N",
+                        help="text models: seed the sampling, so the same seed writes the "
+                             "same text (default: different each run)")
     add_out_flag(parser)
     add_run_device(parser)
     add_json_flag(parser)
 
 
 def _run_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from dlstudio.data import DataError
+    from dlstudio.data.textfile import info_layout
     from dlstudio.infer import PredictError, Predictor
     from dlstudio.train import CheckpointError, TrainingError
     from dlstudio.train.devices import resolve_device
 
-    if args.top_k < 1:
+    if args.top_k is not None and args.top_k < 1:
         raise UserError(f"--top-k must be at least 1, got {args.top_k}")
+    if not math.isfinite(args.temperature) or args.temperature < 0:
+        raise UserError(f"--temperature must be 0 (greedy) or above 0, got {args.temperature}")
+    if args.length < 0:
+        raise UserError(f"--length must be 0 or more, got {args.length}")
     source = _weights_without_checkpoint(args)
     if source is None and not args.checkpoint.is_file():
         raise UserError(f"no checkpoint file at {args.checkpoint}")
@@ -82,16 +102,20 @@ def _run_predict(args: argparse.Namespace) -> int:
             if source is None else _weights_predictor(args, source, str(device))
         if predictor.info.reconstruction or args.out is not None:  # an autoencoder
             return run_reconstructions(predictor, args)
-        predictions = [p for raw in args.inputs for p in _predict(predictor, raw, args)]
+        rng = np.random.default_rng(args.seed)  # one stream over all prompts, in order
+        predictions = [p for raw in args.inputs for p in _predict(predictor, raw, args, rng)]
     except (CheckpointError, DataError, PredictError) as error:
         raise UserError(str(error)) from None
     if args.json:
         origin = {"checkpoint": str(args.checkpoint)} if source is None \
             else {"weights": source}
-        print_json({**origin, "task": predictor.info.task,
+        text = info_layout(predictor.info) is not None
+        generation = {"generation": {"length": args.length, "temperature": args.temperature,
+                                     "top_k": args.top_k, "seed": args.seed}} if text else {}
+        print_json({**origin, "task": predictor.info.task, **generation,
                     "predictions": [p.to_dict() for p in predictions]})
     else:
-        quoted = predictor.info.kind == "tokens"
+        quoted = info_layout(predictor.info) is not None
         for prediction in predictions:
             print(_describe(prediction, quoted))
     return EXIT_OK
@@ -145,17 +169,23 @@ def _weights_predictor(args: argparse.Namespace, source: str, device: str) -> Pr
     return Predictor(model, info, device)
 
 
-def _predict(predictor: Predictor, raw: str, args: argparse.Namespace) -> list[Prediction]:
-    kind = predictor.info.kind
+def _predict(predictor: Predictor, raw: str, args: argparse.Namespace,
+             rng: np.random.Generator) -> list[Prediction]:
+    from dlstudio.data.textfile import info_layout
+    from dlstudio.infer.predict import DEFAULT_TOP_K
+
+    kind, listed = predictor.info.kind, args.top_k or DEFAULT_TOP_K
     if kind == "image":
-        return [predictor.predict_image(Path(raw), top_k=args.top_k, label=raw)]
-    if kind == "tokens":
-        return [predictor.predict_text(raw, top_k=args.top_k, length=args.length)]
+        return [predictor.predict_image(Path(raw), top_k=listed, label=raw)]
+    if info_layout(predictor.info) is not None:  # a text model: ids or one-hot characters
+        return [predictor.predict_text(raw, top_k=listed, length=args.length,
+                                       temperature=args.temperature,
+                                       sample_top_k=args.top_k, rng=rng)]
     path = Path(raw)
     if path.suffix.lower() in (".csv", ".txt") and path.is_file():
         rows = _csv_rows(path, predictor.info.feature_names)
-        return [predictor.predict_vector(row, top_k=args.top_k) for row in rows]
-    return [predictor.predict_vector(raw, top_k=args.top_k)]
+        return [predictor.predict_vector(row, top_k=listed) for row in rows]
+    return [predictor.predict_vector(raw, top_k=listed)]
 
 
 def _csv_rows(path: Path, feature_names: tuple[str, ...]) -> list[list[float]]:

@@ -19,6 +19,8 @@ from PIL import Image
 from dlstudio.compile import GraphModule
 from dlstudio.data import DataError, DataInfo, ImageFacts, preprocess
 from dlstudio.data.folders import open_image
+from dlstudio.data.textfile import encode_prompt, info_layout
+from dlstudio.infer.generate import SamplingError, check_sampling, sample_index
 from dlstudio.infer.onehot import ONE_HOT_LOSSES, one_hot_probabilities
 from dlstudio.train.checkpoint import load_checkpoint
 
@@ -45,7 +47,8 @@ class Prediction:
 
     Classification: `label` and `probability` of the top class, `top` the best `k`
     classes, most likely first. Regression: `value` (the output, flattened).
-    Text models also give `continuation`: the characters greedily generated after it.
+    Text models also give `continuation`: the characters generated after it (greedily,
+    or sampled with a temperature and top-k).
     """
 
     input: str
@@ -106,19 +109,42 @@ class Predictor:
             f"{v:g}" for v in np.asarray(values, dtype=np.float64).ravel())
         return self._predict(self._preprocess(values), label, top_k)
 
-    def predict_text(self, prompt: str, top_k: int = DEFAULT_TOP_K,
-                     length: int = 0) -> Prediction:
-        """The next-character distribution after `prompt`, and `length` characters
-        generated greedily (the most likely one each time) as `continuation`."""
-        self._expect("tokens", "text")
-        first = self._predict(self._preprocess(prompt), prompt, top_k)
+    def predict_text(self, prompt: str, top_k: int = DEFAULT_TOP_K, length: int = 0,
+                     temperature: float = 0.0, sample_top_k: int | None = None,
+                     rng: np.random.Generator | None = None) -> Prediction:
+        """The next-character distribution after `prompt` (its `top_k` most likely listed),
+        and `length` characters generated after it as `continuation`: greedily (the most
+        likely one each time) at temperature 0, else sampled at `temperature` among the
+        `sample_top_k` most likely (all when None), drawn with `rng` (seed it to repeat)."""
+        first = self._predict(self.text_input(prompt), prompt, top_k)
         if length <= 0:
             return first
-        text = prompt
+        return replace(first, continuation=self.generate(prompt, length, temperature,
+                                                         sample_top_k, rng))
+
+    def generate(self, prompt: str, length: int, temperature: float = 0.0,
+                 top_k: int | None = None, rng: np.random.Generator | None = None) -> str:
+        """`length` characters written after `prompt`, one at a time (see predict_text)."""
+        try:
+            check_sampling(temperature, top_k)
+        except SamplingError as error:
+            raise PredictError(str(error)) from None
+        rng = rng if rng is not None else np.random.default_rng()
+        names, text = self.info.class_names, prompt
         for _ in range(length):
-            probabilities = self.probabilities(self._preprocess(text))
-            text += self.info.class_names[int(probabilities.argmax())]
-        return replace(first, continuation=text[len(prompt):])
+            odds = self.probabilities(self.text_input(text)).numpy()
+            text += names[sample_index(odds, temperature, rng, top_k)]
+        return text[len(prompt):]
+
+    def text_input(self, text: str) -> torch.Tensor:
+        """The model input for the end of `text`: character ids or one-hot vectors, as
+        the model was trained (data/textfile.py); PredictError for a model of no text."""
+        if info_layout(self.info) is None:
+            raise PredictError(f"this model takes {self.info.describe_input()}, not text")
+        try:
+            return encode_prompt(self.info, text)
+        except DataError as error:
+            raise PredictError(str(error)) from None
 
     # ----- preprocessing ------------------------------------------------------------------
     def image_pixels(self, image: ImageInput) -> np.ndarray:

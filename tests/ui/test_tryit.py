@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractSpinBox, QLabel
 
 from dlstudio.compile import compile_graph
 from dlstudio.data import DataInfo, load_data
+from dlstudio.data.textfile import fit_text_to_graph
 from dlstudio.graph.templates import build_template
 from dlstudio.graph.templates.builder import Builder
 from dlstudio.train import Trainer, defaults_for_template, save_checkpoint
@@ -194,3 +197,42 @@ def test_temperature_sharpens_or_flattens_the_draws() -> None:
     assert share_of_first(0.2) > 0.95
     assert share_of_first(1.0) == pytest.approx(0.6, abs=0.05)
     assert share_of_first(5.0) < 0.45
+
+
+def test_temperature_and_top_k_by_keyboard_on_the_primers_model(qtbot,
+                                                                tryit: TryItPanel) -> None:
+    graph = build_template("char-rnn")  # one-hot characters in, a prediction per step
+    torch.manual_seed(0)
+    info = fit_text_to_graph(load_data("builtin:text"), graph).info
+    tryit.set_model((compile_graph(graph), info))
+    assert tryit.kind() == "text"
+    text = tryit.text_panel
+    text.prompt.setPlainText("Alice was")
+    text.length.setValue(20)
+
+    def typed(box: QAbstractSpinBox, keys: str) -> None:
+        box.setFocus()
+        box.selectAll()
+        qtbot.keyClicks(box, keys)
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+
+    def written(seed: int | None = None) -> str:
+        with qtbot.waitSignal(text.generated, timeout=10_000) as blocker:
+            text.generate(seed=seed)
+        return blocker.args[0]
+
+    typed(text.temperature, "0")
+    greedy = written()
+    assert text.temperature.value() == 0.0 and len(greedy) == 20
+    typed(text.temperature, "1.5")
+    typed(text.top_k, "1")
+    assert (text.temperature.value(), text.top_k.value()) == (1.5, 1)
+    assert written(seed=3) == greedy  # one candidate left: the most likely, every time
+    typed(text.top_k, "0")
+    assert text.top_k.text() == "all"
+    sampled = written(seed=3)
+    assert sampled != greedy and sampled == written(seed=3)
+    for box in (text.temperature, text.top_k):
+        assert box.toolTip() and box.focusPolicy() & Qt.FocusPolicy.TabFocus
+    labels = {label.text(): label.buddy() for label in text.findChildren(QLabel)}
+    assert labels["Top-&k"] is text.top_k and labels["&Temperature"] is text.temperature

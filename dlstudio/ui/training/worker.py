@@ -144,7 +144,7 @@ class TrainingWorker(QObject):
             job = self.job
             trainer = Trainer(job.graph, job.data, job.settings, out_dir=job.out_dir,
                               base_dir=job.base_dir)
-            self._probe = MistakeProbe.for_data(job.data.val, job.data.info)
+            self._probe = MistakeProbe.for_data(trainer.data.val, trainer.data.info)
             trainer.events.batch_ended.connect(self.buffer.put_batch)
             trainer.events.epoch_ended.connect(self._on_trainer_epoch_ended)
             trainer.events.log.connect(self.buffer.put_log)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from dlstudio.compile import GraphModule
 from dlstudio.data import DataInfo
+from dlstudio.data.textfile import info_layout
 from dlstudio.infer import Predictor
 from dlstudio.train.checkpoint import CheckpointError
 from dlstudio.ui.tryit.image_panel import ImageTryPanel
@@ -47,6 +48,8 @@ def panel_kind(info: DataInfo) -> tuple[str, str]:
         return "none", (f"This model maps {info.describe_input()} to numbers (regression); "
                         "the drawing pad shows class probabilities, so it needs a "
                         "classifier. Use `dlstudio predict` for its outputs.")
+    if info_layout(info) is not None:  # characters, as ids or one-hot vectors
+        return "text", ""
     if info.kind in ("vector", "sequence"):
         return "vector", ""
     if info.task == "classification" and all(len(name) == 1 for name in info.class_names):

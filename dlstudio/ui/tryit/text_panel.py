@@ -1,7 +1,9 @@
 """Try a next-character model: write a prompt, and it writes on, one character at a time.
 
 Temperature reshapes the model's distribution before each draw: 0 always takes the most
-likely character (repetitive), 1 samples the model as it is, higher is wilder. Characters
+likely character (repetitive), 1 samples the model as it is, higher is wilder; top-k draws
+among the k most likely characters only. The draws are `dlstudio predict --temperature T
+--top-k K`'s (dlstudio/infer/generate.py). Characters
 come a few at a time from a 0 ms timer, so the window stays responsive and the text
 appears as it is written.
 """
@@ -23,27 +25,20 @@ from PySide6.QtWidgets import (
 )
 
 from dlstudio.infer import PredictError, Predictor
+from dlstudio.infer.generate import sample_index
 from dlstudio.ui.theme import current_ui_colors
 from dlstudio.ui.tryit.threads import one_torch_thread
 
 CHARACTERS_PER_TICK = 8
 DEFAULT_LENGTH = 200
 DEFAULT_TEMPERATURE = 0.7
+ALL_CHARACTERS = 0  # the top-k box's "all": no cut
 
-
-def sample_index(probabilities: np.ndarray, temperature: float,
-                 rng: np.random.Generator) -> int:
-    """A class drawn from `probabilities` sharpened (T < 1) or flattened (T > 1) by the
-    temperature, i.e. softmax(logits / T); T = 0 takes the most likely class."""
-    if temperature <= 0:
-        return int(np.argmax(probabilities))
-    logits = np.log(np.clip(probabilities, 1e-300, None)) / temperature
-    weights = np.exp(logits - logits.max())
-    return int(rng.choice(len(weights), p=weights / weights.sum()))
+__all__ = ["TextTryPanel", "sample_index"]
 
 
 class TextTryPanel(QWidget):
-    """Prompt, temperature and length in; generated text out."""
+    """Prompt, temperature, top-k and length in; generated text out."""
 
     generated = Signal(str)  # the characters written after the prompt, when done
 
@@ -61,12 +56,20 @@ class TextTryPanel(QWidget):
         self.prompt = QPlainTextEdit()
         self.prompt.setPlaceholderText("Start a text; the model goes on from its end")
         self.prompt.setMaximumHeight(80)
+        self.prompt.setTabChangesFocus(True)  # Tab moves on to the controls below
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.0, 3.0)
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(DEFAULT_TEMPERATURE)
         self.temperature.setToolTip("0: always the most likely character; 1: the model's "
                                     "own odds; above 1: more surprising")
+        self.top_k = QSpinBox()
+        self.top_k.setRange(ALL_CHARACTERS, 1000)
+        self.top_k.setValue(ALL_CHARACTERS)
+        self.top_k.setSpecialValueText("all")
+        self.top_k.setToolTip("Draw only among the k most likely characters (all: no cut); "
+                              "a small k keeps sampled text from wandering off. No effect "
+                              "at temperature 0")
         self.length = QSpinBox()
         self.length.setRange(1, 5000)
         self.length.setValue(DEFAULT_LENGTH)
@@ -81,7 +84,8 @@ class TextTryPanel(QWidget):
 
         form = QFormLayout()
         form.addRow("Prompt", self.prompt)
-        form.addRow("Temperature", self.temperature)
+        form.addRow("&Temperature", self.temperature)
+        form.addRow("Top-&k", self.top_k)
         form.addRow("Length", self.length)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button)
@@ -143,12 +147,13 @@ class TextTryPanel(QWidget):
     def _write(self, count: int) -> str:
         """Draw `count` more characters; returns them."""
         assert self._predictor is not None
-        names = self._predictor.info.class_names
+        predictor = self._predictor
+        names = predictor.info.class_names
+        top_k = self.top_k.value() or None
         chunk = ""
         for _ in range(count):
-            prediction = self._predictor.predict_text(self._text, top_k=1)
-            index = sample_index(np.asarray(prediction.probabilities),
-                                 self.temperature.value(), self._rng)
+            odds = predictor.probabilities(predictor.text_input(self._text)).numpy()
+            index = sample_index(odds, self.temperature.value(), self._rng, top_k)
             self._text += names[index]
             chunk += names[index]
             self._remaining -= 1
