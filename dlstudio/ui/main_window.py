@@ -187,7 +187,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(toolbar.toggleViewAction())
         view_menu.addAction(a["reset_layout"])
         help_menu = menus.addMenu("&Help")
-        help_menu.addActions([a["shortcuts"], a["about"]])
+        help_menu.addActions([a["lessons"], a["shortcuts"], a["about"]])
         self._menus = [("File", file_menu), ("Edit", edit_menu), ("View", view_menu),
                        ("Help", help_menu)]
         self.addActions(list(a.values()))  # shortcuts work even with the menu bar hidden
@@ -214,6 +214,7 @@ class MainWindow(QMainWindow):
         a["follow_training"].setChecked(follow not in (False, "false", "0"))
         a["follow_training"].toggled.connect(
             lambda on: self.settings.setValue(FOLLOW_TRAINING_KEY, on))
+        a["lessons"].triggered.connect(self.show_lessons)
         a["shortcuts"].triggered.connect(self.show_shortcuts)
         a["about"].triggered.connect(self._on_about_triggered)
 
@@ -371,6 +372,11 @@ class MainWindow(QMainWindow):
         self._shortcuts_dialog = ShortcutsDialog(shortcut_rows(menus), self)
         self._shortcuts_dialog.show()
         return self._shortcuts_dialog
+
+    def show_lessons(self) -> QDockWidget:
+        from dlstudio.ui.lessons import show_lessons  # the lesson files load on first use
+
+        return show_lessons(self)
 
     def _on_about_triggered(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}",

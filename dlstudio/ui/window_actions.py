@@ -59,6 +59,8 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("follow_training", "Show &Train when a run starts", (),
                "Switch to the Train workspace when training starts", checkable=True),
     # Help
+    ActionSpec("lessons", "&Lessons", ("Ctrl+Shift+L",),
+               "Guided lessons from the classic exercises, checked as you work", "template"),
     ActionSpec("shortcuts", "&Keyboard shortcuts", ("Ctrl+/", "F1"),
                "Every shortcut of the window", "keyboard"),
     ActionSpec("about", "&About DL Studio"),
