@@ -124,7 +124,7 @@ def _images_and_labels(batch: dict[str, Any], where: str) -> tuple[np.ndarray, n
     if len(labels) and (labels.min() < 0 or labels.max() >= len(CLASS_NAMES)):
         bad = labels[(labels < 0) | (labels >= len(CLASS_NAMES))][0]
         raise DataError(f"{where}: label {bad} is out of range (CIFAR-10 labels are 0..9)")
-    return np.array(data.reshape(-1, 3, SIDE, SIDE)), labels  # a writable copy
+    return data.reshape(-1, 3, SIDE, SIDE), labels
 
 
 def _class_names(meta: dict[str, Any], where: str) -> tuple[str, ...]:
@@ -137,11 +137,16 @@ def _class_names(meta: dict[str, Any], where: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class _Member:
-    """One batch file: its name and how to open it (from a folder or an archive)."""
+    """One batch file, unpickled as soon as it is read (so its bytes are not kept):
+    its name, where it is (for messages) and its dict."""
 
     name: str
     where: str
-    data: bytes
+    batch: dict[str, Any]
+
+    @classmethod
+    def parse(cls, name: str, where: str, data: bytes) -> _Member:
+        return cls(name, where, read_batch(io.BytesIO(data), where))
 
 
 def _members(path: Path) -> list[_Member]:
@@ -154,7 +159,7 @@ def _members(path: Path) -> list[_Member]:
         files = [f for f in sorted(folder.iterdir()) if f.is_file() and _wanted(f.name)] \
             if folder.is_dir() else []
         if any(TRAIN_BATCH.fullmatch(f.name) for f in files):
-            return [_Member(f.name, str(f), _read_file(f)) for f in files]
+            return [_Member.parse(f.name, str(f), _read_file(f)) for f in files]
     if (path / ARCHIVE).is_file():
         return _archive_members(path / ARCHIVE)
     raise DataError(f"{path} holds no CIFAR-10 batches: expected data_batch_1 … "
@@ -190,7 +195,7 @@ def _archive_members(archive: Path) -> list[_Member]:
                                     "than a CIFAR-10 batch")
                 stream = tar.extractfile(info)
                 assert stream is not None  # a regular file always has one
-                found.append(_Member(name, f"{archive}:{info.name}", stream.read()))
+                found.append(_Member.parse(name, f"{archive}:{info.name}", stream.read()))
     except (tarfile.TarError, EOFError, OSError, ValueError) as error:
         raise DataError(f"{archive}: not a readable tar.gz archive ({error or 'cut short'})"
                         ) from None
@@ -215,17 +220,17 @@ def load_cifar10(path: str | Path, opts: LoadOptions | None = None,
                    key=lambda n: int(TRAIN_BATCH.fullmatch(n).group(1)))  # type: ignore[union-attr]
     if not train:
         raise DataError(f"{path}: no data_batch_1 … data_batch_5 found")
-    parts = [_images_and_labels(_batch(members[n]), members[n].where) for n in train]
+    parts = [_images_and_labels(members[n].batch, members[n].where) for n in train]
     x = torch.from_numpy(np.concatenate([p[0] for p in parts]))
     y = torch.from_numpy(np.concatenate([p[1] for p in parts]))
     test = None
     if TEST_BATCH in members:
         member = members[TEST_BATCH]
-        tx, ty = _images_and_labels(_batch(member), member.where)
+        tx, ty = _images_and_labels(member.batch, member.where)
         test = (torch.from_numpy(tx), torch.from_numpy(ty))
     names = CLASS_NAMES
     if META in members:
-        names = _class_names(_batch(members[META]), members[META].where)
+        names = _class_names(members[META].batch, members[META].where)
     if len(x) == 0:
         raise DataError(f"{path}: the training batches hold no images")
     return image_bundle(
@@ -233,6 +238,3 @@ def load_cifar10(path: str | Path, opts: LoadOptions | None = None,
         scale=1.0 / 255.0, class_names=names, facts=ImageFacts(None, (SIDE, SIDE)),
         allowed_flips=("horizontal",), opts=opts, test=test)
 
-
-def _batch(member: _Member) -> dict[str, Any]:
-    return read_batch(io.BytesIO(member.data), member.where)
