@@ -48,6 +48,15 @@ class DataFacts:
         return describe_samples(self.input_kind, self.input_shape)
 
 
+def facts_for_target(facts: DataFacts | None, target: str) -> DataFacts | None:
+    """`facts` as the training setting `target` makes them: with "input" every sample is
+    its own target (token ids cannot be; the trainer says so)."""
+    if facts is None or target != "input" or facts.input_kind == "tokens":
+        return facts
+    return replace(facts, classes=0, target_shape=tuple(facts.input_shape),
+                   reconstruction=True)
+
+
 def check_against_data(graph: Graph, facts: DataFacts,
                        report: ShapeReport | None = None) -> list[Problem]:
     """Every mismatch between the graph's Input/Output and the data, on its node. A graph

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
+from dlstudio.graph.data_checks import facts_for_target
 from dlstudio.ui.document import Document
 from dlstudio.ui.training.dashboard import Dashboard
 from dlstudio.ui.training.lock import GraphLock
@@ -55,13 +56,18 @@ def install_training(window: QMainWindow) -> TrainingUI:
     def on_document_changed(document: Document) -> None:
         lock.set_locked(False)
         session.set_document(document)
-        document.set_data_facts(panel.data.facts)  # the data's checks follow the project
+        show_facts()  # the data's checks follow the project
+
+    def show_facts(*_: object) -> None:  # as the Target setting makes them
+        target = panel.form.fields["target"].currentData()
+        window.document.set_data_facts(facts_for_target(panel.data.facts, target))
 
     def on_failed(message: str) -> None:
         window.show_error("Training stopped", message)
 
     window.document_changed.connect(on_document_changed)
-    panel.data.facts_changed.connect(lambda facts: window.document.set_data_facts(facts))
+    panel.data.facts_changed.connect(show_facts)
+    panel.form.changed.connect(show_facts)
     session.locked_changed.connect(lock.set_locked)
     session.weights_stale.connect(lock.show_notice)
     session.status.connect(status.setText)

@@ -99,6 +99,8 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("normalisation", "Normalisation", "How images are scaled before the network: as "
                                            "the data set says, or with ImageNet's mean and "
                                            "std (what pretrained weights expect)"),
+        ("target", "Target", "What each sample is trained to give: its label, or the input "
+                             "itself (an autoencoder, whose Output has the Input's shape)"),
     ]),
     ("Optimizer", [
         ("optimizer", "Optimizer", "How the weights move: Adam adapts each step; SGD is "
@@ -186,6 +188,8 @@ def _make_field(name: str) -> Field:
         "device": lambda: _combo(available_devices()),
         "normalisation": lambda: _combo([("auto", "Measured from the data"),
                                          ("imagenet", "ImageNet mean and std")]),
+        "target": lambda: _combo([("labels", "The labels"),
+                                  ("input", "The input itself (autoencoder)")]),
     }
     maker = makers.get(name)
     return maker() if maker is not None else QCheckBox()

@@ -1,4 +1,5 @@
-"""Try an image classifier: draw (or load a picture), see its guess as you draw.
+"""Try an image model: draw (or load a picture), see its guess as you draw; for an
+autoencoder (a reconstruction checkpoint) see the input beside its reconstruction.
 
 Every change of the ink asks for one prediction through a 0 ms single-shot timer, so
 pointer events that arrive together are answered once, with the newest ink; preprocessing
@@ -30,6 +31,7 @@ from dlstudio.data import DataError
 from dlstudio.graph import format_shape
 from dlstudio.infer import Predictor
 from dlstudio.infer.pad import PadInput, paper_value, preprocess_drawing
+from dlstudio.infer.reconstruct import reconstruct_input
 from dlstudio.infer.saliency import saliency
 from dlstudio.ui.theme import current_ui_colors
 from dlstudio.ui.tryit.pad_widget import DrawingPad
@@ -41,9 +43,11 @@ SALIENCY_METHODS = {"Input gradients": "gradient", "Occlusion": "occlusion"}
 
 
 class ImageTryPanel(QWidget):
-    """The drawing pad with its prediction, model-input view and saliency overlay."""
+    """The drawing pad with its prediction, model-input view and saliency overlay; for a
+    reconstruction model, the model input beside what the model gives back."""
 
     predicted = Signal(object)  # the class probabilities shown (tuple), () when empty
+    reconstructed = Signal(object)  # the Reconstruction shown, None when empty
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +62,9 @@ class ImageTryPanel(QWidget):
         self.pad = DrawingPad()
         self.preview = InputPreview()
         self.preview_caption = QLabel()
+        self.output_preview = InputPreview()
+        self.output_preview.setToolTip("What the model gives back for this input")
+        self.output_caption = QLabel("Reconstruction")
         self.guess = QLabel()
         font = self.guess.font()
         font.setPointSizeF(font.pointSizeF() * 3.2)
@@ -98,8 +105,12 @@ class ImageTryPanel(QWidget):
         side.addWidget(self.certainty)
         side.addWidget(self.preview)
         side.addWidget(self.preview_caption)
+        side.addWidget(self.output_preview)
+        side.addWidget(self.output_caption)
         side.addStretch(1)
-        saliency_row = QHBoxLayout()
+        self.saliency_row = QWidget()
+        saliency_row = QHBoxLayout(self.saliency_row)
+        saliency_row.setContentsMargins(0, 0, 0, 0)
         saliency_row.addWidget(self.saliency_box)
         saliency_row.addWidget(self.method_box)
         saliency_row.addStretch(1)
@@ -107,7 +118,7 @@ class ImageTryPanel(QWidget):
         grid.addWidget(self.pad, 0, 0)
         grid.addLayout(side, 0, 1)
         grid.addLayout(buttons, 1, 0, 1, 2)
-        grid.addLayout(saliency_row, 2, 0, 1, 2)
+        grid.addWidget(self.saliency_row, 2, 0, 1, 2)
         grid.addWidget(self.message, 3, 0, 1, 2)
         grid.addWidget(self.bars, 4, 0, 1, 2)
         grid.setRowStretch(5, 1)
@@ -119,13 +130,21 @@ class ImageTryPanel(QWidget):
         return self._predictor
 
     def set_predictor(self, predictor: Predictor) -> None:
-        """Classify with `predictor` from now on (an image classifier)."""
+        """Predict with `predictor` from now on (an image classifier or autoencoder)."""
         self._predictor = predictor
         info = predictor.info
         self._paper = paper_value(info)
         self.bars.show_probabilities(info.class_names, None)
         self.preview_caption.setText(f"Model input {format_shape(info.input_shape)}")
+        for widget in (self.output_preview, self.output_caption):
+            widget.setVisible(info.reconstruction)
+        for widget in (self.bars, self.saliency_row):
+            widget.setVisible(not info.reconstruction)
         self.predict_now()
+
+    def reconstructs(self) -> bool:
+        """The model gives back its input (an autoencoder) rather than classes."""
+        return self._predictor is not None and self._predictor.info.reconstruction
 
     def predict_now(self) -> None:
         """Predict the current ink at once (the timer does this after each change)."""
@@ -140,7 +159,12 @@ class ImageTryPanel(QWidget):
             return
         self.last_input = sample
         if sample is None:
-            self._show_empty("Draw something: the model's guess appears as you draw.")
+            self._show_empty("Draw something: the model's guess appears as you draw."
+                             if not self.reconstructs() else
+                             "Draw something: its reconstruction appears as you draw.")
+            return
+        if self.reconstructs():
+            self._show_reconstruction(sample)
             return
         with one_torch_thread():
             probabilities = predictor.probabilities(sample.tensor).numpy()
@@ -170,15 +194,33 @@ class ImageTryPanel(QWidget):
         self.certainty.setText(f"{100 * probabilities[best]:.1f}% sure")
         return shown
 
+    def _show_reconstruction(self, sample: PadInput) -> None:
+        """The drawing as the model receives it beside what the model gives back."""
+        assert self._predictor is not None
+        target = torch.from_numpy(np.ascontiguousarray(sample.picture)).permute(2, 0, 1)
+        with one_torch_thread():
+            shown = reconstruct_input(self._predictor, sample.tensor, target)
+        self.preview.set_picture(sample.picture)
+        self.output_preview.set_picture(shown.output)
+        self.guess.setText("")
+        self.certainty.setText(f"error (MSE) {shown.mse:.4f}")
+        self.pad.set_overlay(None, None)
+        self._say("")
+        self.reconstructed.emit(shown)
+
     def _show_empty(self, text: str) -> None:
         assert self._predictor is not None
         self.bars.show_probabilities(self._predictor.info.class_names, None)
         self.preview.set_picture(None)
+        self.output_preview.set_picture(None)
         self.guess.setText("")
         self.certainty.setText("")
         self.pad.set_overlay(None, None)
         self._say(text)
-        self.predicted.emit(())
+        if self.reconstructs():
+            self.reconstructed.emit(None)
+        else:
+            self.predicted.emit(())
 
     def _say(self, text: str) -> None:
         self.message.setText(text)

@@ -43,7 +43,7 @@ NO_MODEL = ("No trained weights yet. Train the network (Data and training) and t
 def panel_kind(info: DataInfo) -> tuple[str, str]:
     """("image" | "vector" | "text" | "none", why not) for a model's data."""
     if info.kind == "image":
-        if info.task == "classification":
+        if info.task == "classification" or info.reconstruction:  # classes, or an autoencoder
             return "image", ""
         return "none", (f"This model maps {info.describe_input()} to numbers (regression); "
                         "the drawing pad shows class probabilities, so it needs a "
