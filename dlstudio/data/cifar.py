@@ -196,6 +196,8 @@ def _archive_members(archive: Path) -> list[_Member]:
                 stream = tar.extractfile(info)
                 assert stream is not None  # a regular file always has one
                 found.append(_Member.parse(name, f"{archive}:{info.name}", stream.read()))
+    except DataError:  # a member's own problem, already named
+        raise
     except (tarfile.TarError, EOFError, OSError, ValueError) as error:
         raise DataError(f"{archive}: not a readable tar.gz archive ({error or 'cut short'})"
                         ) from None

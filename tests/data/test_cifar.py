@@ -163,3 +163,15 @@ def test_a_batch_as_python2_wrote_it_loads(tmp_path: Path) -> None:
     data, labels = fake_cifar(5, seed=6)
     assert torch.equal(bundle.test.x, torch.from_numpy(data.reshape(5, 3, 32, 32)))
     assert bundle.test.y.tolist() == labels and len(bundle.train) == 9
+
+
+def test_a_hostile_pickle_inside_an_archive_is_named_by_member(tmp_path: Path) -> None:
+    files = cifar_files(per_batch=3, batches=2)
+    files["data_batch_2"] = pickle.dumps({b"data": os.getcwd, b"labels": []})
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    archive.write_bytes(cifar_tar_gz(files))
+    with pytest.raises(DataError) as caught:
+        load_data(f"cifar10:{tmp_path}")
+    assert str(caught.value).startswith(
+        f"{archive}:cifar-10-batches-py/data_batch_2: refused to read: the pickle asks for "
+        "posix.getcwd")
