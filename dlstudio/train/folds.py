@@ -6,7 +6,9 @@ parts are drawn by a seeded shuffle, so the same seed gives the same folds; for 
 classifier whose samples fit in memory each class is dealt out evenly over the parts
 (stratified), so every fold sees the classes in the proportions of the whole.
 
-A test split, when the data has one, stays out of every fold. Each fold's training part
+Windows cut from one long series (sequences, text) are split by position instead, in
+consecutive stretches, as their train / val / test split is. A test split, when the
+data has one, stays out of every fold. Each fold's training part
 gets its own normalisation, measured on it alone, as a plain split does. No Qt.
 """
 
@@ -24,6 +26,7 @@ from dlstudio.data.info import Normalisation
 from dlstudio.data.pipeline import measure_normalisation
 
 MIN_FOLDS, MAX_FOLDS = 2, 20
+SEQUENCE_KINDS = ("sequence", "tokens")  # windows of one long series: folds by position
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,15 @@ def check_folds(k: int, samples: int) -> None:
                         "to split (the test split stays out of the folds)")
 
 
-def fold_parts(count: int, k: int, seed: int,
-               labels: torch.Tensor | None = None) -> list[torch.Tensor]:
+def fold_parts(count: int, k: int, seed: int, labels: torch.Tensor | None = None,
+               contiguous: bool = False) -> list[torch.Tensor]:
     """`count` indices dealt into `k` disjoint parts that together hold them all, sizes
-    within one of each other. With `labels` (class ids) each class is spread evenly."""
+    within one of each other. With `labels` (class ids) each class is spread evenly;
+    `contiguous`: consecutive stretches in stored order instead (windows cut from one
+    sequence overlap their neighbours, so a shuffle would validate on training data)."""
     check_folds(k, count)
+    if contiguous:
+        return list(torch.arange(count).tensor_split(k))
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(count, generator=generator)
     if labels is not None:  # a stable sort by class keeps the shuffle within each class
@@ -61,7 +68,8 @@ def fold_parts(count: int, k: int, seed: int,
 def make_folds(bundle: DataBundle, k: int, seed: int) -> list[Fold]:
     """The K folds of `bundle`'s training pool (its train and val splits together)."""
     pool = pool_of(bundle)
-    parts = fold_parts(len(pool), k, seed, _labels(pool, bundle))
+    parts = fold_parts(len(pool), k, seed, _labels(pool, bundle),
+                       contiguous=bundle.info.kind in SEQUENCE_KINDS)
     folds = []
     for number, val in enumerate(parts, 1):
         train = torch.cat([part for index, part in enumerate(parts, 1) if index != number])

@@ -30,6 +30,11 @@ def test_parts_are_seeded() -> None:
                                                       strict=True))
 
 
+def test_sequence_parts_are_consecutive_stretches() -> None:
+    parts = fold_parts(11, 3, seed=0, contiguous=True)
+    assert [part.tolist() for part in parts] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10]]
+
+
 def test_parts_are_stratified_by_class() -> None:
     labels = torch.tensor([0] * 30 + [1] * 12 + [2] * 6)[torch.randperm(48)]
     for part in fold_parts(48, 6, seed=0, labels=labels):

@@ -93,7 +93,8 @@ class EvaluatePanel(QWidget):
         for key, title in SPLIT_CHOICES:
             self.split_box.addItem(title, key)
         self.split_box.setToolTip("Validation: the samples the run validated on, split "
-                                  "with its seed. Test: the data's test set, when it has "
+                                  "with its seed. Test: the run's test split (its test "
+                                  "share, or the data's own test set), when it has "
                                   "one. All data: every sample, training ones included.")
         self.split_box.currentIndexChanged.connect(self._on_split_box_changed)
         self.evaluate_button = QPushButton("Evaluate")
