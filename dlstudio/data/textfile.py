@@ -141,13 +141,29 @@ def _windows(piece: torch.Tensor, layout: TextLayout, pipeline: BatchPipeline) -
 
 def fit_text_to_graph(bundle: DataBundle, graph: Graph) -> DataBundle:
     """Text cut to the graph's Input and Output (see graph/text_fit.py); other data, and
-    text a graph cannot take (its checks say why), are returned as they are."""
-    if not isinstance(bundle, TextBundle) or bundle.corpus is None:
+    text a graph cannot take (its checks say why), are returned as they are.
+
+    Text samples that no longer carry their text (re-split into a plain DataBundle) and
+    are cut otherwise than the graph asks are refused: the checks would pass them (text
+    fits either way) and the model would fail on the first batch."""
+    vocab = bundle.info.num_classes
+    layout = text_layout(graph, vocab) if is_text_source(bundle.info.source) else None
+    if layout is None:
         return bundle
-    layout = text_layout(graph, len(bundle.corpus.vocab))
-    if layout is None or layout == bundle.layout:
-        return bundle
-    return text_bundle(bundle.corpus, layout)
+    if isinstance(bundle, TextBundle) and bundle.corpus is not None:
+        return bundle if layout == bundle.layout else text_bundle(bundle.corpus, layout)
+    have = info_layout(bundle.info)
+    if have is not None and have != layout:
+        raise DataError(f"{bundle.info.name}: these samples are {_words(have, vocab)} and "
+                        f"cannot be cut again here, but the graph takes "
+                        f"{_words(layout, vocab)}")
+    return bundle
+
+
+def _words(layout: TextLayout, vocab: int) -> str:
+    form = f"one-hot vectors of {vocab}" if layout.one_hot else "ids"
+    target = "the next at every step" if layout.per_step else "the next one"
+    return f"{layout.window} characters as {form} -> {target}"
 
 
 # ----- a trained text model's input, from its DataInfo alone -------------------------------

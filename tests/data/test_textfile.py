@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from dlstudio.data import DataError, check_graph, load_data
+from dlstudio.data import DataBundle, DataError, check_graph, load_data
 from dlstudio.data.textfile import TextBundle, encode_prompt, fit_text_to_graph, info_layout
 from dlstudio.graph.model import Graph
 from dlstudio.graph.templates import build_template
@@ -149,3 +149,14 @@ def test_prompts_become_the_model_input(poem: Path) -> None:
         encode_prompt(info, "QZ star")  # no '?' in this text to stand in for them
     ascii_info = load_data("builtin:text").info
     assert text_of(encode_prompt(ascii_info, "café"), ascii_info.class_names)[-4:] == "caf?"
+
+
+def test_text_that_lost_its_text_is_refused_when_cut_otherwise(poem: Path) -> None:
+    bundle = load_data(f"text:{poem}")
+    plain = DataBundle(bundle.info, bundle.train, bundle.val)  # as a re-split leaves it
+    vocab = bundle.info.num_classes
+    assert fit_text_to_graph(plain, recurrent("tokens", (40,), vocab, False)) is plain
+    with pytest.raises(DataError, match="40 characters as ids -> the next one and cannot be "
+                                        f"cut again here, but the graph takes 40 characters "
+                                        f"as one-hot vectors of {vocab} -> the next at every"):
+        fit_text_to_graph(plain, recurrent("sequence", (40, vocab), vocab, True))

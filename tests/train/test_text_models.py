@@ -49,7 +49,13 @@ def rhyme_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list, str
 def test_char_rnn_is_the_primers_model() -> None:
     graph = build_template("char-rnn")
     assert summarize(graph).total_params == 148_608
-    assert sum(p.numel() for p in compile_graph(graph).parameters()) == 148_608
+    model = compile_graph(graph)
+    assert sum(p.numel() for p in model.parameters()) == 148_608
+    assert model.output_shape == (40, 128)  # a distribution over 128 codes at every step
+    # the same network written in plain PyTorch: nn.LSTM has two bias vectors per gate
+    plain = torch.nn.ModuleList([torch.nn.LSTM(128, 128, batch_first=True),
+                                 torch.nn.Linear(128, 128)])
+    assert sum(p.numel() for p in plain.parameters()) == 148_608
     # As built it takes builtin:text: one-hot ASCII characters, the next one at every step.
     settings = replace(defaults_for_template("char-rnn"), device="cpu", epochs=1)
     trainer = Trainer(graph, load_data("builtin:text"), settings)
