@@ -141,3 +141,20 @@ def test_a_stopped_run_skips_the_test_split() -> None:
     assert result.stopped and len(result.history) == 1
     assert result.test is None and result.to_dict()["test"] is None
     assert not any("test split" in line for line in logs)
+
+
+def test_the_run_record_keeps_the_test_result(tmp_path: Path) -> None:
+    from dlstudio.runs import RunStore
+    from dlstudio.train.events import TestResult
+
+    test = TestResult(80, {"loss": 0.25, "accuracy": float("nan")}, [[40, 2], [3, 35]])
+    assert TestResult.from_dict(json.loads(json.dumps(test.to_dict()))).confusion == \
+        test.confusion
+    store = RunStore(tmp_path)
+    run = store.create(name="blobs", data="builtin:blobs", settings={}, graph={})
+    assert run.test_metrics() == {}
+    run.status, run.result = "finished", {"test": test.to_dict()}
+    store.save(run)
+    [again] = store.runs()
+    assert again.test_metrics() == {"loss": 0.25}  # a NaN is kept as null, then left out
+    assert again.result["test"]["samples"] == 80
