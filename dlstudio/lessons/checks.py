@@ -13,10 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
-from dlstudio.graph import Graph
-from dlstudio.graph.catalogue import layer_spec, layer_types
-from dlstudio.lessons.conditions import check_condition, describe_condition, holds, is_number
+from dlstudio.lessons.conditions import (
+    check_condition,
+    check_count,
+    check_object,
+    describe_condition,
+    holds,
+    is_number,
+)
 from dlstudio.lessons.errors import LessonError, join
+from dlstudio.lessons.graph_checks import (
+    describe_graph_has,
+    graph_has,
+    has_hidden_layer,
+    validate_graph_has,
+)
 from dlstudio.lessons.state import LessonState, metric_values
 from dlstudio.runs import Run
 from dlstudio.train.settings import AUGMENT_PREFIX, MONITORS, TrainSettings
@@ -25,7 +36,6 @@ AUGMENTATIONS = ("shift", "rotation", "scale", "noise", "flip_horizontal", "flip
                  "crop")
 SETTING_NAMES = tuple(f.name for f in fields(TrainSettings) if f.name != "augment") + tuple(
     AUGMENT_PREFIX + name for name in AUGMENTATIONS)
-WEIGHTED_CATEGORIES = ("core", "convolution", "recurrent", "attention")
 GRAPH_KINDS = ("graph_has", "hidden_layer", "all", "any")  # may filter a run's graph
 
 
@@ -37,25 +47,6 @@ class CheckKind:
 
 
 # ----- validating the parts -----------------------------------------------------------------
-def _object(value: Any, where: str, known: tuple[str, ...], required: tuple[str, ...] = ()
-            ) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise LessonError(f"must be an object with {', '.join(known)}", where)
-    for key in value:
-        if key not in known:
-            raise LessonError(f"{key!r} is not known here; use {', '.join(known)}",
-                              join(where, key))
-    for key in required:
-        if key not in value:
-            raise LessonError(f"{key!r} is missing", where)
-    return value
-
-
-def _count(value: Any, where: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise LessonError(f"must be a whole number ≥ 0, not {value!r}", where)
-
-
 def _bool(value: Any, where: str) -> None:
     if not isinstance(value, bool):
         raise LessonError(f"must be true or false, not {value!r}", where)
@@ -77,87 +68,18 @@ def _metric(value: Any, where: str) -> None:
                           where)
 
 
-# ----- graphs ----------------------------------------------------------------------------------
-def _validate_graph_has(arg: Any, where: str) -> None:
-    _object(arg, where, ("type", "min_count", "max_count", "params"), ("type",))
-    if arg["type"] not in layer_types():
-        raise LessonError(f"{arg['type']!r} is not a layer type", join(where, "type"))
-    for key in ("min_count", "max_count"):
-        if key in arg:
-            _count(arg[key], join(where, key))
-    params = arg.get("params", {})
-    if not isinstance(params, dict):
-        raise LessonError("must be an object of parameter names and conditions",
-                          join(where, "params"))
-    spec = layer_spec(arg["type"])
-    for name, condition in params.items():
-        if name not in {p.name for p in spec.params}:
-            raise LessonError(f"{arg['type']} has no parameter {name!r}",
-                              join(join(where, "params"), name))
-        check_condition(condition, join(join(where, "params"), name))
-
-
-def _graph_has(arg: dict[str, Any], graph: Graph) -> bool:
-    matching = [node for node in graph.nodes_of_type(arg["type"])
-                if all(holds(c, node.params.get(k)) for k, c in arg.get("params", {}).items())]
-    count = len(matching)
-    return count >= arg.get("min_count", 1) and count <= arg.get("max_count", count)
-
-
-def _describe_graph_has(arg: dict[str, Any]) -> str:
-    low, high = arg.get("min_count", 1), arg.get("max_count")
-    kind = arg["type"]
-    if high == 0:
-        amount = f"no {kind} layer"
-    elif high is not None and high == low:
-        amount = f"exactly {low} {kind} layer{'s' if low != 1 else ''}"
-    elif high is not None:
-        amount = f"{low} to {high} {kind} layers"
-    else:
-        amount = f"at least {low} {kind} layer{'s' if low != 1 else ''}"
-    params = arg.get("params", {})
-    if params:
-        amount += " with " + ", ".join(f"{k} {describe_condition(c)}" for k, c in
-                                       params.items())
-    return f"the network has {amount}"
-
-
-def has_hidden_layer(graph: Graph) -> bool:
-    """A layer with weights whose output passes a non-linear activation and then reaches
-    another layer with weights, on the way to the Output: what lets a network bend its
-    decision boundary (two Dense layers in a row are still one straight line)."""
-    outputs = {node.id for node in graph.nodes_of_type("Output")}
-    weighted = [n.id for n in graph.nodes.values()
-                if n.spec.has_weights and n.spec.category in WEIGHTED_CATEGORIES]
-    for start in weighted:
-        seen, frontier = set(), [(start, False)]
-        while frontier:
-            node_id, activated = frontier.pop()
-            for edge in graph.edges_out_of(node_id):
-                node = graph.nodes[edge.dst]
-                now = activated or (node.spec.category == "activations"
-                                    and node.type not in ("Softmax", "LogSoftmax"))
-                if activated and node.id in weighted and any(
-                        graph.has_path(node.id, out) for out in outputs):
-                    return True
-                if (edge.dst, now) not in seen:
-                    seen.add((edge.dst, now))
-                    frontier.append((edge.dst, now))
-    return False
-
-
 # ----- runs ------------------------------------------------------------------------------------
 RUN_FILTER_KEYS = ("settings", "graph", "min_epochs", "finished")
 
 
 def _validate_where(arg: Any, where: str) -> None:
-    _object(arg, where, RUN_FILTER_KEYS)
+    check_object(arg, where, RUN_FILTER_KEYS)
     if "settings" in arg:
         _settings(arg["settings"], join(where, "settings"))
     if "graph" in arg:
         validate_check(arg["graph"], join(where, "graph"), GRAPH_KINDS)
     if "min_epochs" in arg:
-        _count(arg["min_epochs"], join(where, "min_epochs"))
+        check_count(arg["min_epochs"], join(where, "min_epochs"))
     if "finished" in arg:
         _bool(arg["finished"], join(where, "finished"))
 
@@ -194,7 +116,7 @@ def _describe_where(where: dict[str, Any] | None) -> str:
                      if text.startswith("the network ") else text)
     if "min_epochs" in where:
         parts.append(f"at least {where['min_epochs']} epochs")
-    return " (with " + "; ".join(parts) + ")" if parts else ""
+    return ", with " + "; ".join(parts) if parts else ""
 
 
 def _validate_run_finished(arg: Any, where: str) -> None:
@@ -209,7 +131,7 @@ def _run_finished(arg: Any, state: LessonState) -> bool:
 
 
 def _validate_run_metric(arg: Any, where: str) -> None:
-    _object(arg, where, ("name", "at_least", "at_most", "of", "where"), ("name",))
+    check_object(arg, where, ("name", "at_least", "at_most", "of", "where"), ("name",))
     _metric(arg["name"], join(where, "name"))
     if "at_least" not in arg and "at_most" not in arg:
         raise LessonError("needs at_least or at_most", where)
@@ -240,11 +162,11 @@ def _describe_run_metric(arg: dict[str, Any]) -> str:
 
 
 def _validate_distinct(arg: Any, where: str) -> None:
-    _object(arg, where, ("setting", "count", "where"), ("setting", "count"))
+    check_object(arg, where, ("setting", "count", "where"), ("setting", "count"))
     if arg["setting"] not in SETTING_NAMES:
         raise LessonError(f"{arg['setting']!r} is not a training setting",
                           join(where, "setting"))
-    _count(arg["count"], join(where, "count"))
+    check_count(arg["count"], join(where, "count"))
     if "where" in arg:
         _validate_where(arg["where"], join(where, "where"))
 
@@ -256,7 +178,7 @@ def _distinct(arg: dict[str, Any], state: LessonState) -> bool:
 
 
 def _validate_weights(arg: Any, where: str) -> None:
-    _object(arg, where, ("node", "values", "within"), ("node", "values", "within"))
+    check_object(arg, where, ("node", "values", "within"), ("node", "values", "within"))
     if not isinstance(arg["node"], str):
         raise LessonError("must be a layer's name", join(where, "node"))
     values = arg["values"]
@@ -281,7 +203,7 @@ def _weights(arg: dict[str, Any], state: LessonState) -> bool:
 
 
 def _validate_gap(arg: Any, where: str) -> None:
-    _object(arg, where, ("metric", "at_least", "at_most", "where"), ("metric",))
+    check_object(arg, where, ("metric", "at_least", "at_most", "where"), ("metric",))
     if arg["metric"] not in ("loss", "accuracy"):
         raise LessonError("must be loss or accuracy", join(where, "metric"))
     if "at_least" not in arg and "at_most" not in arg:
@@ -322,12 +244,12 @@ def _validate_list(arg: Any, where: str, allowed: tuple[str, ...] | None = None)
 
 # ----- the vocabulary ----------------------------------------------------------------------------
 CHECKS: dict[str, CheckKind] = {
-    "graph_has": CheckKind(_validate_graph_has, lambda a, s: _graph_has(a, s.graph),
-                           _describe_graph_has),
+    "graph_has": CheckKind(validate_graph_has, lambda a, s: graph_has(a, s.graph),
+                           describe_graph_has),
     "hidden_layer": CheckKind(
         _bool, lambda a, s: has_hidden_layer(s.graph) is a,
-        lambda a: "the network has a hidden layer (weights, then a non-linear activation, "
-                  "then more weights)" if a else "the network has no hidden layer"),
+        lambda a: "the network has a hidden layer (a non-linear activation between two "
+                  "layers with weights)" if a else "the network has no hidden layer"),
     "setting": CheckKind(
         _settings, lambda a, s: all(holds(c, s.settings.get(k)) for k, c in a.items()),
         lambda a: "the training settings have " + ", ".join(
@@ -353,10 +275,18 @@ CHECKS: dict[str, CheckKind] = {
         lambda a: "a run was ended by early stopping" if a
         else "a run finished without early stopping"),
     "all": CheckKind(_validate_list, lambda a, s: all(passes(c, s) for c in a),
-                     lambda a: " and ".join(describe(c) for c in a)),
+                     lambda a: _describe_all([describe(c) for c in a])),
     "any": CheckKind(_validate_list, lambda a, s: any(passes(c, s) for c in a),
                      lambda a: "either " + ", or ".join(describe(c) for c in a)),
 }
+
+
+def _describe_all(parts: list[str]) -> str:
+    """'the network has A, B and C' rather than the network three times."""
+    lead = "the network has "
+    if len(parts) > 1 and all(part.startswith(lead) for part in parts):
+        parts = [parts[0]] + [part[len(lead):] for part in parts[1:]]
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
 
 def validate_check(check: Any, where: str, allowed: tuple[str, ...] | None = None) -> None:

@@ -88,4 +88,24 @@ def _word(value: Any) -> str:
         return "on" if value else "off"
     if value is None:
         return "none"
-    return str(value)
+    return str(value) if value != "" else "empty"
+
+
+def check_object(value: Any, where: str, known: tuple[str, ...], required: tuple[str, ...] = ()
+                 ) -> dict[str, Any]:
+    """Refuse anything but an object of `known` keys that holds the `required` ones."""
+    if not isinstance(value, dict):
+        raise LessonError(f"must be an object with {', '.join(known)}", where)
+    for key in value:
+        if key not in known:
+            raise LessonError(f"{key!r} is not known here; use {', '.join(known)}",
+                              join(where, key))
+    for key in required:
+        if key not in value:
+            raise LessonError(f"{key!r} is missing", where)
+    return value
+
+
+def check_count(value: Any, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise LessonError(f"must be a whole number ≥ 0, not {value!r}", where)

@@ -50,10 +50,10 @@ def render_index(lessons: list[Lesson]) -> str:
              "Guided lessons built from the classic exercises. Open them in the app with "
              "**Help ▸ Lessons**; each also reads on its own here. How to write one: "
              "[README.md](README.md).", "",
-             "| lesson | CPU minutes | what it teaches |", "| --- | --- | --- |"]
+             "| lesson | CPU minutes | steps |", "| --- | --- | --- |"]
     for lesson in lessons:
-        first = lesson.summary[0].split(". ")[0].rstrip(".") + "."
-        lines.append(f"| [{lesson.title}]({lesson.id}.md) | {lesson.minutes:g} | {first} |")
+        steps = " · ".join(step.title for step in lesson.steps)
+        lines.append(f"| [{lesson.title}]({lesson.id}.md) | {lesson.minutes:g} | {steps} |")
     return "\n".join(lines) + "\n"
 
 
