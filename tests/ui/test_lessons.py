@@ -4,7 +4,7 @@ layer, add one through the command API, and see the steps tick."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from dlstudio.ui.lessons import lessons_dock
@@ -68,6 +68,19 @@ def test_help_lessons_sets_up_xor_and_ticks_steps_as_the_learner_works(gui, qtbo
 
     qtbot.mouseClick(panel.previous_button, Qt.MouseButton.LeftButton)
     assert dock.tracker.current == 1 and "Add a hidden layer" in panel.text.toPlainText()
+
+    panel.choose("optimizers")  # browsing another lesson keeps this one's ticks
+    assert not dock.tracker.passed
+    panel.choose("xor")
+    assert dock.tracker.passed >= {0, 1} and dock.tracker.current == 1
+
+
+def test_the_lessons_shortcut_is_the_windows_only_ctrl_shift_l(gui):
+    window, _ui = gui
+    wanted = QKeySequence("Ctrl+Shift+L")
+    owners = [action.text() for action in window.findChildren(QAction)
+              if wanted in action.shortcuts()]
+    assert owners == ["&Lessons"]
 
 
 def test_set_up_asks_before_replacing_unsaved_work(gui, qtbot):

@@ -50,7 +50,8 @@ class LessonsDock(QDockWidget):
         window.set_document(Document(lesson_project(lesson)))
         window.fit_canvas()
         window.show_workspace("design")
-        self.tracker.lesson = lesson
+        self.panel.choose(lesson.id)  # the list shows it, and the tracker follows
+        self.tracker.choose(lesson)
         self.tracker.restart()
         window.statusBar().showMessage(f"Lesson set up: {lesson.title}", 5000)
         return True

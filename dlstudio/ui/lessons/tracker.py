@@ -40,6 +40,7 @@ class LessonTracker(QObject):
         self.current = 0
         self.progress_text = ""
         self._stores: dict[Path, RunStore] = {}
+        self._kept: dict[str, tuple[str, set[int], int]] = {}  # other lessons' progress
         self._document: Document | None = None
         self._timer = QTimer(self)  # one evaluation per burst of edits
         self._timer.setSingleShot(True)
@@ -56,11 +57,20 @@ class LessonTracker(QObject):
 
     # ----- which lesson -----------------------------------------------------------------
     def choose(self, lesson: Lesson | None) -> None:
-        """Show another lesson; its runs count from now (or from its Set up)."""
+        """Show another lesson. Each keeps its own ticks while the panel lives; one never
+        shown before counts runs from now (or from its Set up)."""
         if lesson is self.lesson:
             return
+        if self.lesson is not None:
+            self._kept[self.lesson.id] = (self.since, set(self.passed), self.current)
         self.lesson = lesson
-        self.restart()
+        kept = self._kept.get(lesson.id) if lesson is not None else None
+        if kept is None:
+            self.restart()
+            return
+        self.since, self.passed, self.current = kept[0], set(kept[1]), kept[2]
+        self._stores.clear()
+        self.evaluate()
 
     def restart(self) -> None:
         """Set up was pressed (or another lesson chosen): nothing is ticked, and only
