@@ -160,3 +160,13 @@ def test_text_that_lost_its_text_is_refused_when_cut_otherwise(poem: Path) -> No
                                         f"cut again here, but the graph takes 40 characters "
                                         f"as one-hot vectors of {vocab} -> the next at every"):
         fit_text_to_graph(plain, recurrent("sequence", (40, vocab), vocab, True))
+
+
+def test_unicode_text_and_a_byte_order_mark(tmp_path: Path) -> None:
+    text = "Ünïcödé — naïve café, ☃ snow; " * 8
+    path = tmp_path / "unicode.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("; ", ";\r\n").encode("utf-8"))
+    bundle = load_data(f"text:{path}")
+    vocab = bundle.info.class_names
+    assert vocab == tuple(sorted(set(text.replace("; ", ";\n"))))  # no BOM, no "\r"
+    assert text_of(bundle.train.x[0], vocab) == text.replace("; ", ";\n")[:40]
