@@ -76,8 +76,11 @@ def lessons_dock(window: MainWindow) -> LessonsDock:
 
 def show_lessons(window: MainWindow) -> LessonsDock:
     """Help ▸ Lessons: show the dock and put the keyboard in its list."""
+    first = window.findChild(LessonsDock, DOCK_NAME) is None
     dock = lessons_dock(window)
     dock.show()
+    if first:  # wide enough to read, once it is shown and can be sized
+        window.resizeDocks([dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
     dock.raise_()
     dock.panel.list.setFocus()
     if dock.panel.list.currentRow() < 0 and dock.panel.list.count():

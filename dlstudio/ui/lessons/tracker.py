@@ -107,7 +107,8 @@ class LessonTracker(QObject):
         return LessonState(document.graph, settings.to_dict(), ordered, checkpoint_weights)
 
     def evaluate(self) -> None:
-        """Run every check; tick what passes; move on from a current step just passed."""
+        """Run every check; tick what passes; when the current step or a later one has
+        just passed, go to the first unticked step after it."""
         self._timer.stop()
         if self.lesson is None:
             self.changed.emit()
@@ -119,16 +120,22 @@ class LessonTracker(QObject):
                                                                                 state):
                 newly.add(index)
         self.passed |= newly
-        if self.current in newly:
-            later = [i for i in range(self.current + 1, len(self.lesson.steps))
-                     if i not in self.passed or self.lesson.steps[i].check is None]
-            self.current = later[0] if later else self.current
+        if newly and self.current <= max(newly):  # the learner got here or beyond: follow
+            later = [i for i in range(max(newly) + 1, len(self.lesson.steps))
+                     if i not in self.passed]
+            self.current = later[0] if later else max(newly)
         self._update_progress(state)
         self.changed.emit()
 
     def _update_progress(self, state: LessonState) -> None:
-        step = self.lesson.steps[self.current] if self.lesson is not None else None
-        self.progress_text = progress(step.check, state) if step is not None else ""
+        """What the current step measures, else what the nearest step before it does
+        (after "see w ≈ 3", the next run's w and b still matter)."""
+        self.progress_text = ""
+        if self.lesson is not None:
+            for index in range(self.current, -1, -1):
+                self.progress_text = progress(self.lesson.steps[index].check, state)
+                if self.progress_text:
+                    return
 
     # ----- the document -----------------------------------------------------------------
     def _on_window_document_changed(self, document: Document) -> None:
