@@ -117,3 +117,34 @@ def test_the_panel_is_readable_in_a_1366_by_768_window(gui, qtbot):
     assert panel.steps.count() == 6
     qtbot.keyClick(panel.list, Qt.Key.Key_Down)  # the list works from the keyboard
     assert panel.list.currentRow() == 5
+
+
+def test_tab_goes_from_the_list_through_the_panel_in_reading_order(gui, qtbot):
+    window, _ui = gui
+    panel = _open_lessons(window, qtbot).panel
+    order, widget = [], panel.list.nextInFocusChain()
+    while widget is not panel.list and len(order) < 50:
+        if widget.isVisible() and widget.isEnabled() and widget.focusPolicy() & (
+                Qt.FocusPolicy.TabFocus) and panel.isAncestorOf(widget):
+            order.append(widget)
+        widget = widget.nextInFocusChain()
+    wanted = [panel.setup_button, panel.steps, panel.text, panel.next_button]
+    assert [w for w in order if w in wanted] == wanted
+
+
+def test_a_broken_lesson_file_is_one_line_in_the_panel(qtbot, tmp_path):
+    from dlstudio.lessons import LESSONS_DIR, load_lessons
+    from dlstudio.ui.lessons import LessonsPanel
+
+    (tmp_path / "01-good.json").write_text((LESSONS_DIR / "03-xor.json").read_text())
+    (tmp_path / "xor-no-hidden-layer.dlstudio").write_text(
+        (LESSONS_DIR / "xor-no-hidden-layer.dlstudio").read_text())
+    (tmp_path / "02-bad.json").write_text('{"format": 1, "id": "bad", "title": "B", '
+                                          '"minutes": 1, "summary": "S", "steps": [], '
+                                          '"setup": {"template": "xor", "data": "builtin:xor"}}')
+    panel = LessonsPanel(load_lessons(tmp_path))
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.list.count() == 1
+    assert panel.problems.isVisible()
+    assert "02-bad.json: steps: must be a list of at least one step" in panel.problems.text()
