@@ -57,6 +57,7 @@ def run_folds(args: argparse.Namespace) -> int:
     from dlstudio.cli import train as cli
     from dlstudio.compile import CompileError
     from dlstudio.data import DataError, load_data
+    from dlstudio.data.textfile import fit_text_to_graph
     from dlstudio.train import Trainer, TrainingError, TrainSettings, TrainSettingsError
     from dlstudio.train.folds import fold_bundle, make_folds
 
@@ -75,6 +76,7 @@ def run_folds(args: argparse.Namespace) -> int:
         data = load_data(settings.data, seed=settings.seed, val_fraction=0.0,
                          test_fraction=settings.test_fraction, image_size=image_size,
                          channels=channels)
+        data = fit_text_to_graph(data, graph)  # text is cut to the graph before the folds
         try:
             folds = make_folds(data, args.folds, settings.seed)
         except DataError as error:

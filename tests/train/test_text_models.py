@@ -10,13 +10,15 @@ import numpy as np
 import pytest
 import torch
 
+from dlstudio import cli
 from dlstudio.compile import compile_graph
 from dlstudio.data import load_data
 from dlstudio.graph.model import Graph
+from dlstudio.graph.project import Project, save_project
 from dlstudio.graph.summary import summarize
 from dlstudio.graph.templates import build_template
 from dlstudio.infer import Predictor, evaluate_checkpoint
-from dlstudio.train import Trainer, defaults_for_template
+from dlstudio.train import Trainer, defaults_for_template, load_checkpoint
 
 RHYME = ("the cat sat on the mat. the dog sat on the log. "
          "a cat and a dog sat on a mat and a log. ") * 6
@@ -106,3 +108,19 @@ def test_a_token_model_samples_too() -> None:
     runs = [predictor.generate("Alice was", 12, 1.0, 5, np.random.default_rng(4))
             for _ in range(2)]
     assert runs[0] == runs[1] and len(runs[0]) == 12
+
+
+def test_folds_cut_the_text_for_the_graph_first(capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path) -> None:
+    text = tmp_path / "rhyme.txt"
+    text.write_text(RHYME, encoding="utf-8")
+    vocab = load_data(f"text:{text}").info.num_classes
+    project = tmp_path / "chars.dlstudio"
+    save_project(Project(graph=sized(build_template("char-rnn"), 16, vocab),
+                         dataset={"spec": f"text:{text}"}), project)
+    code = cli.main(["train", str(project), "--folds", "2", "--epochs", "1", "--device", "cpu",
+                     "--out", str(tmp_path / "runs")])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    info = load_checkpoint(tmp_path / "runs" / "fold-2" / "last.pt").data_info
+    assert info.input_shape == (16, vocab) and info.target_shape == (16,)
