@@ -13,8 +13,8 @@ import torch
 from dlstudio.data import DataError, DataInfo, load_data
 from dlstudio.data.fit import facts_of
 from dlstudio.data.reconstruction import ReconstructionSplit, with_target
-from dlstudio.graph.templates import build_template
 from dlstudio.graph.data_checks import check_against_data
+from dlstudio.graph.templates import build_template
 from dlstudio.infer import Predictor
 from dlstudio.infer.evaluate import evaluate_checkpoint
 from dlstudio.infer.reconstruct import reconstruct
@@ -127,3 +127,21 @@ def test_a_reconstruction_of_tokens_is_refused_by_the_trainer() -> None:
     with pytest.raises(TrainingError, match="training setting 'target': text holds token"):
         Trainer(build_template("lstm-text"), load_data("builtin:text"),
                 TrainSettings(target="input"))
+
+
+def test_streamed_folder_images_are_their_own_targets(tmp_path: Path) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name in ("cats", "dogs"):
+        (tmp_path / name).mkdir()
+        for i in range(4):
+            pixels = rng.integers(0, 256, (8, 8), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / name / f"{i}.png")
+    bundle = with_target(load_data(f"folder:{tmp_path}", val_fraction=0.25), "input")
+    assert bundle.info.reconstruction and bundle.info.target_shape == bundle.info.input_shape
+    feed = make_feed(bundle.train, torch.device("cpu"))
+    x, y = next(feed.batches(4, order=torch.arange(4)))
+    norm = bundle.info.normalisation
+    assert y.shape == x.shape and float(y.min()) >= 0 and float(y.max()) <= 1
+    assert torch.allclose(x, (y - norm.mean[0]) / norm.std[0], atol=1e-5)
