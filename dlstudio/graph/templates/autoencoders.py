@@ -20,7 +20,7 @@ def autoencoder(b: Builder) -> None:
     b.add("Flatten", "flatten")
     b.add("Dense", "encode1", units=128)
     b.add("ReLU", "encode1_relu")
-    b.add("Dense", "code", units=CODE_SIZE)
+    b.add("Dense", "bottleneck", units=CODE_SIZE)
     b.add("ReLU", "code_relu")
     b.add("Dense", "decode1", units=128)
     b.add("ReLU", "decode1_relu")
