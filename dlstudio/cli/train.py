@@ -127,8 +127,9 @@ def _source(args: argparse.Namespace) -> tuple[Graph, str, TrainSettings]:
     if args.pretrained:
         given.setdefault("normalisation", "imagenet")
     if not given.get("data", base.get("data")):
-        raise UserError(f"{args.project} names no dataset: pass --data SPEC "
-                        "(builtin:NAME, idx:DIR, csv:FILE[:TARGET_COLUMN] or folder:DIR)")
+        from dlstudio.data import SPEC_FORMS
+
+        raise UserError(f"{args.project} names no dataset: pass --data SPEC ({SPEC_FORMS})")
     return graph, name, settings_with(base, given)
 
 

@@ -14,6 +14,7 @@ from dlstudio.cli.support import UserError
 from dlstudio.data.augment import Augmentation
 from dlstudio.data.info import TARGETS
 from dlstudio.data.normalisations import NORMALISATIONS
+from dlstudio.data.spec import SPEC_FORMS
 from dlstudio.train.settings import (
     AUGMENT_PREFIX,
     LOSSES,
@@ -79,7 +80,7 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("training settings (default: the project's "
                                       "or the template's; see docs/training.md)")
     group.add_argument("--data", metavar="SPEC",
-                       help="builtin:NAME, idx:DIR, csv:FILE[:TARGET_COLUMN] or folder:DIR "
+                       help=f"{SPEC_FORMS} "
                             "(default: the project's dataset, or the template's own)")
     for item in fields(TrainSettings):
         if item.name in _SEPARATE:
