@@ -54,3 +54,24 @@ def gui(qtbot, tmp_path, monkeypatch):
     window.show()
     yield window, ui
     ui.session.shutdown()
+
+
+@pytest.fixture
+def workbench(qtbot, tmp_path, monkeypatch):
+    """The assembled window (every workspace, as the app builds it); runs go to a
+    temporary folder."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from dlstudio.ui.main_window import MainWindow
+    from dlstudio.ui.workbench import install_workbench
+
+    monkeypatch.setenv("DLSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                        recovery_dir=tmp_path / "recovery")
+    window.files.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
+    qtbot.addWidget(window)
+    bench = install_workbench(window)
+    window.show()
+    yield window, bench
+    bench.training.session.shutdown()

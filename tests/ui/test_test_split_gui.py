@@ -6,24 +6,15 @@ numbers."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
 
 from dlstudio.runs import RunStore
-from dlstudio.ui.main_window import MainWindow
-from dlstudio.ui.workbench import install_workbench
 
 WAIT_MS = 60_000
 
 
-def test_a_finished_run_shows_its_test_metrics(qtbot, tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("DLSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
-    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                        recovery_dir=tmp_path / "recovery")
-    window.files.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
-    qtbot.addWidget(window)
-    bench = install_workbench(window)
-    window.show()
+def test_a_finished_run_shows_its_test_metrics(qtbot, workbench) -> None:
+    window, bench = workbench
     window.files.new_from_template("logistic-regression")  # builtin:blobs, 400 samples
     panel, session = bench.training.panel, bench.training.session
     form = panel.form.fields
@@ -80,4 +71,3 @@ def test_a_finished_run_shows_its_test_metrics(qtbot, tmp_path, monkeypatch) -> 
     assert summary.isHidden()
     qtbot.waitUntil(lambda: not controller.active, timeout=WAIT_MS)
     assert summary.isVisible()  # its own test split this time
-    session.shutdown()

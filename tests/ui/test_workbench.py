@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
-
-from dlstudio.ui.main_window import MainWindow
-from dlstudio.ui.workbench import install_workbench
+from PySide6.QtCore import Qt
 
 
-def test_a_finished_run_can_be_tried_and_exported(qtbot, tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("DLSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
-    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                        recovery_dir=tmp_path / "recovery")
-    window.files.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
-    qtbot.addWidget(window)
-    bench = install_workbench(window)
-    window.show()
+def test_a_finished_run_can_be_tried_and_exported(qtbot, workbench) -> None:
+    window, bench = workbench
     assert set(window.docks) >= {"Data and training", "Network", "Try it"}
     assert bench.try_panel.kind() == "none" and window.trained_checkpoint is None
 
@@ -32,4 +22,3 @@ def test_a_finished_run_can_be_tried_and_exported(qtbot, tmp_path, monkeypatch) 
 
     window.files.new()  # another project: its weights are not this run's
     assert window.trained_checkpoint is None and bench.try_panel.kind() == "none"
-    bench.training.session.shutdown()
