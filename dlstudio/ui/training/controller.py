@@ -23,7 +23,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
-from dlstudio.data import DataBundle
+from dlstudio.data import DataBundle, DataError
+from dlstudio.data.reconstruction import with_target
 from dlstudio.graph import Graph, infer_shapes
 from dlstudio.runs import Run, RunError, RunStore
 from dlstudio.train import RunResult, TrainingError
@@ -53,8 +54,11 @@ def preflight(graph: Graph, data: DataBundle, settings: TrainSettings) -> str | 
         return f"The graph has problems, so training did not start: {where}" \
                f"{first.message}{more}"
     try:
-        check_data(graph_for(graph, settings), data.info, settings.loss)
-        resolve_monitor(settings, data)
+        targeted = with_target(data, settings.target)  # as the Trainer will see it
+        check_data(graph_for(graph, settings), targeted.info, settings.loss)
+        resolve_monitor(settings, targeted)
+    except DataError as error:
+        return f"Training did not start: training setting 'target': {error}"
     except TrainingError as error:
         return f"Training did not start: {error}"
     return None

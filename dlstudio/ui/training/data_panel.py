@@ -40,6 +40,7 @@ SOURCES = (("builtin", "Built-in set"), ("idx", "MNIST-family IDX folder"),
            ("csv", "CSV file"), ("folder", "Image folder"),
            ("cifar10", "CIFAR-10 (python batches)"), ("text", "Text file"),
            ("download", "Download MNIST / Fashion-MNIST / KMNIST / CIFAR-10"))
+TEXT_SOURCES = ("csv", "text")  # no images: the Input-size box has nothing to do
 
 
 class DataPanel(QWidget):
@@ -65,6 +66,11 @@ class DataPanel(QWidget):
         self.source = QComboBox()
         for scheme, label in SOURCES:
             self.source.addItem(label, scheme)
+        # The longest label ("Download MNIST / … / CIFAR-10") would widen the whole dock
+        # past a 1366-pixel screen's; the open list still shows every label in full.
+        self.source.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source.setMinimumContentsLength(18)
         self.builtin = QComboBox()
         for name in builtin_names():
             self.builtin.addItem(name, name)
@@ -173,6 +179,7 @@ class DataPanel(QWidget):
         index = self.source.findData(scheme)
         self.source.setCurrentIndex(max(index, 0))
         self.pages.setCurrentIndex(self.source.currentIndex())
+        self._show_fit_input()
         for widget in widgets:
             widget.blockSignals(False)
         self._forget()
@@ -193,7 +200,13 @@ class DataPanel(QWidget):
 
     def _on_source_changed(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
+        self._show_fit_input()
         self._on_choice_edited()
+
+    def _show_fit_input(self) -> None:
+        """The image-size box only where the source can hold images (not a table or
+        a text)."""
+        self.fit_input.setVisible(self.source.currentData() not in TEXT_SOURCES)
 
     def _on_choice_edited(self, *_: object) -> None:
         self._forget()
@@ -276,6 +289,10 @@ class DataPanel(QWidget):
         return bundle
 
     def _show_error(self, error: DataError) -> None:
+        """The problem in red; the preview of the data loaded before goes, so it is not
+        taken for the data that failed."""
+        self.bundle, self.preview, self._loaded_key = None, None, None
+        self.view.clear()
         self.status.setStyleSheet("color: #c62828;")
         self.status.setText(str(error))
         self.message.emit(str(error))

@@ -78,6 +78,14 @@ class PreviewView(QWidget):
             self.samples.setCurrentWidget(self.table)
         self._show_balance(preview.class_counts)
 
+    def clear(self) -> None:
+        """Show nothing (the data failed to load)."""
+        self._clear_tiles()
+        self.table.clear()
+        self.table.setRowCount(0)
+        self.table.setColumnCount(0)
+        self._show_balance([])
+
     def _show_balance(self, counts: list[tuple[str, int]]) -> None:
         plot = self.balance.getPlotItem()
         if self.bars is not None:

@@ -1,0 +1,79 @@
+"""What a UI review at 1366×768 found, driven as a user would: New from template ▸
+autoencoder then Train must start (the Target setting makes each sample its own target),
+and the data panel must fit its dock, offer the image-size box only where there are
+images, and drop the preview of the data loaded before when a new choice fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from dlstudio.data import load_data
+from dlstudio.graph.templates import build_template
+from dlstudio.train import defaults_for_template
+from dlstudio.ui.training.controller import preflight
+from dlstudio.ui.training.data_panel import DataPanel
+
+WAIT_MS = 60_000
+DOCK_WIDTH = 380  # the training dock's width at 1366×768, less its scroll bar
+
+
+def test_preflight_checks_the_data_with_the_target_setting() -> None:
+    graph, data = build_template("autoencoder"), load_data("builtin:digits28")
+    settings = defaults_for_template("autoencoder")
+    assert settings.target == "input"
+    assert preflight(graph, data, settings) is None
+    refused = preflight(graph, data, settings.__class__(**{**settings.__dict__,
+                                                           "target": "labels"}))
+    assert refused is not None and "one-hot of digits28's 10 classes" in refused
+
+
+def test_an_autoencoder_from_its_template_trains(qtbot, workbench) -> None:
+    window, bench = workbench
+    window.files.new_from_template("autoencoder")
+    panel, session = bench.training.panel, bench.training.session
+    panel.form.fields["epochs"].setValue(1)
+    window.show_workspace("train")
+    with qtbot.waitSignal(session.controller.run_ended, timeout=WAIT_MS):
+        qtbot.mouseClick(panel.controls.train_button, Qt.MouseButton.LeftButton)
+        assert "did not start" not in panel.notice.text()
+    assert "did not start" not in panel.notice.text()
+    assert bench.training.dashboard.run is not None
+    assert bench.training.dashboard.run.status == "finished"
+
+
+def test_the_data_panel_fits_the_training_dock(qtbot) -> None:
+    panel = DataPanel()
+    qtbot.addWidget(panel)
+    assert panel.minimumSizeHint().width() <= DOCK_WIDTH
+
+
+def test_the_image_size_box_shows_only_for_sources_with_images(qtbot) -> None:
+    panel = DataPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    for scheme, shown in (("builtin", True), ("csv", False), ("text", False),
+                          ("cifar10", True), ("download", True)):
+        panel.source.setCurrentIndex(panel.source.findData(scheme))
+        assert panel.fit_input.isVisible() == shown, scheme
+    panel.set_spec("text:/somewhere/book.txt")
+    assert not panel.fit_input.isVisible()
+
+
+def test_a_failed_load_clears_the_preview_of_the_data_before(qtbot, tmp_path: Path) -> None:
+    panel = DataPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_spec("builtin:blobs")
+    qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+    assert panel.view.table.rowCount() > 0 and panel.bundle is not None
+    panel.source.setCurrentIndex(panel.source.findData("text"))
+    panel.text.edit.setFocus()
+    qtbot.keyClicks(panel.text.edit, str(tmp_path / "missing.txt"))
+    qtbot.keyClick(panel.text.edit, Qt.Key.Key_Return)
+    qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+    assert "missing.txt" in panel.status.text()
+    assert panel.view.table.rowCount() == 0 and panel.view.table.columnCount() == 0
+    assert not panel.view.balance.isVisible()
+    assert panel.bundle is None and panel.preview is None
