@@ -72,3 +72,11 @@ def test_an_unknown_set_is_refused_by_name(capsys: pytest.CaptureFixture[str]) -
 
 def test_the_command_lists_every_downloadable_set() -> None:
     assert list(NAMES) == downloadable()
+
+
+def test_a_mirror_that_is_not_a_url_exits_2_in_one_line(capsys: pytest.CaptureFixture[str],
+                                                        tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATA_URL_VARIABLE, "mirror.example/data")
+    code, out, err = run(capsys, "download", "kmnist", "--cache", str(tmp_path))
+    refused("download", code, out, err, "$DLSTUDIO_DATA_URL 'mirror.example/data' is not a URL")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 from dlstudio.atomic import write_atomic
@@ -32,6 +33,7 @@ FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
 CHUNK = 1 << 16
 DATA_URL_VARIABLE = "DLSTUDIO_DATA_URL"  # base URL; set NAME's files live under NAME/
 DIGESTS = {"sha256": "SHA-256", "md5": "MD5"}
+URL_SCHEMES = ("http", "https", "ftp", "file")  # what urlopen can fetch from
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,8 @@ def _make_folder(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise DataError(f"cannot create the download folder {folder}: {error}") from None
+        raise DataError(f"cannot create the download folder {folder}: "
+                        f"{error.strerror or error}") from None
     return folder
 
 
@@ -250,8 +253,11 @@ def _mirrors(name: str, base_url: str | None, published: tuple[str, ...]
     """`base_url`, else $DLSTUDIO_DATA_URL/name/, else the published mirrors."""
     if base_url:
         return (base_url,)
-    if os.environ.get(DATA_URL_VARIABLE):
-        return (os.environ[DATA_URL_VARIABLE].rstrip("/") + f"/{name}/",)
+    if base := os.environ.get(DATA_URL_VARIABLE):
+        if urlsplit(base).scheme.lower() not in URL_SCHEMES:
+            raise DataError(f"${DATA_URL_VARIABLE} {base!r} is not a URL: give one such as "
+                            "https://host/path or file:///folder")
+        return (base.rstrip("/") + f"/{name}/",)
     return published
 
 
