@@ -77,3 +77,32 @@ def test_a_failed_load_clears_the_preview_of_the_data_before(qtbot, tmp_path: Pa
     assert panel.view.table.rowCount() == 0 and panel.view.table.columnCount() == 0
     assert not panel.view.balance.isVisible()
     assert panel.bundle is None and panel.preview is None
+
+
+def _evaluation(samples: int, confusion: tuple[tuple[int, ...], ...]):
+    from dlstudio.infer.evaluate import Evaluation
+    return Evaluation(Path("last.pt"), "builtin:text", "val", "classification", samples,
+                      {"loss": 1.0, "accuracy": 0.5}, ("a", "b"), confusion)
+
+
+def test_a_per_step_model_counts_predictions_not_samples(qtbot) -> None:
+    """char-rnn predicts one character per step: 3 sequences of 4 steps are 12
+    predictions, and the captions must not say "7 of 3 samples right"."""
+    from dlstudio.ui.evaluate.views import show_confusion, show_mistakes
+    from dlstudio.ui.training.dashboard.confusion import ConfusionPanel
+    from dlstudio.ui.training.dashboard.mistakes import MistakesPanel
+
+    confusion, mistakes = ConfusionPanel(), MistakesPanel()
+    qtbot.addWidget(confusion)
+    qtbot.addWidget(mistakes)
+    per_step = _evaluation(3, ((4, 2), (3, 3)))
+    show_confusion(confusion, per_step)
+    assert confusion.caption.text().startswith(
+        "7 of 12 validation predictions (3 samples × 4 steps) right.")
+    show_mistakes(mistakes, per_step)
+    assert "per-step" in mistakes.caption.text()
+    per_sample = _evaluation(12, ((4, 2), (3, 3)))
+    show_confusion(confusion, per_sample)
+    assert confusion.caption.text().startswith("7 of 12 validation samples right.")
+    show_mistakes(mistakes, per_sample)
+    assert mistakes.caption.text().startswith("0 of 12 validation samples are wrong")

@@ -143,8 +143,25 @@ def show_confusion(panel: ConfusionPanel, result: Evaluation) -> None:
     panel.set_matrix(result.confusion, 0)
     panel.plot.setTitle(f"Confusion matrix ({result.split_name})")
     correct = sum(result.confusion[i][i] for i in range(len(result.confusion)))
-    panel.caption.setText(f"{correct:,} of {result.samples:,} {result.split_name} samples "
-                          "right. Colour = share of the true class.")
+    panel.caption.setText(f"{correct:,} of {_counted(result)} right. Colour = share of "
+                          "the true class.")
+
+
+def _predictions(result: Evaluation) -> int:
+    """How many predictions the confusion matrix counts: one per sample, or one per
+    step of each sample for a per-step model (char-rnn: one per character)."""
+    return sum(sum(row) for row in result.confusion)
+
+
+def _counted(result: Evaluation) -> str:
+    """"1,269 validation samples", or for a per-step model "50,760 validation
+    predictions (1,269 samples × 40 steps)"."""
+    predictions = _predictions(result)
+    if not result.samples or predictions in (0, result.samples):
+        return f"{result.samples:,} {result.split_name} samples"
+    steps = predictions // result.samples
+    return (f"{predictions:,} {result.split_name} predictions ({result.samples:,} samples "
+            f"× {steps:,} steps)")
 
 
 def show_mistakes(panel: MistakesPanel, result: Evaluation) -> None:
@@ -160,6 +177,10 @@ def show_mistakes(panel: MistakesPanel, result: Evaluation) -> None:
                         f"{mistake.true}, predicted {mistake.predicted} with "
                         f"{mistake.confidence:.0%} confidence")
     shown = len(mistakes)
+    if result.confusion and _predictions(result) not in (0, result.samples):
+        panel.caption.setText("A per-step model: its mistakes are counted in the "
+                              "confusion matrix, one per step, not pictured here.")
+        return
     more = f"; the first {shown} are shown" if shown < result.wrong else ""
     panel.caption.setText(f"{result.wrong:,} of {result.samples:,} {result.split_name} "
                           f"samples are wrong{more}.")
