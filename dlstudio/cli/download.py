@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from dlstudio.cli.support import (
     EXIT_OK,
     Command,
+    ProgressBar,
     UserError,
-    _ProgressBar,
     add_json_flag,
     print_json,
 )
@@ -68,14 +68,14 @@ class _FileBars:
     """One progress bar per file of the set, on stderr."""
 
     def __init__(self) -> None:
-        self._bar: _ProgressBar | None = None
+        self._bar: ProgressBar | None = None
         self._file = ""
 
     def __call__(self, progress: DownloadProgress) -> None:
         if self._bar is None or progress.file != self._file:
             if self._bar is not None:
                 self._bar.end(None)
-            self._file, self._bar = progress.file, _ProgressBar(sys.stderr)
+            self._file, self._bar = progress.file, ProgressBar(sys.stderr)
             if sys.stderr.isatty():
                 print(f"{progress.file} ({progress.file_index + 1} of "
                       f"{progress.file_count})", file=sys.stderr, flush=True)

@@ -137,7 +137,7 @@ def fetch_weights(source: str) -> None:
     name = source[len(PREFIX):]
     print(f"downloading the {name} weights (once) to {cached_path(name).parent}",
           file=sys.stderr, flush=True)
-    bar = _ProgressBar(sys.stderr)
+    bar = ProgressBar(sys.stderr)
     try:
         fetch_pretrained(name, bar)
     except WeightsError as error:
@@ -146,7 +146,7 @@ def fetch_weights(source: str) -> None:
     bar.end(cached_path(name))
 
 
-class _ProgressBar:
+class ProgressBar:
     """`[#####     ]  52% 274/528 MB` on one line of a terminal, redrawn at each percent.
     Into a file or a pipe (a log) it draws nothing: the caller's start line and `end`'s
     line are all, not a hundred carriage returns."""

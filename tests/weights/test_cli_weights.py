@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from dlstudio import cli
-from dlstudio.cli.support import _ProgressBar
+from dlstudio.cli.support import ProgressBar
 from dlstudio.compile import compile_graph
 from dlstudio.data.normalisations import IMAGENET
 from dlstudio.graph.project import Project, save_project
@@ -117,7 +117,7 @@ def test_summary_pretrained_downloads_once(capsys: pytest.CaptureFixture[str],
 def test_the_bar_draws_on_a_terminal() -> None:
     main, secondary = os.openpty()
     with open(secondary, "w") as terminal:
-        bar = _ProgressBar(terminal)
+        bar = ProgressBar(terminal)
         for done in range(0, 1001, 5):
             bar(done, 1000)
         bar.end(Path("w.pth"))
