@@ -26,6 +26,7 @@ from dlstudio.data.errors import DataError
 from dlstudio.data.info import TARGETS, DataInfo
 from dlstudio.data.pipeline import Augment, BatchPipeline
 from dlstudio.data.splits import Batch, DataBundle, DataSplit, Split, StreamingSplit
+from dlstudio.data.textfile import is_text_source
 
 
 def target_pipeline(pipeline: BatchPipeline) -> BatchPipeline:
@@ -72,9 +73,10 @@ def reconstruction_info(info: DataInfo) -> DataInfo:
     """`info` as reconstruction data: a regression onto the input's own shape."""
     if info.reconstruction:
         return info
-    if info.kind == "tokens":
-        raise DataError(f"{info.name} holds token ids; reconstruction (target 'input') "
-                        "needs images, vectors or sequences")
+    if info.kind == "tokens" or is_text_source(info.source):  # one-hot characters too
+        held = "token ids" if info.kind == "tokens" else "characters (one-hot)"
+        raise DataError(f"{info.name} holds {held}; reconstruction (target 'input') "
+                        "needs images, vectors or sequences of numbers")
     return replace(info, task="regression", target_shape=tuple(info.input_shape),
                    class_names=(), target="input",
                    description=(info.description + "; " if info.description else "")

@@ -145,3 +145,12 @@ def test_streamed_folder_images_are_their_own_targets(tmp_path: Path) -> None:
     norm = bundle.info.normalisation
     assert y.shape == x.shape and float(y.min()) >= 0 and float(y.max()) <= 1
     assert torch.allclose(x, (y - norm.mean[0]) / norm.std[0], atol=1e-5)
+
+
+def test_a_reconstruction_of_one_hot_text_is_refused_by_the_trainer() -> None:
+    """The char-rnn takes text as one-hot sequences; as its own target it has no
+    vocabulary left, so it is refused by name, not as a graph of 0 characters."""
+    with pytest.raises(TrainingError, match="training setting 'target': text holds "
+                                            r"characters \(one-hot\); reconstruction"):
+        Trainer(build_template("char-rnn"), load_data("builtin:text"),
+                TrainSettings(target="input"))
