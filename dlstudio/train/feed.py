@@ -64,13 +64,11 @@ class Feed:
             order = order.to(x.device)
         count = len(y) if order is None else len(order)
         for start in range(0, count, batch_size):
-            if order is None:
-                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            else:
-                index = order[start:start + batch_size]
-                xb, yb = x[index], y[index]
-            if targets is not None:  # the target is the clean stored sample itself
-                yb = targets(xb)
+            index = slice(start, start + batch_size) if order is None \
+                else order[start:start + batch_size]
+            xb = x[index]
+            # a reconstruction's target is the clean stored sample itself: not gathered twice
+            yb = y[index] if targets is None else targets(xb)
             if pipeline is not None:
                 xb = pipeline(xb, augment=augment, generator=generator)
             yield xb, yb
