@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,13 +77,14 @@ def _run_predict(args: argparse.Namespace) -> int:
     from dlstudio.data import DataError
     from dlstudio.data.textfile import info_layout
     from dlstudio.infer import PredictError, Predictor
+    from dlstudio.infer.generate import SamplingError, check_sampling
     from dlstudio.train import CheckpointError, TrainingError
     from dlstudio.train.devices import resolve_device
 
-    if args.top_k is not None and args.top_k < 1:
-        raise UserError(f"--top-k must be at least 1, got {args.top_k}")
-    if not math.isfinite(args.temperature) or args.temperature < 0:
-        raise UserError(f"--temperature must be 0 (greedy) or above 0, got {args.temperature}")
+    try:  # the sampler's own rule, so the app and this command refuse the same values
+        check_sampling(args.temperature, args.top_k)
+    except SamplingError as error:
+        raise UserError(f"--{error}") from None
     if args.length < 0:
         raise UserError(f"--length must be 0 or more, got {args.length}")
     source = _weights_without_checkpoint(args)
