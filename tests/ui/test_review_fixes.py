@@ -61,22 +61,35 @@ def test_the_image_size_box_shows_only_for_sources_with_images(qtbot) -> None:
     assert not panel.fit_input.isVisible()
 
 
+def _fail_with_a_missing_text_file(qtbot, panel: DataPanel, path: Path) -> None:
+    panel.source.setCurrentIndex(panel.source.findData("text"))
+    panel.text.edit.setFocus()
+    panel.text.edit.clear()
+    qtbot.keyClicks(panel.text.edit, str(path))
+    qtbot.keyClick(panel.text.edit, Qt.Key.Key_Return)
+    qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+    assert "missing.txt" in panel.status.text()
+    assert panel.bundle is None and panel.preview is None
+    assert not panel.view.balance.isVisible()
+
+
 def test_a_failed_load_clears_the_preview_of_the_data_before(qtbot, tmp_path: Path) -> None:
     panel = DataPanel()
     qtbot.addWidget(panel)
     panel.show()
-    panel.set_spec("builtin:blobs")
+    panel.set_spec("builtin:digits")  # a picture preview
+    qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+    tiles = list(panel.view.tiles)
+    assert tiles
+    qtbot.waitUntil(lambda: all(tile.isVisible() for tile in tiles))  # shown next loop
+    _fail_with_a_missing_text_file(qtbot, panel, tmp_path / "missing.txt")
+    assert not panel.view.tiles and not any(tile.isVisible() for tile in tiles)
+
+    panel.set_spec("builtin:blobs")  # a table preview
     qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
     assert panel.view.table.rowCount() > 0 and panel.bundle is not None
-    panel.source.setCurrentIndex(panel.source.findData("text"))
-    panel.text.edit.setFocus()
-    qtbot.keyClicks(panel.text.edit, str(tmp_path / "missing.txt"))
-    qtbot.keyClick(panel.text.edit, Qt.Key.Key_Return)
-    qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
-    assert "missing.txt" in panel.status.text()
+    _fail_with_a_missing_text_file(qtbot, panel, tmp_path / "missing.txt")
     assert panel.view.table.rowCount() == 0 and panel.view.table.columnCount() == 0
-    assert not panel.view.balance.isVisible()
-    assert panel.bundle is None and panel.preview is None
 
 
 def _evaluation(samples: int, confusion: tuple[tuple[int, ...], ...]):

@@ -112,5 +112,6 @@ class PreviewView(QWidget):
     def _clear_tiles(self) -> None:
         for tile in self.tiles:
             self.grid.removeWidget(tile)
+            tile.hide()  # gone from the screen now, not when the event loop deletes it
             tile.deleteLater()
         self.tiles = []

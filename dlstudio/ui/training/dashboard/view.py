@@ -83,11 +83,9 @@ class Dashboard(QWidget):
         self.test_summary.setObjectName("test_summary")
         self.test_summary.setWordWrap(True)
         self.test_summary.hide()
-        heading = QVBoxLayout()
-        heading.addWidget(self.title)
-        heading.addWidget(self.test_summary)
+        self.test_summary.setContentsMargins(6, 0, 6, 0)
         buttons = QHBoxLayout()
-        buttons.addLayout(heading, 1)
+        buttons.addWidget(self.title, 1)
         for text, slot in (("Export CSV…", self._on_export_csv),
                            ("Export PNG…", self._on_export_png)):
             button = QPushButton(text)
@@ -103,6 +101,8 @@ class Dashboard(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
+        # Under the title and the export buttons, the whole width: one line at 1366×768.
+        layout.addWidget(self.test_summary)
         layout.addWidget(self.tabs, 1)
 
     def set_store(self, store: RunStore | None) -> None:
