@@ -143,9 +143,7 @@ def test_dict(test: TestResult, class_names: Sequence[str]) -> dict[str, Any]:
     if test.confusion is not None:
         rows = class_rows(tuple(tuple(row) for row in test.confusion), tuple(class_names))
         data["class_names"] = list(class_names)
-        data["per_class"] = [{"class": r.name, "precision": _json_number(r.precision),
-                              "recall": _json_number(r.recall), "f1": _json_number(r.f1),
-                              "support": r.support} for r in rows]
+        data["per_class"] = [row.to_dict() for row in rows]
     return data
 
 
@@ -159,10 +157,6 @@ def table_lines(header: list[str], rows: list[list[str]]) -> list[str]:
                                  *(f"{c:>{w}}" for c, w in zip(rest, widths[1:], strict=True))])
 
     return [line(header), *(line(row) for row in rows)]
-
-
-def _json_number(value: float) -> float | None:
-    return value if math.isfinite(value) else None
 
 
 def _number(value: float) -> str:

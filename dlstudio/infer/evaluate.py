@@ -57,6 +57,12 @@ class ClassRow:
     f1: float
     support: int
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe (NaN becomes None): `evaluate --json` and `train --json`'s test."""
+        return {"class": self.name, "precision": _finite(self.precision),
+                "recall": _finite(self.recall), "f1": _finite(self.f1),
+                "support": self.support}
+
 
 @dataclass(frozen=True)
 class Mistake:
@@ -100,18 +106,13 @@ class Evaluation:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe (NaN becomes None; mistake pictures are left out)."""
-        def number(value: float) -> float | None:
-            return value if math.isfinite(value) else None
-
         return {
             "checkpoint": str(self.checkpoint), "data": self.data, "split": self.split,
             "task": self.task, "samples": self.samples,
-            "metrics": {k: number(v) for k, v in self.metrics.items()},
+            "metrics": {k: _finite(v) for k, v in self.metrics.items()},
             "class_names": list(self.class_names),
             "confusion": [list(row) for row in self.confusion],
-            "per_class": [{"class": r.name, "precision": number(r.precision),
-                           "recall": number(r.recall), "f1": number(r.f1),
-                           "support": r.support} for r in self.per_class],
+            "per_class": [row.to_dict() for row in self.per_class],
             "wrong": self.wrong,
             "mistakes": [{"index": m.index, "true": m.true, "predicted": m.predicted,
                           "confidence": m.confidence} for m in self.mistakes],
@@ -286,6 +287,10 @@ class _Runner:
                           confusion=confusion, per_class=class_rows(confusion,
                                                                     self.info.class_names),
                           mistakes=tuple(self.mistakes), wrong=self.wrong, **common)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def class_rows(confusion: tuple[tuple[int, ...], ...],
