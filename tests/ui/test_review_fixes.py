@@ -119,3 +119,16 @@ def test_a_per_step_model_counts_predictions_not_samples(qtbot) -> None:
     assert confusion.caption.text().startswith("7 of 12 validation samples right.")
     show_mistakes(mistakes, per_sample)
     assert mistakes.caption.text().startswith("0 of 12 validation samples are wrong")
+
+
+def test_a_character_models_classes_are_named_readably(qtbot) -> None:
+    """char-rnn's classes are the 128 ASCII characters; the newline, the space and the
+    control characters must not be drawn as empty boxes on the axes and in the table."""
+    from dlstudio.ui.training.dashboard.confusion import ConfusionPanel
+
+    panel = ConfusionPanel()
+    qtbot.addWidget(panel)
+    panel.reset(["\x00", "\t", "\n", " ", "a", "cat"])
+    panel.set_matrix([[1, 0, 0, 0, 0, 0]] * 6, 1)
+    rows = [panel.table.item(row, 0).text() for row in range(panel.table.rowCount())]
+    assert rows == ["U+0000", "\\t", "\\n", "space", "a", "cat"]

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from dlstudio.infer.evaluate import Evaluation
-from dlstudio.ui.training.dashboard.confusion import ConfusionPanel
+from dlstudio.ui.training.dashboard.confusion import ConfusionPanel, readable_name
 from dlstudio.ui.training.dashboard.mistakes import MistakesPanel
 from dlstudio.ui.training.probe import Mistake, MistakeReport
 
@@ -124,7 +124,7 @@ class ClassTable(QTableWidget):
     def show_evaluation(self, result: Evaluation) -> None:
         self.setRowCount(len(result.per_class))
         for row, entry in enumerate(result.per_class):
-            cells = (entry.name, format_metric(entry.precision, True),
+            cells = (readable_name(entry.name), format_metric(entry.precision, True),
                      format_metric(entry.recall, True), format_metric(entry.f1, True),
                      f"{entry.support:,}")
             for column, text in enumerate(cells):

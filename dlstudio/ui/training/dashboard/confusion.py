@@ -39,6 +39,18 @@ def precision_recall(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return precision, recall, support
 
 
+
+SPECIAL_NAMES = {" ": "space", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def readable_name(name: str) -> str:
+    """A class name a person can read: a character model's classes include the space,
+    the newline and control characters, which a font draws as nothing or a box."""
+    if len(name) != 1 or (name.isprintable() and not name.isspace()):
+        return name
+    return SPECIAL_NAMES.get(name, f"U+{ord(name):04X}")
+
+
 class CountsItem(pg.GraphicsObject):
     """Every cell's count, drawn by one item in one paint call (a text item per cell
     costs a thousand times more to create). Text stays upright and readable at any
@@ -145,7 +157,7 @@ class ConfusionPanel(QWidget):
 
     def reset(self, class_names: Sequence[str]) -> None:
         """A new run: its classes name the axes and the table rows."""
-        self._names = tuple(class_names)
+        self._names = tuple(readable_name(name) for name in class_names)
         self.matrix = None
         self.image.clear()
         self.counts.set_counts(np.zeros((0, 0), dtype=np.int64), np.zeros((0, 0)))
