@@ -18,14 +18,17 @@ from dlstudio.train import defaults_for_template, save_checkpoint
 from .cli_checks import refused, run
 
 
-def untrained_checkpoint(folder: Path, template: str) -> Path:
+def untrained_checkpoint(folder: Path, template: str, loss: str | None = None) -> Path:
     """A seeded, untrained `template` on builtin:text cut as training would cut it: its
-    odds are nearly even, so a sampled text differs from the greedy one."""
+    odds are nearly even, so a sampled text differs from the greedy one. `loss` replaces
+    the Output's."""
     graph = build_template(template)
+    if loss is not None:
+        graph.nodes_of_type("Output")[0].params["loss"] = loss
     torch.manual_seed(0)
     model = compile_graph(graph)
     info = fit_text_to_graph(load_data("builtin:text"), graph).info
-    path = folder / f"{template}.pt"
+    path = folder / f"{template}{'-' + loss if loss else ''}.pt"
     save_checkpoint(path, graph=graph, settings=defaults_for_template(template),
                     data_info=info, model_state=model.state_dict(), optimizer_state={},
                     history=[], epoch=0)
@@ -88,3 +91,16 @@ def test_bad_generation_flags_are_refused(capsys: pytest.CaptureFixture[str],
                                           flags: tuple[str, ...], words: tuple[str, ...]) -> None:
     refused("predict", *run(capsys, "predict", "--checkpoint", str(checkpoints["char-rnn"]),
                             "Alice", *flags), *words)
+
+
+def test_a_per_step_model_trained_on_one_hot_targets_reads_its_last_step(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """char-rnn with mse: its (T, C) outputs give the next character at the last step,
+    one probability per character, as with cross_entropy."""
+    checkpoint = untrained_checkpoint(tmp_path, "char-rnn", loss="mse")
+    code, out, err = run(capsys, "predict", "--checkpoint", str(checkpoint), "Alice",
+                         "--length", "5", "--top-k", "128", "--json")
+    assert code == 0, err
+    (prediction,) = json.loads(out)["predictions"]
+    assert len(prediction["continuation"]) == 5 and len(prediction["top"]) == 128
+    assert sum(entry["probability"] for entry in prediction["top"]) == pytest.approx(1.0)

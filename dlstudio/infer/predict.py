@@ -205,12 +205,13 @@ class Predictor:
         Softmax still gets probabilities and one that ends with it gets no double softmax.
         """
         model = self.model
+        one_hot = model.loss_name in ONE_HOT_LOSSES  # trained against one-hot targets
+        binary = model.loss_name == "binary_cross_entropy"
         with torch.inference_mode():
             x = x[None].to(self.device)
-            if model.loss_name in ONE_HOT_LOSSES:  # trained against one-hot targets
-                return one_hot_probabilities(model(x).double().cpu()[0].flatten())
-            binary = model.loss_name == "binary_cross_entropy"
-            if binary and model.final_activation != "sigmoid":
+            if one_hot:
+                out = model(x)  # already on the probability scale
+            elif binary and model.final_activation != "sigmoid":
                 out = model(x).clamp(0.0, 1.0)  # already a probability (trained with BCE)
             else:
                 out = model.logits(x)
@@ -218,6 +219,8 @@ class Predictor:
             if out.dim() > 2:  # per-step outputs (N, T, C): the next step is the last
                 out = out[:, -1]
             out = out[0].flatten()
+        if one_hot:
+            return one_hot_probabilities(out)
         if binary:
             p = out[0] if model.final_activation != "sigmoid" else torch.sigmoid(out[0])
             return torch.stack([1.0 - p, p])
