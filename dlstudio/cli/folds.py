@@ -56,7 +56,7 @@ def run_folds(args: argparse.Namespace) -> int:
     the rest (exit 130), the summary covering the folds that finished."""
     from dlstudio.cli import train as cli
     from dlstudio.compile import CompileError
-    from dlstudio.data import DataError, load_data
+    from dlstudio.data import DataError
     from dlstudio.data.textfile import fit_text_to_graph
     from dlstudio.train import Trainer, TrainingError, TrainSettings, TrainSettingsError
     from dlstudio.train.folds import fold_bundle, make_folds
@@ -72,11 +72,8 @@ def run_folds(args: argparse.Namespace) -> int:
         settings = TrainSettings.from_dict({**settings.to_dict(), "val_fraction": 0.0})
         out = args.out or cli._default_out(name)
         base_dir = args.project.parent if args.project is not None else None
-        image_size, channels = cli._image_input(graph)
-        data = load_data(settings.data, seed=settings.seed, val_fraction=0.0,
-                         test_fraction=settings.test_fraction, image_size=image_size,
-                         channels=channels)
-        data = fit_text_to_graph(data, graph)  # text is cut to the graph before the folds
+        # text is cut to the graph before the folds
+        data = fit_text_to_graph(cli.load_for(graph, settings), graph)
         try:
             folds = make_folds(data, args.folds, settings.seed)
         except DataError as error:

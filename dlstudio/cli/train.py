@@ -47,6 +47,7 @@ from dlstudio.cli.train_flags import (
 from dlstudio.graph.model import Graph
 
 if TYPE_CHECKING:  # torch loads only when a run starts, so other commands stay quick
+    from dlstudio.data import DataBundle
     from dlstudio.train import EpochStats, RunResult, Trainer, TrainSettings
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl+C
@@ -163,15 +164,21 @@ def _resumed(args: argparse.Namespace) -> tuple[Graph, TrainSettings]:
 
 def _build_trainer(graph: Graph, settings: TrainSettings, out_dir: Path,
                    base_dir: Path | None, resume_from: Path | None = None) -> Trainer:
-    from dlstudio.data import load_data
     from dlstudio.train import Trainer
 
+    return Trainer(graph, load_for(graph, settings), settings, out_dir=out_dir,
+                   resume_from=resume_from, base_dir=base_dir)
+
+
+def load_for(graph: Graph, settings: TrainSettings) -> DataBundle:
+    """The settings' data split by their seed and shares, images at the graph's Input
+    size (`--folds` loads it this way too)."""
+    from dlstudio.data import load_data
+
     image_size, channels = _image_input(graph)
-    data = load_data(settings.data, seed=settings.seed, val_fraction=settings.val_fraction,
+    return load_data(settings.data, seed=settings.seed, val_fraction=settings.val_fraction,
                      test_fraction=settings.test_fraction, image_size=image_size,
                      channels=channels)
-    return Trainer(graph, data, settings, out_dir=out_dir, resume_from=resume_from,
-                   base_dir=base_dir)
 
 
 def _image_input(graph: Graph) -> tuple[tuple[int, int] | None, int | None]:
