@@ -72,3 +72,13 @@ def test_out_is_refused_for_a_classifier(tmp_path: Path,
     refused("predict", *run(capsys, "predict", "--checkpoint", str(tmp_path / "last.pt"),
                             "1, 2", "--out", str(tmp_path / "x.png")),
             "--out writes an autoencoder's reconstructions", "2 classes")
+
+
+def test_an_out_folder_that_cannot_be_made_is_refused_in_one_line(
+        autoencoder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    digit = _digit(tmp_path / "one.png")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    refused("predict", *run(capsys, "predict", "--checkpoint", str(autoencoder), str(digit),
+                            str(digit), "--out", str(blocker / "pictures")),
+            f"--out: cannot create the folder {blocker / 'pictures'}: Not a directory")

@@ -72,7 +72,11 @@ def _out_paths(out: Path | None, labels: list[str]) -> list[Path | None]:
         return [out]
     if out.exists() and not out.is_dir():
         raise UserError(f"--out: {out} is a file; give a folder for {len(labels)} inputs")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"--out: cannot create the folder {out}: "
+                        f"{error.strerror or error}") from None
     return [out / f"{Path(label).stem}-reconstruction.png" for label in labels]
 
 
