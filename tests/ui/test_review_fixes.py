@@ -132,3 +132,15 @@ def test_a_character_models_classes_are_named_readably(qtbot) -> None:
     panel.set_matrix([[1, 0, 0, 0, 0, 0]] * 6, 1)
     rows = [panel.table.item(row, 0).text() for row in range(panel.table.rowCount())]
     assert rows == ["U+0000", "\\t", "\\n", "space", "a", "cat"]
+
+
+def test_every_lesson_is_in_view_at_1366_by_768(qtbot, workbench) -> None:
+    window, _bench = workbench
+    window.resize(1366, 768)
+    lessons = window.show_lessons().panel.list
+    qtbot.wait(50)
+    assert lessons.count() >= 8
+    viewport = lessons.viewport().rect()
+    for row in range(lessons.count()):
+        rect = lessons.visualItemRect(lessons.item(row))
+        assert rect.top() >= viewport.top() and rect.bottom() <= viewport.bottom(), row

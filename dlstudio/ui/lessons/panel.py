@@ -112,7 +112,10 @@ class LessonsPanel(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addWidget(splitter)
-        self.list.setMinimumHeight(max(60, self.list.sizeHintForRow(0) * 4 + 8))
+        # Every lesson in view without scrolling (up to ten): at 1366×768 the list
+        # otherwise shows six and cuts the seventh in half.
+        rows = min(max(self.list.count(), 4), 10)
+        self.list.setMinimumHeight(max(60, self.list.sizeHintForRow(0) * rows + 8))
         self.steps.setMinimumHeight(60)
         self.text.setMinimumHeight(120)
 
