@@ -60,6 +60,7 @@ def run_folds(args: argparse.Namespace) -> int:
     from dlstudio.data.textfile import fit_text_to_graph
     from dlstudio.train import Trainer, TrainingError, TrainSettings, TrainSettingsError
     from dlstudio.train.folds import fold_bundle, make_folds
+    from dlstudio.train.preflight import load_training_data
 
     check_folds_args(args)
     started = time.perf_counter()
@@ -73,7 +74,7 @@ def run_folds(args: argparse.Namespace) -> int:
         out = args.out or cli._default_out(name)
         base_dir = args.project.parent if args.project is not None else None
         # text is cut to the graph before the folds
-        data = fit_text_to_graph(cli.load_for(graph, settings), graph)
+        data = fit_text_to_graph(load_training_data(graph, settings), graph)
         try:
             folds = make_folds(data, args.folds, settings.seed)
         except DataError as error:

@@ -47,7 +47,6 @@ from dlstudio.cli.train_flags import (
 from dlstudio.graph.model import Graph
 
 if TYPE_CHECKING:  # torch loads only when a run starts, so other commands stay quick
-    from dlstudio.data import DataBundle
     from dlstudio.train import EpochStats, RunResult, Trainer, TrainSettings
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl+C
@@ -165,32 +164,10 @@ def _resumed(args: argparse.Namespace) -> tuple[Graph, TrainSettings]:
 def _build_trainer(graph: Graph, settings: TrainSettings, out_dir: Path,
                    base_dir: Path | None, resume_from: Path | None = None) -> Trainer:
     from dlstudio.train import Trainer
+    from dlstudio.train.preflight import load_training_data
 
-    return Trainer(graph, load_for(graph, settings), settings, out_dir=out_dir,
+    return Trainer(graph, load_training_data(graph, settings), settings, out_dir=out_dir,
                    resume_from=resume_from, base_dir=base_dir)
-
-
-def load_for(graph: Graph, settings: TrainSettings) -> DataBundle:
-    """The settings' data split by their seed and shares, images at the graph's Input
-    size (`--folds` loads it this way too)."""
-    from dlstudio.data import load_data
-
-    image_size, channels = _image_input(graph)
-    return load_data(settings.data, seed=settings.seed, val_fraction=settings.val_fraction,
-                     test_fraction=settings.test_fraction, image_size=image_size,
-                     channels=channels)
-
-
-def _image_input(graph: Graph) -> tuple[tuple[int, int] | None, int | None]:
-    """Image data is loaded at the size and channels of an image Input (resized per
-    batch, as the data layer does for every image set); other data must fit as it is."""
-    inputs = graph.nodes_of_type("Input")
-    if len(inputs) != 1 or inputs[0].params["kind"] != "image":
-        return None, None
-    shape = tuple(inputs[0].params["shape"])
-    if len(shape) != 3 or shape[0] not in (1, 3):
-        return None, None
-    return (shape[1], shape[2]), shape[0]
 
 
 def _default_out(name: str) -> Path:

@@ -10,7 +10,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from dlstudio.graph import Graph
 from dlstudio.lessons.checks import passes
 from dlstudio.lessons.loader import load_lessons
 from dlstudio.lessons.model import Lesson
@@ -19,25 +18,15 @@ from dlstudio.lessons.state import LessonState, checkpoint_weights
 from dlstudio.runs import Run, RunStore
 
 
-def _image_input(graph: Graph) -> tuple[tuple[int, int] | None, int | None]:
-    inputs = graph.nodes_of_type("Input")
-    if len(inputs) == 1 and inputs[0].params["kind"] == "image":
-        channels, height, width = inputs[0].params["shape"]
-        return (height, width), channels
-    return None, None
-
-
 def train_setup(lesson: Lesson, store: RunStore) -> tuple[Run, float]:
     """One run of the lesson as Set up leaves it, recorded as the app records runs."""
-    from dlstudio.data import load_data
     from dlstudio.train import Trainer, TrainSettings
+    from dlstudio.train.preflight import load_training_data
 
     project = lesson_project(lesson)
     settings = TrainSettings.from_dict({**project.training,
                                         "data": project.dataset["spec"]})
-    size, channels = _image_input(project.graph)
-    data = load_data(settings.data, seed=settings.seed, val_fraction=settings.val_fraction,
-                     image_size=size, channels=channels)
+    data = load_training_data(project.graph, settings)
     run = store.create(name=project.name, data=settings.data, settings=settings.to_dict(),
                        graph=project.graph.to_dict())
     start = time.perf_counter()

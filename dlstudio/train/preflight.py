@@ -9,7 +9,14 @@ import torch
 from torch import nn
 
 from dlstudio.compile import CompileError, GraphModule, compile_graph
-from dlstudio.data import DataBundle, DataError, DataInfo, check_fits, check_graph
+from dlstudio.data import (
+    DataBundle,
+    DataError,
+    DataInfo,
+    check_fits,
+    check_graph,
+    load_data,
+)
 from dlstudio.data.textfile import fit_text_to_graph
 from dlstudio.graph import Graph, infer_shapes
 from dlstudio.train.faults import TrainingError
@@ -29,6 +36,27 @@ def graph_for(graph: Graph, settings: TrainSettings) -> Graph:
     changed = graph.copy()
     changed.set_param(outputs[0].id, "loss", settings.loss)
     return changed
+
+
+def load_training_data(graph: Graph, settings: TrainSettings) -> DataBundle:
+    """The settings' data split by their seed and shares, images at the graph's Input
+    size: what `dlstudio train` (and each `--folds` fold) and the lessons train on."""
+    image_size, channels = image_input(graph)
+    return load_data(settings.data, seed=settings.seed, val_fraction=settings.val_fraction,
+                     test_fraction=settings.test_fraction, image_size=image_size,
+                     channels=channels)
+
+
+def image_input(graph: Graph) -> tuple[tuple[int, int] | None, int | None]:
+    """Image data is loaded at the size and channels of an image Input (resized per
+    batch, as the data layer does for every image set); other data must fit as it is."""
+    inputs = graph.nodes_of_type("Input")
+    if len(inputs) != 1 or inputs[0].params["kind"] != "image":
+        return None, None
+    shape = tuple(inputs[0].params["shape"])
+    if len(shape) != 3 or shape[0] not in (1, 3):
+        return None, None
+    return (shape[1], shape[2]), shape[0]
 
 
 def compile_for_training(graph: Graph, seed: int) -> GraphModule:
