@@ -144,3 +144,25 @@ def test_every_lesson_is_in_view_at_1366_by_768(qtbot, workbench) -> None:
     for row in range(lessons.count()):
         rect = lessons.visualItemRect(lessons.item(row))
         assert rect.top() >= viewport.top() and rect.bottom() <= viewport.bottom(), row
+
+
+def test_control_characters_leave_the_confusion_axes_unlabelled(qtbot) -> None:
+    """"U+0000" … on every tick of a 128-class axis would overlap into a smear."""
+    from dlstudio.ui.training.dashboard.confusion import ConfusionPanel
+
+    panel = ConfusionPanel()
+    qtbot.addWidget(panel)
+    panel.reset(["\x00", "\x01", "\n", " ", "a"])
+    ticks = panel.plot.getAxis("bottom")._tickLevels[0]
+    assert [text for _, text in ticks] == ["", "", "\\n", "space", "a"]
+
+
+def test_an_autoencoders_pictures_fit_the_try_it_dock_at_1366_by_768(qtbot) -> None:
+    from dlstudio.ui.tryit.image_panel import ImageTryPanel
+
+    panel = ImageTryPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    for widget in (panel.output_preview, panel.output_caption):
+        widget.show()  # as set_predictor does for a reconstruction model
+    assert panel.minimumSizeHint().width() <= 500  # the dock's width there, less margins

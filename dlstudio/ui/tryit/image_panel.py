@@ -103,16 +103,15 @@ class ImageTryPanel(QWidget):
         side = QVBoxLayout()
         side.addWidget(self.guess)
         side.addWidget(self.certainty)
-        # The model input and (for an autoencoder) its reconstruction side by side, each
-        # captioned underneath, so neither caption reads as the other picture's title.
-        pictures = QGridLayout()
-        pictures.setContentsMargins(0, 0, 0, 0)
-        pictures.addWidget(self.preview, 0, 0)
-        pictures.addWidget(self.preview_caption, 1, 0)
-        pictures.addWidget(self.output_preview, 0, 1)
-        pictures.addWidget(self.output_caption, 1, 1)
-        pictures.setColumnStretch(2, 1)
-        side.addLayout(pictures)
+        # The model input above (for an autoencoder) its reconstruction, each captioned
+        # underneath and the pairs set apart, so neither caption reads as the other
+        # picture's title. Stacked, not side by side: side by side is wider than the Try
+        # it dock at 1366×768.
+        side.addWidget(self.preview)
+        side.addWidget(self.preview_caption)
+        side.addSpacing(14)
+        side.addWidget(self.output_preview)
+        side.addWidget(self.output_caption)
         side.addStretch(1)
         self.saliency_row = QWidget()
         saliency_row = QHBoxLayout(self.saliency_row)

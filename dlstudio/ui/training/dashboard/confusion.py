@@ -51,6 +51,13 @@ def readable_name(name: str) -> str:
     return SPECIAL_NAMES.get(name, f"U+{ord(name):04X}")
 
 
+def axis_name(name: str) -> str:
+    """A class name short enough for a tick beside its neighbours: a control character
+    has none (its row in the table names it)."""
+    shown = readable_name(name)
+    return "" if shown.startswith("U+") and len(name) == 1 else shown
+
+
 class CountsItem(pg.GraphicsObject):
     """Every cell's count, drawn by one item in one paint call (a text item per cell
     costs a thousand times more to create). Text stays upright and readable at any
@@ -164,7 +171,7 @@ class ConfusionPanel(QWidget):
         self.table.setRowCount(0)
         self.caption.setText("Shown after the first epoch." if self._names else
                              "A regression run has no classes to confuse.")
-        ticks = [(i, name) for i, name in enumerate(self._names)]
+        ticks = [(i, axis_name(name)) for i, name in enumerate(class_names)]
         if len(ticks) > MAX_COUNT_LABELS:
             ticks = ticks[::max(1, len(ticks) // MAX_COUNT_LABELS)]
         for axis in ("left", "bottom"):
