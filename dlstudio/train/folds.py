@@ -27,6 +27,7 @@ from dlstudio.data.pipeline import measure_normalisation
 
 MIN_FOLDS, MAX_FOLDS = 2, 20
 SEQUENCE_KINDS = ("sequence", "tokens")  # windows of one long series: folds by position
+NORMALISATION_SAMPLES = 10_000  # a fold's normalisation is measured on at most these
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ def _fold_normalisation(train: Split, fold: Fold) -> Normalisation | None:
     if not isinstance(train, DataSplit) or train.pipeline.normalisation is None:
         return None
     order = torch.randperm(len(train), generator=torch.Generator().manual_seed(fold.number))
-    return measure_normalisation(train.x[order.to(train.x.device)], train.pipeline)
+    order = order[:NORMALISATION_SAMPLES]  # gather what is read, not a copy of the fold
+    return measure_normalisation(train.x[order.to(train.x.device)], train.pipeline,
+                                 max_samples=NORMALISATION_SAMPLES)
 
 
 def _labels(pool: Split, bundle: DataBundle) -> torch.Tensor | None:
