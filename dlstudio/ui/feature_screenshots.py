@@ -49,6 +49,13 @@ def _train(app: QApplication, bench: Workbench, template: str | None,
     training.dashboard.draw()
 
 
+def _new(window: MainWindow, template: str) -> None:
+    """File ▸ New from template, without the unsaved-changes question (scratch work)."""
+    window.document.undo_stack.setClean()
+    if not window.files.new_from_template(template):
+        raise RuntimeError(f"New from template {template} was refused")
+
+
 def take_feature_screenshots(app: QApplication, window: MainWindow, bench: Workbench,
                              folder: Path) -> list[Path]:
     screen = window.screen().size()
@@ -62,6 +69,7 @@ def take_feature_screenshots(app: QApplication, window: MainWindow, bench: Workb
         _picture(window).save(str(path))
         saved.append(path)
 
+    window.document.undo_stack.setClean()  # Set up asks about unsaved work otherwise
     dock = window.show_lessons()
     lesson = dock.panel.lesson_by_id("xor")
     if lesson is None or not dock.set_up(lesson):
@@ -72,7 +80,7 @@ def take_feature_screenshots(app: QApplication, window: MainWindow, bench: Workb
     shoot("lessons")
     dock.hide()
 
-    window.files.new_from_template("autoencoder")
+    _new(window, "autoencoder")
     window.show_workspace("train")
     _train(app, bench, "autoencoder", epochs=3)
     window.show_workspace("evaluate")
@@ -81,7 +89,7 @@ def take_feature_screenshots(app: QApplication, window: MainWindow, bench: Workb
     draw_on(pad, _three(pad.width()))
     shoot("tryit-reconstruction")
 
-    window.files.new_from_template("char-rnn")
+    _new(window, "char-rnn")
     window.show_workspace("train")
     _train(app, bench, "char-rnn", epochs=1)
     window.show_workspace("evaluate")
@@ -93,7 +101,7 @@ def take_feature_screenshots(app: QApplication, window: MainWindow, bench: Workb
     _wait(app, text.generated, 60)
     shoot("tryit-generate")
 
-    window.files.new_from_template("logistic-regression")
+    _new(window, "logistic-regression")
     window.show_workspace("train")
     _train(app, bench, "logistic-regression", epochs=10, test_fraction=0.2)
     shoot("test-metrics")

@@ -7,7 +7,9 @@ cnn-small project is saved, trained twice for a few epochs on the built-in digit
 learning rates), evaluated, and a 3 is drawn on the pad. Each workspace is then pictured
 in the light and the dark theme as `<workspace>-<width>x<height>-<theme>.png`, and the
 two runs compared as `runs-<width>x<height>-light.png`, then Bring your own model's
-menu and dialogs (dlstudio/ui/byom/screenshots.py): the whole screen where there is
+menu and dialogs (dlstudio/ui/byom/screenshots.py), then the Lessons panel, Try it's
+reconstruction and text generation and a run's test metrics
+(dlstudio/ui/feature_screenshots.py): the whole screen where there is
 one, so the window manager's frame shows; the window alone offscreen. Default folder:
 docs/screenshots.
 """
@@ -135,6 +137,9 @@ def take_screenshots(folder: Path) -> list[Path]:
         from dlstudio.ui.byom.screenshots import take_byom_screenshots  # imports this
 
         saved += take_byom_screenshots(app, window, bench, folder, scratch)
+        from dlstudio.ui.feature_screenshots import take_feature_screenshots  # imports this
+
+        saved += take_feature_screenshots(app, window, bench, folder)
     return saved
 
 
