@@ -166,3 +166,31 @@ def test_an_autoencoders_pictures_fit_the_try_it_dock_at_1366_by_768(qtbot) -> N
     for widget in (panel.output_preview, panel.output_caption):
         widget.show()  # as set_predictor does for a reconstruction model
     assert panel.minimumSizeHint().width() <= 500  # the dock's width there, less margins
+
+
+def test_a_load_error_is_readable_in_the_dark_theme(qtbot, qapp, tmp_path: Path) -> None:
+    """The light theme's dark red error is hard to read on the dark theme's grey."""
+    from PySide6.QtWidgets import QApplication
+
+    from dlstudio.ui.theme import apply_theme, current_ui_colors
+
+    style, palette = qapp.style().name(), qapp.palette()
+    panel = DataPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    try:
+        apply_theme(qapp, "light")
+        QApplication.processEvents()
+        _fail_with_a_missing_text_file(qtbot, panel, tmp_path / "missing.txt")
+        light = current_ui_colors().error
+        assert light in panel.status.styleSheet()
+        apply_theme(qapp, "dark")
+        QApplication.processEvents()
+        dark = current_ui_colors().error
+        assert dark != light and dark in panel.status.styleSheet()
+        panel.set_spec("builtin:blobs")
+        qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+        assert panel.status.styleSheet() == ""  # a good load reads in the normal colour
+    finally:
+        qapp.setStyle(style)
+        qapp.setPalette(palette)

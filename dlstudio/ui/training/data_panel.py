@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -30,6 +30,7 @@ from dlstudio.data import DataBundle, DataError, builtin_description, builtin_na
 from dlstudio.data.download import downloadable
 from dlstudio.data.fit import facts_of
 from dlstudio.graph.data_checks import DataFacts
+from dlstudio.ui.theme import current_ui_colors, is_theme_change
 from dlstudio.ui.training.download import DownloadBox
 from dlstudio.ui.training.path_picker import PathPicker
 from dlstudio.ui.training.preview import DataPreview, make_preview
@@ -54,6 +55,7 @@ class DataPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bundle: DataBundle | None = None
+        self._status_is_error = False  # the status line shows a load's error
         # (seed, validation share, test share) to split with; from the training settings.
         self.split_options: Callable[[], tuple[int, float, float]] = lambda: (0, 0.15, 0.0)
         self.preview: DataPreview | None = None
@@ -281,7 +283,8 @@ class DataPanel(QWidget):
         finally:
             QGuiApplication.restoreOverrideCursor()
         self.bundle, self.preview, self._loaded_key = bundle, preview, key
-        self.status.setStyleSheet("")
+        self._status_is_error = False
+        self._colour_status()
         self.status.setText(preview.summary)
         self.view.show_preview(preview)
         self._set_facts(facts_of(bundle.info, any_image_size=bool(options)), spec)
@@ -293,9 +296,21 @@ class DataPanel(QWidget):
         taken for the data that failed."""
         self.bundle, self.preview, self._loaded_key = None, None, None
         self.view.clear()
-        self.status.setStyleSheet("color: #c62828;")
+        self._status_is_error = True
+        self._colour_status()
         self.status.setText(str(error))
         self.message.emit(str(error))
+
+    def _colour_status(self) -> None:
+        """An error in the theme's error colour (light red on the dark theme, where the
+        light theme's dark red is hard to read)."""
+        self.status.setStyleSheet(f"color: {current_ui_colors().error};"
+                                  if self._status_is_error else "")
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if is_theme_change(event):
+            self._colour_status()
 
     def shutdown(self) -> None:
         """Cancel a download in progress and wait for its thread (closing the window)."""
