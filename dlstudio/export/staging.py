@@ -4,19 +4,19 @@ Exporters that write files themselves (`torch.onnx`, `torch.jit.save`) cannot go
 `write_atomic`, and one export writes several files (model, weights, model card, an ONNX
 external-data file). So every file is written under its final name into a hidden folder
 beside the target, checked there, and only then renamed into place with `os.replace`;
-on any error or cancel the folder is removed and the target folder is as it was.
+on any error or cancel the folder is removed and the target folder is as it was. The
+folder is named, locked and, when a killed export left it, cleaned by `dlstudio.atomic`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 from pathlib import Path
 from types import TracebackType
 
-from dlstudio.atomic import TEMP_SUFFIX
+from dlstudio.atomic import temp_folder
 
 
 class StagingError(OSError):
@@ -36,7 +36,7 @@ class Staging:
             reason = "is not a folder" if folder.exists() else "does not exist: create it first"
             raise StagingError(f"cannot export to {folder}: the folder {reason}")
         try:
-            self.folder = _make_hidden_folder(folder)
+            self.folder, self._lock = temp_folder(folder, "export")
         except OSError as error:
             raise StagingError(f"cannot write in {folder}: {error.strerror or error}") from None
         self.committed: list[Path] = []
@@ -62,6 +62,10 @@ class Staging:
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self._lock >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._lock)
+            self._lock = -1
 
     def __enter__(self) -> Staging:
         return self
@@ -69,12 +73,3 @@ class Staging:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.discard()
-
-
-def _make_hidden_folder(folder: Path) -> Path:
-    for _ in range(100):
-        candidate = folder / f".export.{secrets.token_hex(4)}{TEMP_SUFFIX}"
-        with contextlib.suppress(FileExistsError):
-            candidate.mkdir()
-            return candidate
-    raise FileExistsError(f"could not create a scratch folder in {folder}")

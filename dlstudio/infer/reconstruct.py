@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from dlstudio.atomic import atomic_file
 from dlstudio.data import DataError, preprocess
 from dlstudio.infer.predict import PredictError, Predictor
 
@@ -93,13 +94,13 @@ def side_by_side(shown: Reconstruction, scale: int = 4) -> Image.Image:
 
 
 def write_side_by_side(shown: Reconstruction, path: Path) -> None:
-    """Save `side_by_side` as PNG, atomically (a temporary file, then a rename)."""
-    tmp = path.with_name(path.name + ".tmp")
+    """Save `side_by_side` as PNG, atomically (`dlstudio.atomic`: a temporary file in
+    the folder, then a rename)."""
+    picture = side_by_side(shown)
     try:
-        side_by_side(shown).save(tmp, format="PNG")
-        tmp.replace(path)
+        with atomic_file(path) as stream:
+            picture.save(stream, format="PNG")
     except OSError as error:
-        tmp.unlink(missing_ok=True)
         raise PredictError(f"cannot write {path}: {error.strerror or error}") from None
 
 

@@ -7,21 +7,19 @@ beside the target and renamed over it, so a crash or a stop never leaves half a 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import pickle
-import stat
-import tempfile
-import zipfile
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from dlstudio.atomic import TEMP_SUFFIX
+from dlstudio.atomic import atomic_file
 from dlstudio.compile import CompileError, GraphModule, compile_graph
 from dlstudio.data import DataError, DataInfo
 from dlstudio.graph import Graph, GraphError
@@ -59,9 +57,10 @@ class Checkpoint:
         try:
             model = compile_graph(self.graph)
             model.load_state_dict(self.model_state)
-        except (CompileError, RuntimeError) as error:
+        except (CompileError, RuntimeError, TypeError, ValueError, KeyError,
+                AttributeError) as error:
             raise CheckpointError(f"{self.path}: the weights do not fit the graph stored "
-                                  f"with them: {error}") from error
+                                  f"with them: {' '.join(str(error).split())[:400]}") from None
         return model.eval()
 
 
@@ -95,22 +94,9 @@ def _plain(value: Any) -> Any:
 
 
 def _save_atomic(contents: dict[str, Any], target: Path) -> None:
-    target = Path(os.path.realpath(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX,
-                                             dir=target.parent)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            torch.save(contents, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
+    with atomic_file(target) as stream:
+        torch.save(contents, stream)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
@@ -119,14 +105,22 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     if not path.is_file():
         raise CheckpointError(f"{path}: no checkpoint file there")
     try:
-        raw = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, EOFError, RuntimeError, KeyError,
-            IndexError, ValueError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise CheckpointError(f"{path}: not a DL Studio checkpoint, or damaged "
-                              f"({type(error).__name__}: {first_line[:200]})") from None
+        with warnings.catch_warnings():  # torch's own warnings about odd files; ours says it
+            warnings.simplefilter("ignore")
+            raw = torch.load(path, map_location="cpu", weights_only=True)
     except OSError as error:
         raise CheckpointError(f"{path}: cannot read it: {error.strerror or error}") from None
+    except pickle.UnpicklingError as error:
+        refused = re.search(r"GLOBAL (\S+)", str(error))
+        if refused:
+            raise CheckpointError(f"{path}: refused, it holds more than tensors and plain "
+                                  f"values ({refused[1]}; loading it could run code)") from None
+        raise CheckpointError(f"{path}: not a DL Studio checkpoint, or damaged "
+                              f"(UnpicklingError: {_first_line(error)})") from None
+    except Exception as error:  # noqa: BLE001 - any failure to read the file is damage:
+        # BadZipFile, EOFError, RuntimeError, RecursionError, MemoryError, struct.error...
+        raise CheckpointError(f"{path}: not a DL Studio checkpoint, or damaged "
+                              f"({type(error).__name__}: {_first_line(error)})") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a DL Studio checkpoint (no 'format' field "
                               f"{FORMAT!r}); a plain state_dict cannot be trained or "
@@ -140,23 +134,28 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             graph=Graph.from_dict(reader.json("graph", dict)),
             settings=TrainSettings.from_dict(reader.json("settings", dict)),
             data_info=DataInfo.from_dict(reader.json("data_info", dict)),
-            model_state=reader.field("model_state", dict),
+            model_state=reader.tensors("model_state"),
             optimizer_state=reader.field("optimizer_state", dict),
             history=[EpochStats.from_dict(item) for item in reader.json("history", list)],
             epoch=reader.field("epoch", int),
             metrics={k: math.nan if v is None else float(v)
                      for k, v in reader.json("metrics", dict).items()},
             schedule_state=reader.json("schedule_state", dict),
-            rng_state=reader.field("rng_state", dict),
+            rng_state=reader.rng_state(),
             path=path,
         )
     except CheckpointError:
         raise
     except (GraphError, DataError, TrainSettingsError) as error:
         raise CheckpointError(f"{path}: field {reader.current!r}: {error}") from None
-    except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(f"{path}: field {reader.current!r} is malformed: "
-                              f"{error}") from None
+    except Exception as error:  # noqa: BLE001 - a damaged field, whatever breaks on it
+        raise CheckpointError(f"{path}: field {reader.current!r} is malformed "
+                              f"({type(error).__name__}: {_first_line(error)})") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else ""
 
 
 class _Reader:
@@ -176,13 +175,83 @@ class _Reader:
         return value
 
     def json(self, name: str, kind: type) -> Any:
+        """The field's JSON text parsed: strict (no NaN or infinity, as written), at most
+        `MAX_DEPTH` deep, every string valid Unicode; CheckpointError names the field."""
         text = self.field(name, str)
         try:
-            value = json.loads(text)
+            value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
         except json.JSONDecodeError as error:
             raise CheckpointError(f"{self.path}: field {name!r} is not valid JSON "
                                   f"({error.msg})") from None
+        except RecursionError:
+            raise CheckpointError(f"{self.path}: field {name!r} is nested too deeply "
+                                  f"(more than {MAX_DEPTH} levels)") from None
+        except ValueError as error:  # NaN, infinity, an integer of thousands of digits
+            raise CheckpointError(f"{self.path}: field {name!r}: {error}") from None
         if not isinstance(value, kind):
             raise CheckpointError(f"{self.path}: field {name!r} should hold a JSON "
-                                  f"{'object' if kind is dict else 'list'}")
+                                  f"{'object' if kind is dict else 'list'}, not "
+                                  f"{_json_kind(value)}")
+        problem = _json_problem(value)
+        if problem:
+            raise CheckpointError(f"{self.path}: field {name!r} {problem}")
         return value
+
+    def tensors(self, name: str) -> dict[str, torch.Tensor]:
+        state = self.field(name, dict)
+        for key, value in state.items():
+            if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+                raise CheckpointError(f"{self.path}: field {name!r}: entry {key!r} is a "
+                                      f"{type(value).__name__}, not a tensor")
+        return state
+
+    def rng_state(self) -> dict[str, Any]:
+        """The random states, checked as `restore_rng` will use them."""
+        state = self.field("rng_state", dict)
+        values = [state[k] for k in ("torch", "generator") if k in state]
+        cuda = state.get("cuda", [])
+        if not isinstance(cuda, list) or not all(
+                isinstance(v, torch.Tensor) and v.dtype == torch.uint8 and v.dim() == 1
+                for v in [*values, *cuda]):
+            raise CheckpointError(f"{self.path}: field 'rng_state' does not hold random "
+                                  "generator states (byte tensors)")
+        return state
+
+
+MAX_DEPTH = 64  # far deeper than any graph or settings DL Studio writes
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number DL Studio writes")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large")
+    return value
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false",
+            type(None): "null"}.get(type(value), "a number")
+
+
+def _json_problem(value: Any) -> str:
+    """What makes parsed JSON unusable (too deep, a lone surrogate in a string), or ""."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"is nested too deeply (more than {MAX_DEPTH} levels)"
+        if isinstance(item, dict):
+            stack.extend((key, depth) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"holds text that is not valid Unicode ({item[:40]!r})"
+    return ""

@@ -10,9 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from dlstudio.atomic import TEMP_SUFFIX, write_atomic
+from dlstudio.atomic import copy_atomic, write_atomic
 from dlstudio.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from dlstudio.train.events import EpochStats
 from dlstudio.train.preflight import Monitor
@@ -95,7 +92,7 @@ class RunFiles:
         last = self.folder / LAST
         save_checkpoint(last, **payload)
         if improved:
-            _copy_atomic(last, self.folder / BEST)
+            copy_atomic(last, self.folder / BEST)
         history = payload["history"]
         write_atomic(self.folder / HISTORY, json.dumps(
             {"epochs": [s.to_dict() for s in history], "best_epoch": best_epoch,
@@ -110,21 +107,6 @@ class RunFiles:
             return None
         path = self.folder / (BEST if restored else LAST)
         return str(path) if path.is_file() else None
-
-
-def _copy_atomic(source: Path, target: Path) -> None:
-    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX,
-                                        dir=target.parent)
-    os.close(descriptor)
-    try:
-        shutil.copyfile(source, name)
-        with open(name, "rb+") as stream:
-            os.fsync(stream.fileno())
-        os.replace(name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        raise
 
 
 def rng_state(generator: torch.Generator) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import pickle
 import re
 import struct
 import warnings
-import zipfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -53,12 +52,12 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
             raise WeightsError(f"{path}: refused, it holds more than tensors ({refused[1]}; "
                                "loading it could run code)") from None
         raise WeightsError(f"{path}: not a PyTorch weights file, or damaged") from None
-    except (zipfile.BadZipFile, EOFError, RuntimeError, KeyError, IndexError, ValueError,
-            struct.error) as error:
-        raise WeightsError(f"{path}: not a PyTorch weights file, or damaged "
-                           f"({type(error).__name__})") from None
     except OSError as error:
         raise WeightsError(f"{path}: cannot read it: {error.strerror or error}") from None
+    except Exception as error:  # noqa: BLE001 - any other failure to read it is damage:
+        # BadZipFile, EOFError, RuntimeError, RecursionError, MemoryError, struct.error...
+        raise WeightsError(f"{path}: not a PyTorch weights file, or damaged "
+                           f"({type(error).__name__})") from None
     return _tensors(path, _unwrap(raw))
 
 
@@ -131,7 +130,8 @@ def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
         entries = {name: _entry(name, entry) for name, entry in header.items()}
         _check_layout(entries, len(body))
         tensors = {name: _safetensor(entry, body) for name, entry in entries.items()}
-    except (ValueError, RecursionError, RuntimeError) as error:  # json's errors included
+    except (ValueError, RecursionError, RuntimeError, OverflowError,
+            MemoryError) as error:  # json's errors included
         raise WeightsError(f"{path}: not a safetensors file, or damaged ({error})") from None
     if not tensors:
         raise WeightsError(f"{path}: holds no tensors")
