@@ -19,7 +19,7 @@ from dlstudio.atomic import write_atomic
 from dlstudio.graph.catalogue import LayerSpec, layer_spec, layer_types
 from dlstudio.graph.errors import GraphError, ParamError, ProjectError
 from dlstudio.graph.migrations import CURRENT_VERSION, format_version, migrate
-from dlstudio.graph.model import Graph
+from dlstudio.graph.model import Graph, WireError
 from dlstudio.graph.names import check_name
 
 __all__ = [
@@ -239,17 +239,12 @@ def _graph(value: Any) -> Graph:
             if edge[end] not in ids:
                 raise ProjectError(f"there is no node with id {edge[end]!r} in graph.nodes",
                                    f"graph.edges[{index}].{end}")
-    try:
-        graph = Graph.from_dict({"nodes": nodes, "edges": []})
+    try:  # one linear pass: a cycle is found once, not by a path search per wire
+        return Graph.from_dict({"nodes": nodes, "edges": edges})
+    except WireError as error:  # unknown port, occupied input, self loop, cycle
+        raise ProjectError(str(error), f"graph.edges[{error.index}]") from None
     except GraphError as error:  # every node was checked above; kept for the guarantee
         raise ProjectError(str(error), "graph.nodes") from None
-    for index, edge in enumerate(edges):
-        try:
-            graph.connect(edge["src"], edge["dst"], edge["src_port"], edge["dst_port"],
-                          edge_id=edge["id"])
-        except GraphError as error:  # unknown port, occupied input, self loop, cycle
-            raise ProjectError(str(error), f"graph.edges[{index}]") from None
-    return graph
 
 
 def _node(value: Any, where: str) -> dict[str, Any]:
