@@ -13,7 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from dlstudio.cli import download, evaluate, export, import_model, predict, train
+from dlstudio.cli.safe_text import shown
 from dlstudio.cli.support import (
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USER_ERROR,
     Command,
@@ -24,6 +26,7 @@ from dlstudio.cli.support import (
     add_json_flag,
     add_weights_flags,
     freeze_until,
+    interrupted_line,
     load_graph,
     match_weights_to,
     print_json,
@@ -113,14 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the exit code (argparse's own exits included)."""
+    """Run one command; returns the exit code (argparse's own exits included).
+    Ctrl+C anywhere ends with one line and exit code 130, as shells expect."""
+    command = "dlstudio"
     try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as stop:  # --help (0) or a usage mistake (2), already printed
-        return int(stop.code or 0)
-    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as stop:  # --help (0) or a usage mistake (2), already printed
+            return int(stop.code or 0)
+        command = f"dlstudio {args.command}"
         return args.run(args)
     except UserError as error:
         message = " ".join(str(error).split())  # one line, whatever the message holds
-        print(f"dlstudio {args.command}: error: {message}", file=sys.stderr)
+        print(f"{command}: error: {shown(message)}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except KeyboardInterrupt:  # what was being written cleans up on the way out
+        print(interrupted_line(command), file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from dlstudio.cli.safe_text import shown
 from dlstudio.graph.model import Graph
 from dlstudio.graph.templates import UnknownTemplateError, build_template
 
@@ -23,6 +24,12 @@ if TYPE_CHECKING:  # torch loads only when weights are asked for
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl+C
+
+
+def interrupted_line(command: str = "dlstudio") -> str:
+    """The one line Ctrl+C leaves on stderr (the command line and `python -m dlstudio`)."""
+    return f"{command}: interrupted"
 
 
 class UserError(Exception):
@@ -33,7 +40,8 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports usage mistakes in one line, like every other user error."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_USER_ERROR,
+                  f"{self.prog}: error: {shown(message)} (see {self.prog} --help)\n")
 
 
 # ----- shared argument groups ------------------------------------------------------------
