@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dlstudio.graph.errors import ProjectError
+from dlstudio.graph.project_text import join_path
 
 CURRENT_VERSION = 2
 OLDEST_VERSION = 1
@@ -47,16 +48,27 @@ def migrate(data: Data) -> Data:
 
 # ----- version 1 -> 2 ----------------------------------------------------------------
 # Version 1 kept nodes in an object keyed by id with "x"/"y", wires as "from": "n1.out",
-# "to": "n2.in" strings without ids, and had no notes.
+# "to": "n2.in" strings without ids. Some builds also wrote "notes" and a node
+# "position" as version 2 spells them; those are carried over, not dropped. A key
+# version 1 never had is refused here, in version 1 terms, as in any version.
+
+V1_TOP_KEYS = ("format_version", "name", "notes", "dataset", "training", "graph")
+V1_GRAPH_KEYS = ("nodes", "edges")
+V1_NODE_KEYS = ("type", "name", "params", "x", "y", "position")
+V1_EDGE_KEYS = ("from", "to")
+
 
 def _v1_to_v2(data: Data) -> Data:
-    graph = data.get("graph", {})
+    _v1_known_keys(data, V1_TOP_KEYS, "")
+    if "graph" not in data:
+        raise ProjectError("is missing: a project holds a graph", "graph")
+    graph = data["graph"]
     if not isinstance(graph, dict):
         raise ProjectError("must be an object with nodes and edges", "graph")
-    graph = {**graph,
-             "nodes": _v1_nodes_as_list(graph.get("nodes", {})),
+    _v1_known_keys(graph, V1_GRAPH_KEYS, "graph")
+    graph = {"nodes": _v1_nodes_as_list(graph.get("nodes", {})),
              "edges": _v1_edges_with_ports(graph.get("edges", []))}
-    return {**data, "format_version": 2, "graph": graph, "notes": ""}
+    return {**data, "format_version": 2, "graph": graph, "notes": data.get("notes", "")}
 
 
 def _v1_nodes_as_list(nodes: Any) -> list[Data]:
@@ -65,14 +77,23 @@ def _v1_nodes_as_list(nodes: Any) -> list[Data]:
                            "graph.nodes")
     result = []
     for node_id, node in nodes.items():
-        where = f"graph.nodes.{node_id:.40}"
+        where = join_path("graph.nodes", node_id)
         if not isinstance(node, dict):
             raise ProjectError("must be an object with type, name and params", where)
-        rest = {k: v for k, v in node.items() if k not in ("x", "y")}
-        result.append({**rest, "id": node_id,
-                       "position": [_v1_coordinate(node, "x", where),
-                                    _v1_coordinate(node, "y", where)]})
+        _v1_known_keys(node, V1_NODE_KEYS, where)
+        rest = {k: v for k, v in node.items() if k not in ("x", "y", "position")}
+        result.append({**rest, "id": node_id, "position": _v1_position(node, where)})
     return result
+
+
+def _v1_position(node: Data, where: str) -> Any:
+    """[x, y] from "x"/"y", or the node's own "position" (checked later, as in v2)."""
+    if "position" not in node:
+        return [_v1_coordinate(node, "x", where), _v1_coordinate(node, "y", where)]
+    if "x" in node or "y" in node:
+        raise ProjectError('holds both "position" and "x"/"y": keep one of them',
+                           f"{where}.position")
+    return node["position"]
 
 
 def _v1_coordinate(node: Data, key: str, where: str) -> float:
@@ -91,10 +112,10 @@ def _v1_edges_with_ports(edges: Any) -> list[Data]:
         if not isinstance(edge, dict):
             raise ProjectError('must be an object like {"from": "n1.out", "to": "n2.in"}',
                                where)
+        _v1_known_keys(edge, V1_EDGE_KEYS, where)
         src, src_port = _v1_endpoint(edge, "from", where)
         dst, dst_port = _v1_endpoint(edge, "to", where)
-        rest = {k: v for k, v in edge.items() if k not in ("from", "to")}
-        result.append({**rest, "id": f"e{index + 1}", "src": src, "src_port": src_port,
+        result.append({"id": f"e{index + 1}", "src": src, "src_port": src_port,
                        "dst": dst, "dst_port": dst_port})
     return result
 
@@ -105,6 +126,13 @@ def _v1_endpoint(edge: Data, key: str, where: str) -> tuple[str, str]:
     if not (node_id and dot and port):
         raise ProjectError('must be "node_id.port", e.g. "n1.out"', f"{where}.{key}")
     return node_id, port
+
+
+def _v1_known_keys(data: Data, allowed: tuple[str, ...], where: str) -> None:
+    for key in data:
+        if key not in allowed:
+            raise ProjectError(f"unknown field in a version 1 file; expected "
+                               f"{', '.join(allowed)}", join_path(where, key))
 
 
 UPGRADES: dict[int, Callable[[Data], Data]] = {1: _v1_to_v2}

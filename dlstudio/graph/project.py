@@ -21,6 +21,7 @@ from dlstudio.graph.errors import GraphError, ParamError, ProjectError
 from dlstudio.graph.migrations import CURRENT_VERSION, format_version, migrate
 from dlstudio.graph.model import Graph, WireError
 from dlstudio.graph.names import check_name
+from dlstudio.graph.project_text import join_path, refuse_lone_surrogates, shown_path
 
 __all__ = [
     "CURRENT_VERSION", "Project", "ProjectError", "load_project", "project_from_dict",
@@ -34,7 +35,7 @@ MAX_SETTINGS = 200
 MAX_NAME = 200
 MAX_TEXT = 10_000
 MAX_NOTES = 1_000_000
-MAX_INT = 2**63 - 1
+MIN_INT, MAX_INT = -(2**63), 2**63 - 1
 MAX_COORDINATE = 1e9
 
 TOP_KEYS = ("format_version", "name", "notes", "dataset", "training", "graph")
@@ -42,6 +43,7 @@ NODE_KEYS = ("id", "type", "name", "params", "position")
 EDGE_KEYS = ("id", "src", "src_port", "dst", "dst_port")
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}\Z")
+_join = join_path
 
 Scalar = str | int | float | bool | None
 PathLike = str | os.PathLike[str]
@@ -60,15 +62,28 @@ class Project:
 
 # ----- files -------------------------------------------------------------------------
 def save_project(project: Project, path: PathLike) -> None:
-    """Write `project` to `path` atomically; on any error the old file is untouched."""
+    """Write `project` to `path` atomically; on any error the old file is untouched.
+
+    Whatever cannot be written (a value load would refuse, text that is not Unicode, a
+    full disk, a file name the system cannot take) raises ProjectError, never anything
+    else that a user could cause.
+    """
+    shown = shown_path(str(path))
     try:
         text = json.dumps(project_to_dict(project), indent=2, ensure_ascii=False,
                           allow_nan=False) + "\n"
-        write_atomic(path, text)
     except ProjectError as error:
-        raise error.in_file(str(path)) from None
+        raise error.in_file(shown) from None
+    except (ValueError, TypeError) as error:  # project_to_dict checked all it knows of
+        raise ProjectError(f"cannot save: a value cannot be written as JSON ({error})",
+                           path=shown) from None
+    try:
+        write_atomic(path, text)
     except OSError as error:
-        raise ProjectError(f"cannot save: {error.strerror or error}", path=str(path)) from None
+        raise ProjectError(f"cannot save: {error.strerror or error}", path=shown) from None
+    except ValueError as error:  # UnicodeEncodeError, a NUL byte: the name, not the data
+        raise ProjectError(f"cannot save: the file name cannot be used ({_reason(error)})",
+                           path=shown) from None
 
 
 def load_project(path: PathLike) -> Project:
@@ -76,7 +91,7 @@ def load_project(path: PathLike) -> Project:
     try:
         return project_from_dict(_read_json(path))
     except ProjectError as error:
-        raise error.in_file(str(path)) from None
+        raise error.in_file(shown_path(str(path))) from None
 
 
 def _read_json(path: PathLike) -> Any:
@@ -87,6 +102,9 @@ def _read_json(path: PathLike) -> Any:
             raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise ProjectError(f"cannot read the file: {error.strerror or error}") from None
+    except ValueError as error:  # UnicodeEncodeError, a NUL byte: the name cannot be used
+        raise ProjectError(f"cannot read the file: its name cannot be used "
+                           f"({_reason(error)})") from None
     if len(raw) > MAX_FILE_BYTES:
         raise _too_large()
     try:
@@ -112,6 +130,12 @@ def _read_json(path: PathLike) -> Any:
                            "DL Studio project file") from None
 
 
+def _reason(error: ValueError) -> str:
+    if isinstance(error, UnicodeError):
+        return "it holds characters that are not valid Unicode text"
+    return str(error)
+
+
 def _too_large() -> ProjectError:
     return ProjectError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB: this is not "
                         "a DL Studio project file")
@@ -132,8 +156,9 @@ def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 # ----- plain data ----------------------------------------------------------------------
 def project_to_dict(project: Project) -> dict[str, Any]:
-    """The JSON data of `project` in the current format (checked like a loaded file)."""
-    return {
+    """The JSON data of `project` in the current format (checked like a loaded file:
+    the graph's values were checked by the graph as they were set, the rest here)."""
+    data = {
         "format_version": CURRENT_VERSION,
         "name": _text(project.name, "name", MAX_NAME),
         "notes": _text(project.notes, "notes", MAX_NOTES),
@@ -141,12 +166,18 @@ def project_to_dict(project: Project) -> dict[str, Any]:
         "training": _settings(project.training, "training"),
         "graph": project.graph.to_dict(),
     }
+    for kind in ("nodes", "edges"):
+        for index, item in enumerate(data["graph"][kind]):
+            _ident(item["id"], f"graph.{kind}[{index}].id")
+    refuse_lone_surrogates(data)
+    return data
 
 
 def project_from_dict(data: Any) -> Project:
     """A Project from JSON data of any supported version; ProjectError names the field."""
     if not isinstance(data, dict):
         raise ProjectError(f"a project file holds one JSON object {{...}}, not {_kind(data)}")
+    refuse_lone_surrogates(data)  # named as in the file, before any upgrade
     version = format_version(data)
     data = migrate(data)
     try:
@@ -191,7 +222,7 @@ def _settings(value: Any, where: str) -> dict[str, Scalar]:
     for key, item in settings.items():
         if not isinstance(key, str) or not _KEY.match(key):
             raise ProjectError("setting names are letters, digits, _ . - (at most 64, "
-                               "not starting with a digit)", _join(where, str(key)))
+                               "starting with a letter or _)", _join(where, str(key)))
         _scalar(item, _join(where, key))
     return dict(settings)
 
@@ -200,8 +231,9 @@ def _scalar(value: Any, where: str) -> None:
     if value is None or isinstance(value, bool):
         return
     if isinstance(value, int):
-        if abs(value) > MAX_INT:
-            raise ProjectError("is too large a number", where)
+        if not MIN_INT <= value <= MAX_INT:
+            raise ProjectError("is too large a number (whole numbers are kept within 64 "
+                               "bits)", where)
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise ProjectError("must be a finite number", where)
@@ -347,14 +379,6 @@ def _known_keys(data: dict[str, Any], allowed: tuple[str, ...], where: str) -> N
         if key not in allowed:
             raise ProjectError(f"unknown field; expected {', '.join(allowed)}",
                                _join(where, key))
-
-
-def _join(where: str, key: str) -> str:
-    """A JSON path: graph.nodes[3].params.kernel_size, or ["odd key"] when needed."""
-    part = key if _KEY.match(key) else f"[{json.dumps(key[:40])}]"
-    if part.startswith("["):
-        return f"{where}{part}"
-    return f"{where}.{part}" if where else part
 
 
 def _kind(value: Any) -> str:
