@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +100,61 @@ def test_other_data_types_are_refused_before_touching_the_disk(tmp_path: Path) -
     with pytest.raises(TypeError, match="bytes or str"):
         write_atomic(tmp_path / "a.txt", {"not": "bytes"})  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def _aged(path: Path, seconds: float) -> Path:
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+    return path
+
+
+def test_stale_rules_pid_age_and_old_names(tmp_path: Path) -> None:
+    """Ours with a dead pid: stale at once. Ours with a live pid and no lock (a writer
+    between creating and locking, or a reused pid): stale only after STALE_AFTER. Names
+    of earlier versions: after LEGACY_STALE_AFTER. Anything else: never."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    files = {
+        "dead": tmp_path / f".last.pt.{dead}.0a1b2c3d.tmp",
+        "live_young": tmp_path / f".best.pt.{os.getpid()}.0a1b2c3d.tmp",
+        "live_old": tmp_path / f".best.pt.{os.getpid()}.11111111.tmp",
+        "legacy_young": tmp_path / ".net.dlstudio.a1b2c3d4.tmp",
+        "legacy_old": tmp_path / ".last.pt.k3_x9zq1.tmp",
+        "autosave_meta": tmp_path / "0f3c2a.json.tmp",  # ui/autosave.py's, not ours
+        "user_file": tmp_path / ".notes.tmp",
+    }
+    for path in files.values():
+        path.write_bytes(b"x")
+    folder = tmp_path / f".export.{dead}.deadbeef.tmp"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"x")
+    _aged(files["live_old"], atomic.STALE_AFTER + 60)
+    _aged(files["legacy_old"], atomic.LEGACY_STALE_AFTER + 60)
+    for name in ("autosave_meta", "user_file"):
+        _aged(files[name], 10 * atomic.LEGACY_STALE_AFTER)
+    removed = atomic.clean_leftovers(tmp_path)
+    assert sorted(p.name for p in removed) == sorted(
+        [files["dead"].name, files["live_old"].name, files["legacy_old"].name, folder.name])
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert kept == sorted(files[name].name for name in
+                          ("live_young", "legacy_young", "autosave_meta", "user_file"))
+
+
+def test_a_locked_temp_is_kept_however_old_and_whoever_wrote_it(tmp_path: Path) -> None:
+    with atomic.atomic_file(tmp_path / "a.bin") as stream:
+        stream.write(b"data")
+        (temp,) = tmp_path.iterdir()
+        _aged(temp, 10 * atomic.LEGACY_STALE_AFTER)
+        assert atomic.clean_leftovers(tmp_path) == []
+    assert (tmp_path / "a.bin").read_bytes() == b"data"
+
+
+def test_a_cleanup_never_raises_and_skips_links(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("x")
+    link = tmp_path / ".export.1.deadbeef.tmp"
+    link.symlink_to(victim)
+    assert atomic.clean_leftovers(tmp_path) == []
+    assert (victim / "keep.txt").exists()
+    assert atomic.clean_leftovers(tmp_path / "missing") == []
