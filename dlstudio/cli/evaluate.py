@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dlstudio.cli.safe_text import shown
 from dlstudio.cli.support import (
     EXIT_OK,
     Command,
@@ -95,7 +96,8 @@ def format_evaluation(result: Evaluation) -> str:
     """A heading, the metrics, and for a classifier the per-class table and the
     confusion matrix, each with aligned columns."""
     split = result.split_name if result.split == "all" else f"{result.split_name} split"
-    lines = [f"{result.checkpoint} on {result.data}, {split}: {result.samples:,} samples"]
+    lines = [f"{shown(result.checkpoint)} on {shown(result.data)}, {split}: "
+             f"{result.samples:,} samples"]
     width = max(len(name) for name in result.metrics)
     lines += [f"  {name:<{width}}  {_number(value)}" for name, value in result.metrics.items()]
     if not result.per_class:
@@ -110,10 +112,10 @@ def class_lines(per_class: Sequence[ClassRow], class_names: Sequence[str],
                 confusion: Sequence[Sequence[int]]) -> list[str]:
     """The per-class table and the confusion matrix (each after a blank line); `train`
     prints its test split with these too."""
-    rows = [[r.name, _number(r.precision), _number(r.recall), _number(r.f1), str(r.support)]
-            for r in per_class]
+    rows = [[shown(r.name), _number(r.precision), _number(r.recall), _number(r.f1),
+             str(r.support)] for r in per_class]
     lines = ["", *table_lines(["class", "precision", "recall", "f1", "support"], rows)]
-    names = list(class_names) or [r.name for r in per_class]
+    names = [shown(name) for name in class_names] or [row[0] for row in rows]
     matrix = [[name, *map(str, counts)] for name, counts in zip(names, confusion,
                                                                  strict=True)]
     return lines + ["", "confusion matrix (rows: true class, columns: predicted class)",

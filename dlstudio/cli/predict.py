@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlstudio.cli.reconstruct import add_out_flag, run_reconstructions
+from dlstudio.cli.safe_text import shown
 from dlstudio.cli.support import (
     EXIT_OK,
     Command,
@@ -224,7 +225,7 @@ def _numeric(cells: list[str]) -> bool:
 def _describe(prediction: Prediction, quoted: bool) -> str:
     if prediction.task != "classification":
         values = ", ".join(f"{v:.6g}" for v in prediction.value)
-        return f"{prediction.input}: {values}"
+        return f"{shown(prediction.input)}: {values}"
     top = "  ".join(f"{_name(c.name, quoted)} {c.probability:.1%}" for c in prediction.top)
     line = (f"{_name(prediction.input, quoted)}: {_name(prediction.label, quoted)} "
             f"({prediction.probability:.1%})   top: {top}")
@@ -234,8 +235,9 @@ def _describe(prediction: Prediction, quoted: bool) -> str:
 
 
 def _name(name: str, quoted: bool) -> str:
-    """Characters are shown quoted, so a space or a newline can be seen."""
-    return repr(name) if quoted else name
+    """Characters are shown quoted, so a space or a newline can be seen; any other name
+    (a CSV label, a folder's name) with its control characters escaped."""
+    return repr(name) if quoted else shown(name)
 
 
 COMMAND = Command("predict", "predict with a trained checkpoint (images, numbers, text)",

@@ -10,6 +10,7 @@ with the training split's mean and std.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
@@ -75,8 +76,12 @@ def _read_rows(path: Path) -> list[list[str]]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192], ",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [row for row in csv.reader(text.splitlines(), dialect) if any(c.strip()
-                                                                        for c in row)]
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)  # quoted line breaks kept
+    try:
+        rows = [row for row in reader if any(c.strip() for c in row)]
+    except csv.Error as error:  # a NUL byte, an over-long field, a stray quote
+        raise DataError(f"{path} line {reader.line_num}: not readable as CSV "
+                        f"({error})") from None
     if not rows:
         raise DataError(f"CSV file {path} is empty")
     width = len(rows[0])
