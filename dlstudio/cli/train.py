@@ -48,6 +48,7 @@ from dlstudio.graph.model import Graph
 
 if TYPE_CHECKING:  # torch loads only when a run starts, so other commands stay quick
     from dlstudio.train import EpochStats, RunResult, Trainer, TrainSettings
+    from dlstudio.train.memory import MemoryEstimate
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl+C
 
@@ -170,6 +171,37 @@ def _build_trainer(graph: Graph, settings: TrainSettings, out_dir: Path,
                    resume_from=resume_from, base_dir=base_dir)
 
 
+def summary_memory(args: argparse.Namespace, graph: Graph) -> tuple[MemoryEstimate,
+                                                                     str | None]:
+    """For `dlstudio summary`: the memory one batch needs at the batch size, optimizer
+    and device that `train` would use (the template's or project's settings), and a
+    warning line when that is more than is free (train refuses such a run)."""
+    from dlstudio.train import TrainingError, TrainSettings, TrainSettingsError
+    from dlstudio.train.devices import resolve_device
+    from dlstudio.train.memory import estimate_for, memory_limit, over_limit
+
+    settings = TrainSettings()
+    try:
+        if args.template is not None:
+            from dlstudio.train import defaults_for_template
+
+            settings = defaults_for_template(args.template)
+        elif args.project is not None:
+            from dlstudio.graph.project import load_project
+
+            settings = TrainSettings.from_dict({**settings.to_dict(),
+                                                **load_project(args.project).training})
+    except (KeyError, TrainSettingsError):
+        pass  # the defaults: train reports the project's bad setting itself
+    try:
+        device = str(resolve_device(settings.device))
+    except TrainingError:
+        device = "cpu"
+    estimate = estimate_for(graph, settings)
+    problem = over_limit(estimate, *memory_limit(settings, device))
+    return estimate, None if problem is None else f"warning: {problem} (train would refuse it)"
+
+
 def _default_out(name: str) -> Path:
     return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
@@ -212,6 +244,8 @@ def _print_epoch(stats: EpochStats) -> None:
     if stats.val:
         line += f"  |  val {_metrics(stats.val)}"
     line += f"  |  {stats.seconds:.1f}s, {stats.samples_per_second:,.0f} samples/s"
+    if stats.warning:  # once per run: the first epoch far above where the loss began
+        line += f"  |  warning: {stats.warning}"
     print(line, file=sys.stderr, flush=True)
 
 

@@ -64,6 +64,8 @@ _HELP = {
                      "(the default with --pretrained)",
     "target": "labels: the data's own targets; input: each sample is its own target, "
               "to train an autoencoder",
+    "memory_limit_gb": "the memory in GB one training batch may need (weights, gradients, "
+                       "optimizer state, activations); 0: what is free on the device",
 }
 _AUGMENT_HELP = ("augmentation as NAME[=X],...: shift=F, rotation=DEG, scale=F, noise=SD, "
                  "crop=PIXELS, flip_horizontal, flip_vertical; 'none' turns it off. "
@@ -170,7 +172,7 @@ def settings_with(base: dict[str, Any], given: dict[str, Any]) -> TrainSettings:
 
 # Settings a resumed run may change; any other flag must repeat the run's own value.
 RESUMABLE = ("epochs", "device", "mixed_precision", "early_stopping", "patience",
-             "restore_best")
+             "restore_best", "memory_limit_gb")
 
 
 def resumed_settings(run: TrainSettings, given: dict[str, Any], done: int) -> TrainSettings:

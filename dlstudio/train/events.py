@@ -40,6 +40,8 @@ class EpochStats:
     is no validation data); None for regression and above 64 classes. `layer_stats` maps
     each layer with weights to its "weight_norm" and "grad_norm" (L2 over the layer's
     parameters, gradient of the epoch's last batch). `seconds` excludes paused time.
+    `warning` is set on the first epoch whose training loss is far above where the run
+    began (runaway.py: the learning rate may be too high), else "".
     """
 
     epoch: int
@@ -52,6 +54,7 @@ class EpochStats:
     eta_seconds: float
     confusion: list[list[int]] | None = None
     layer_stats: LayerStats = field(default_factory=dict)
+    warning: str = ""
 
     def metric(self, name: str) -> float | None:
         """A monitor name such as "val_loss" or "train_accuracy", or None if absent."""
@@ -59,7 +62,8 @@ class EpochStats:
         return (self.val if split == "val" else self.train).get(metric)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """Plain values; "warning" only when the epoch has one."""
+        data = {
             "epoch": self.epoch, "epochs": self.epochs,
             "train": _finite(self.train), "val": _finite(self.val),
             "lr": _number(self.lr), "seconds": _number(self.seconds),
@@ -68,6 +72,9 @@ class EpochStats:
             "confusion": self.confusion,
             "layer_stats": {name: _finite(values) for name, values in self.layer_stats.items()},
         }
+        if self.warning:
+            data["warning"] = self.warning
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EpochStats:
@@ -85,6 +92,7 @@ class EpochStats:
             confusion=None if confusion is None else [[int(v) for v in row]
                                                       for row in confusion],
             layer_stats={str(k): metrics(v) for k, v in data.get("layer_stats", {}).items()},
+            warning=str(data.get("warning") or ""),
         )
 
 

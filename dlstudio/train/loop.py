@@ -82,6 +82,7 @@ class EpochLoop:
         self.report_seconds = report_seconds
         self.raise_on_non_finite = raise_on_non_finite  # off under torchrun: see trainer
         self.paused_seconds = 0.0
+        self.first_loss: float | None = None  # the run's first batch, before any step
         self.on_pause: Callable[[bool], None] = lambda paused: None
 
     def interrupted(self) -> bool:
@@ -115,6 +116,8 @@ class EpochLoop:
                 output = forward(x)
                 loss = loss_fn(output, y)
                 total = loss + l1 * sum(p.abs().sum() for p in l1_params) if l1 else loss
+            if self.first_loss is None:  # one read-back per run: where the loss began
+                self.first_loss = float(loss.detach())
             optimizer.zero_grad(set_to_none=True)
             if scaler is None:
                 total.backward()

@@ -1,5 +1,7 @@
 """Checks made before anything trains: the graph compiles, the data fits its Input and
-Output, the monitored metric exists. Each failure is a TrainingError naming both sides."""
+Output, one batch fits in memory, the monitored metric exists. Each failure is a
+TrainingError naming both sides. `build_checked_model` runs them cheapest first, so no
+weight is allocated before the data and the memory have been checked."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from dlstudio.data import (
 from dlstudio.data.textfile import fit_text_to_graph
 from dlstudio.graph import Graph, infer_shapes
 from dlstudio.train.faults import TrainingError
+from dlstudio.train.memory import check_memory
 from dlstudio.train.settings import TrainSettings
 
 TASK_METRICS = {"classification": ("loss", "accuracy", "precision", "recall", "f1"),
@@ -67,6 +70,18 @@ def compile_for_training(graph: Graph, seed: int) -> GraphModule:
         return compile_graph(graph)
     except CompileError as error:
         raise TrainingError(str(error), error.problems) from None
+
+
+def build_checked_model(graph: Graph, info: DataInfo, settings: TrainSettings,
+                        device: str) -> GraphModule:
+    """The model, built only after the cheap checks: the graph's own problems (the
+    compiler names them by node before it builds a layer), the data against the Input
+    and Output, then the memory one batch needs on `device`."""
+    if not infer_shapes(graph).ok:
+        return compile_for_training(graph, settings.seed)  # raises, naming the nodes
+    check_data(graph, info, settings.loss)
+    check_memory(graph, settings, device)
+    return compile_for_training(graph, settings.seed)
 
 
 def fit_data(graph: Graph, data: DataBundle) -> DataBundle:

@@ -44,7 +44,8 @@ class TrainSettings:
     measured once, at the end); the Trainer itself takes loaded data. `weights`
     (a weights file, relative to the project's folder, or "pretrained:NAME") is where
     training starts from; `normalisation` is "auto" (measured from the data) or
-    "imagenet" (the mean and std ImageNet weights expect)."""
+    "imagenet" (the mean and std ImageNet weights expect). `memory_limit_gb` is the memory
+    one batch may need (10^9 bytes); 0 uses what is free on the device (see memory.py)."""
 
     epochs: int = 10
     batch_size: int = 64
@@ -76,6 +77,7 @@ class TrainSettings:
     weights: str = ""
     normalisation: str = "auto"
     target: str = "labels"  # "input": each sample is its own target (autoencoders)
+    memory_limit_gb: float = 0.0  # 0: the memory free on the device; else this many GB
 
     def __post_init__(self) -> None:
         _check(self)
@@ -157,6 +159,7 @@ def _check(s: TrainSettings) -> None:
     _weights(s.weights)
     _choice(s, "normalisation", NORMALISATIONS)
     _choice(s, "target", TARGETS)
+    _float(s, "memory_limit_gb", 0.0, 1e9)
 
 
 def _number(s: TrainSettings, name: str, kinds: tuple[type, ...], what: str) -> Any:

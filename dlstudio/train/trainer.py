@@ -39,8 +39,7 @@ from dlstudio.train.loop import EpochLoop, NonFiniteLoss, Step
 from dlstudio.train.metrics import MetricMeter, layer_stats, meter_for
 from dlstudio.train.optim import LrSchedule, build_optimizer, set_lr
 from dlstudio.train.preflight import (
-    check_data,
-    compile_for_training,
+    build_checked_model,
     fit_data,
     frozen_batchnorms,
     graph_for,
@@ -48,6 +47,7 @@ from dlstudio.train.preflight import (
     set_train_mode,
 )
 from dlstudio.train.run_state import BestTracker, RunFiles, restore_rng, rng_state
+from dlstudio.train.runaway import RunawayWatch
 from dlstudio.train.settings import TrainSettings
 from dlstudio.weights import (
     WeightMatch,
@@ -93,8 +93,8 @@ class Trainer:
         self._state_lock = threading.Lock()
         self._main = True  # False on torchrun ranks other than the first: they stay quiet
         self.graph = graph_for(graph, settings)
-        self.model = compile_for_training(self.graph, settings.seed)
-        check_data(self.graph, self.data.info, settings.loss)
+        self.model = build_checked_model(self.graph, self.data.info, settings,
+                                         str(resolve_device(settings.device)))
         self.monitor = resolve_monitor(settings, self.data)
         self.weights_match: WeightMatch | None = None
         if settings.weights and resume_from is None:  # a resume brings its own weights
@@ -217,6 +217,7 @@ class Trainer:
         if self.monitor.note:
             self._log(self.monitor.note)
         frozen_bn = frozen_batchnorms(model, self.graph)
+        runaway = RunawayWatch()
         stopped = early = False
         run_seconds: list[float] = []
         for index in range(len(history), s.epochs):
@@ -235,6 +236,7 @@ class Trainer:
             train_metrics, confusion = meter.summarise(dist.reduce_mean(
                 _sums(meter.totals(), ctx), ctx, device))
             self._check_finite("training", train_metrics, done.lr)
+            runaway.began(loop.first_loss)
             val_metrics: dict[str, float] = {}
             if val is not None:
                 val_meter = self._meter(device)
@@ -249,7 +251,7 @@ class Trainer:
                 index + 1, s.epochs, train_metrics, val_metrics, done.lr, seconds,
                 done.samples * ctx.world_size / done.seconds if done.seconds > 0 else 0.0,
                 sum(run_seconds) / len(run_seconds) * (s.epochs - index - 1), confusion,
-                layer_stats(done.norms))
+                layer_stats(done.norms), runaway.check(train_metrics.get("loss")))
             self._check_weights(params, done.lr)
             history.append(stats)
             improved = tracker.update(stats, model if s.early_stopping and s.restore_best

@@ -28,6 +28,8 @@ from dlstudio.data.reconstruction import with_target
 from dlstudio.graph import Graph, infer_shapes
 from dlstudio.runs import Run, RunError, RunStore
 from dlstudio.train import RunResult, TrainingError
+from dlstudio.train.devices import resolve_device
+from dlstudio.train.memory import check_memory
 from dlstudio.train.preflight import check_data, graph_for, resolve_monitor
 from dlstudio.train.settings import TrainSettings
 from dlstudio.ui.training.worker import EventBuffer, TrainingJob, TrainingWorker, outcome
@@ -43,7 +45,8 @@ _LINGERING: list[tuple[QThread, TrainingWorker]] = []
 
 def preflight(graph: Graph, data: DataBundle, settings: TrainSettings) -> str | None:
     """Why training cannot start, in words, or None. Only cheap checks: shapes, the data
-    against the Input and Output, the monitored metric."""
+    against the Input and Output, the memory one batch needs (from the shapes, nothing
+    allocated), the monitored metric."""
     errors = infer_shapes(graph).errors
     if errors:
         names = {e.node_id: graph.nodes[e.node_id].name for e in errors
@@ -55,7 +58,9 @@ def preflight(graph: Graph, data: DataBundle, settings: TrainSettings) -> str | 
                f"{first.message}{more}"
     try:
         targeted = with_target(data, settings.target)  # as the Trainer will see it
-        check_data(graph_for(graph, settings), targeted.info, settings.loss)
+        trained = graph_for(graph, settings)
+        check_data(trained, targeted.info, settings.loss)
+        check_memory(trained, settings, str(resolve_device(settings.device)))
         resolve_monitor(settings, targeted)
     except DataError as error:
         return f"Training did not start: training setting 'target': {error}"

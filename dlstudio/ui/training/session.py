@@ -298,6 +298,11 @@ class TrainingSession(QObject):
         self.dashboard.show_delivery(delivery)
         for line in delivery.logs:
             self.panel.append_log(line)
+        for report in delivery.epochs:  # the learning-rate warning (runaway.py), once a run
+            if report.stats.warning:
+                warning = f"Warning: {report.stats.warning}"
+                self.panel.append_log(warning)
+                self.panel.show_notice(warning)
         if shown and delivery.batches:
             last = delivery.batches[-1]
             self.status.emit(f"Training on {self._device} · epoch {last.epoch} · "

@@ -82,6 +82,13 @@ def _real(low: float, high: float, step: float, decimals: int = 3) -> QDoubleSpi
     return box
 
 
+def _memory_limit() -> QDoubleSpinBox:
+    box = _real(0.0, 1e6, 1.0)
+    box.setSuffix(" GB")
+    box.setSpecialValueText("What is free")  # shown at 0
+    return box
+
+
 def _combo(items: list[tuple[Any, str]]) -> QComboBox:
     box = QComboBox()
     for value, label in items:
@@ -153,6 +160,10 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
                                         "test set of its own keeps that one)"),
         ("device", "Device", "Where to train"),
         ("mixed_precision", "Mixed precision", "CUDA only: faster, less memory"),
+        ("memory_limit_gb", "Memory limit", "The memory one batch may need (weights, "
+                                            "gradients, optimizer state, activations), "
+                                            "checked before anything is built; 0 = what "
+                                            "is free on the device"),
     ]),
 ]
 
@@ -186,6 +197,7 @@ def _make_field(name: str) -> Field:
         "val_fraction": lambda: _real(0.0, 0.95, 0.05, 2),
         "test_fraction": lambda: _real(0.0, 0.95, 0.05, 2),
         "device": lambda: _combo(available_devices()),
+        "memory_limit_gb": _memory_limit,
         "normalisation": lambda: _combo([("auto", "Measured from the data"),
                                          ("imagenet", "ImageNet mean and std")]),
         "target": lambda: _combo([("labels", "The labels"),
