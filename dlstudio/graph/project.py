@@ -313,6 +313,9 @@ def _check_param(spec: LayerSpec, name: str, key: str, value: Any, where: str) -
                            f"(its parameters: {known})", where) from None
     except ParamError as error:
         raise ProjectError(f'{spec.type} "{name}": {error}', where) from None
+    except RecursionError:  # a list nested hundreds deep cannot even be quoted
+        raise ProjectError(f'{spec.type} "{name}": {key} is nested too deeply; a '
+                           "parameter is one value or a list of whole numbers", where) from None
 
 
 def _position(value: Any, where: str) -> list[float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +78,18 @@ def test_a_saved_project_always_loads(tmp_path: Path) -> None:
     again = load_project(tmp_path / "p.dlstudio")
     assert (again.name, again.notes, again.training) == (project.name, project.notes,
                                                          project.training)
+
+
+@pytest.mark.parametrize("key", ["kernel_size", "padding"])
+def test_a_parameter_nested_hundreds_deep_is_refused_naming_it(
+        key: str, tmp_path: Path) -> None:
+    """Found by tests/fuzz/test_fuzz_project.py: the refusal named no field."""
+    deep = "[" * 500 + "2" + "]" * 500  # json reads it; a message cannot quote it
+    node = {"id": "n1", "type": "Conv2d", "name": "conv", "params": {key: "DEEP"}}
+    text = json.dumps({"format_version": 2, "graph": {"nodes": [node]}})
+    path = tmp_path / "deep.dlstudio"
+    path.write_text(text.replace('"DEEP"', deep))
+    with pytest.raises(ProjectError) as caught:
+        load_project(path)
+    assert caught.value.field == f"graph.nodes[0].params.{key}"
+    assert "nested too deeply" in caught.value.problem
