@@ -11,6 +11,7 @@ bytes. tests/fuzz/corpus/project/ keeps the nastiest files with their expected o
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,9 @@ from dlstudio.graph.project import (
 from dlstudio.graph.templates import build_template
 
 CORPUS = Path(__file__).parent / "corpus" / "project"
-FUZZ = settings(max_examples=250, deadline=None, derandomize=True, database=None,
+# CI runs 250 examples a test (seconds); DLSTUDIO_FUZZ_EXAMPLES=20000 searches longer.
+EXAMPLES = int(os.environ.get("DLSTUDIO_FUZZ_EXAMPLES", "250"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 TEMPLATES = ("xor", "cnn-small", "lstm-text", "autoencoder")
 
@@ -204,7 +207,7 @@ def test_a_damaged_file_loads_or_is_refused_clearly(folder: Path, raw: bytes) ->
     check(raw, folder)
 
 
-@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@settings(max_examples=max(100, EXAMPLES // 2), deadline=None, derandomize=True, database=None)
 @given(raw=st.binary(max_size=200))
 def test_random_bytes_are_refused_clearly(folder: Path, raw: bytes) -> None:
     check(raw, folder)
