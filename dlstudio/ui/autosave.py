@@ -5,10 +5,16 @@ folder. A clean close (or a save) deletes the copy. Each running session holds a
 file, so at the next start a copy whose session is gone (its lock is stale because the
 process died) is an orphan, and the user is offered to restore it. Copies of sessions
 still running elsewhere are left alone.
+
+A copy that cannot be written (a full disk, a read-only folder) never costs the previous
+one: copies are replaced atomically, and the window shows why in its status bar until a
+copy is written again. A project holding text UTF-8 cannot encode (a lone surrogate) is
+still copied, with those characters replaced by U+FFFD, and the window says so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -20,6 +26,7 @@ from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
 
 from dlstudio.graph.project import Project, ProjectError, load_project, save_project
 from dlstudio.ui.document import Document
+from dlstudio.ui.save_problems import replace_unwritable, save_failure_reason, unwritable_fields
 
 DEFAULT_INTERVAL_MS = 60_000
 SUFFIX = ".dlstudio"
@@ -45,7 +52,8 @@ class RecoveryFile:
 
     def discard(self) -> None:
         for file in (self.path, self.path.with_suffix(".json")):
-            file.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a folder turned read-only: left for later
+                file.unlink(missing_ok=True)
 
 
 class RecoveryStore:
@@ -53,7 +61,8 @@ class RecoveryStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # unusable: each write then says why, in the window
+            self.folder.mkdir(parents=True, exist_ok=True)
         self.session = uuid.uuid4().hex
         self._lock = QLockFile(str(self.folder / f"{self.session}.lock"))
         self._lock.lock()
@@ -66,8 +75,13 @@ class RecoveryStore:
                 "saved_at": time.time(), "title": title}
         meta_path = self.copy_path.with_suffix(".json")
         temporary = meta_path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(meta), encoding="utf-8")
-        os.replace(temporary, meta_path)
+        try:
+            temporary.write_text(json.dumps(meta), encoding="utf-8")
+            os.replace(temporary, meta_path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            raise
         return self.copy_path
 
     def discard(self) -> None:
@@ -82,6 +96,8 @@ class RecoveryStore:
     def orphans(self) -> list[RecoveryFile]:
         """Copies left by sessions that died, newest first."""
         found = []
+        if not self.folder.is_dir():
+            return found
         for path in self.folder.glob(f"*{SUFFIX}"):
             session = path.stem
             if session == self.session or not self._claim(session):
@@ -116,12 +132,15 @@ class Autosaver(QObject):
     """Writes the document's recovery copy every `interval_ms` while it has changes."""
 
     saved = Signal(object)  # Path of the copy
-    failed = Signal(str)  # why a copy could not be written
+    failed = Signal(str)  # why a copy could not be written (the previous one is kept)
+    # One line for the status bar while the copies are in trouble; "" once they are fine.
+    problem_changed = Signal(str)
 
     def __init__(self, store: RecoveryStore, interval_ms: int = DEFAULT_INTERVAL_MS,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        self.problem = ""
         self._document: Document | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
@@ -144,19 +163,40 @@ class Autosaver(QObject):
         self._timer.stop()
 
     def save_now(self) -> Path | None:
-        """Write the copy if there are unsaved changes, else drop it; returns the copy."""
+        """Write the copy if there are unsaved changes, else drop it; returns the copy.
+
+        On failure the previous copy stays as it was, `failed` says why and the problem
+        stays on show until a copy is written again."""
         document = self._document
         if document is None or not document.is_modified():
             self.store.discard()
+            self._set_problem("")
             return None
         title = document.path.name if document.path else document.project.name or "Untitled"
+        fields = unwritable_fields(document.project)
         try:
-            path = self.store.write(document.project, document.path, title)
-        except (ProjectError, OSError) as error:
-            self.failed.emit(f"Could not write the recovery copy to {self.store.folder}: {error}")
+            project = replace_unwritable(document.project) if fields else document.project
+            path = self.store.write(project, document.path, title)
+        except (ProjectError, OSError, ValueError) as error:  # ValueError: UnicodeError too
+            message = (f"Autosave failed: {save_failure_reason(error)} (recovery folder "
+                       f"{self.store.folder}); the last recovery copy is kept")
+            self._set_problem(message)
+            self.failed.emit(message)
             return None
+        if fields:
+            self._set_problem(
+                f"Autosaved with {len(fields)} unwritable text{'s' * (len(fields) > 1)} "
+                f"({', '.join(fields[:3])}) replaced by \N{REPLACEMENT CHARACTER}; "
+                "Save will refuse until you remove the character")
+        else:
+            self._set_problem("")
         self.saved.emit(path)
         return path
+
+    def _set_problem(self, text: str) -> None:
+        if text != self.problem:
+            self.problem = text
+            self.problem_changed.emit(text)
 
     def _on_timer_timeout(self) -> None:
         self.save_now()
@@ -164,3 +204,4 @@ class Autosaver(QObject):
     def _on_undo_clean_changed(self, clean: bool) -> None:
         if clean:  # saved (or undone back to the saved state): the copy is not needed
             self.store.discard()
+            self._set_problem("")

@@ -3,7 +3,9 @@
 Every question to the user is a method of its own (`ask_save_changes`, `ask_open_path`,
 `ask_save_path`, `choose_template`, `ask_restore`), so tests answer them without a
 modal dialog. Errors never cost work: a file that fails to open leaves the current
-project as it was, and a failed save keeps the unsaved changes.
+project as it was, and a failed save (Save, Save as, or Save when closing) says which file
+and why in one line, keeps the changes unsaved and the recovery copy in place, and
+keeps the project open.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dlstudio.graph.project import ProjectError
 from dlstudio.ui.autosave import RecoveryFile, RecoveryStore
 from dlstudio.ui.document import Document
 from dlstudio.ui.gallery import TemplateGallery
+from dlstudio.ui.save_problems import REPLACEMENT, save_failure_reason, shown_path
 from dlstudio.weights import PREFIX
 
 if TYPE_CHECKING:
@@ -149,11 +152,13 @@ class ProjectFiles(QObject):
             return False
         try:
             document = Document.open(Path(path))
-        except (ProjectError, OSError) as error:
+        except (ProjectError, OSError, ValueError) as error:  # ValueError: UnicodeError too
             if not Path(path).exists():
                 self.remove_recent(Path(path))
-            self.window.show_error("Could not open the project",
-                                   f"Could not open {Path(path).name}:\n{error}")
+            self.window.show_error(
+                "Could not open the project",
+                f"Could not open {shown_path(path)}: {save_failure_reason(error)}",
+                "The project that was open is unchanged.")
             return False
         self.window.set_document(document)
         self.window.fit_canvas()
@@ -179,15 +184,24 @@ class ProjectFiles(QObject):
         return self.new()
 
     def _save_to(self, path: Path) -> bool:
+        """Save to `path`; on failure say why and change nothing (still modified, same
+        file, the recovery copy kept)."""
         document = self.window.document
-        if document.path is None and document.project.name in ("", "untitled"):
-            document.project.name = path.stem
+        name = document.project.name
+        if document.path is None and name in ("", "untitled"):
+            # A file name that is not UTF-8 reaches Python with lone surrogates.
+            document.project.name = "".join(
+                REPLACEMENT if "\ud800" <= c <= "\udfff" else c for c in path.stem)
         try:
             document.save(path)
-        except (ProjectError, OSError) as error:
-            self.window.show_error("Could not save the project",
-                                   f"Could not save to {path}:\n{error}\n\n"
-                                   "Your changes are still open; try another place.")
+        except (ProjectError, OSError, ValueError) as error:  # ValueError: UnicodeError too
+            document.project.name = name
+            self.window.show_error(
+                "Could not save the project",
+                f"Could not save {shown_path(path)}: "
+                f"{save_failure_reason(error, document.project)}",
+                "Your changes are still open and unsaved, and the recovery copy is kept. "
+                "Save somewhere else (File > Save as…) or fix the problem and save again.")
             return False
         self.add_recent(path)
         self.window.statusBar().showMessage(f"Saved {path}", 5000)
@@ -205,9 +219,11 @@ class ProjectFiles(QObject):
             return False
         try:
             project = newest.load()
-        except (ProjectError, OSError) as error:
+        except (ProjectError, OSError, ValueError) as error:
             newest.discard()
-            self.window.show_error("Could not restore", f"The recovery copy is damaged:\n{error}")
+            self.window.show_error("Could not restore", f"The recovery copy "
+                                   f"{shown_path(newest.path)} is damaged: "
+                                   f"{save_failure_reason(error)}")
             return False
         document = Document(project, newest.original)
         document.undo_stack.resetClean()  # restored work is unsaved until the user saves

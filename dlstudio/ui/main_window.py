@@ -74,13 +74,13 @@ class MainWindow(QMainWindow):
             seconds = self.settings.value(AUTOSAVE_KEY, DEFAULT_INTERVAL_MS // 1000)
             autosave_interval_ms = max(5, _as_int(seconds, 60)) * 1000
         self.autosaver = Autosaver(self.store, autosave_interval_ms, self)
-        self.autosaver.failed.connect(self._on_autosaver_failed)
 
         self.document = Document(parent=self)
         self.view = CanvasView(self.document)
         self.workspaces = WorkspaceSwitcher(self.settings, self)
         self.setCentralWidget(self.workspaces.stack)
         self.status = StatusIndicators(self.statusBar())
+        self.autosaver.problem_changed.connect(self.status.set_autosave_problem)
         self.palette_panel = PaletteWidget()
         self.inspector = InspectorPanel(self.document)
         self.summary_panel = SummaryPanel(self.document)
@@ -250,11 +250,13 @@ class MainWindow(QMainWindow):
         """Fit the network in view once the window has its final size."""
         QTimer.singleShot(0, lambda: self.view.fit_all())
 
-    def show_error(self, title: str, message: str) -> None:
-        """Tell the user what failed; window-modal, so it never blocks a test or a quit."""
+    def show_error(self, title: str, message: str, advice: str = "") -> None:
+        """Tell the user what failed (and what to do, under it); window-modal, so it never
+        blocks a test or a quit."""
         self.last_error = message
         self._error_box = QMessageBox(QMessageBox.Icon.Critical, title, message,
                                       QMessageBox.StandardButton.Ok, self)
+        self._error_box.setInformativeText(advice)
         self._error_box.open()
 
     def show_export_dialog(self) -> None:
@@ -309,9 +311,6 @@ class MainWindow(QMainWindow):
         title = "Problems" if not errors + warnings else f"Problems ({errors + warnings})"
         self.docks["Problems"].setWindowTitle(title)
         self.status.set_counts(errors, warnings)
-
-    def _on_autosaver_failed(self, message: str) -> None:
-        self.statusBar().showMessage(message, 10000)
 
     def _on_recent_menu_about_to_show(self) -> None:
         self.recent_menu.clear()

@@ -1,4 +1,8 @@
-"""The permanent part of the status bar: is the network sound, and where would it train.
+"""The permanent part of the status bar: is the network sound, where would it train, and
+is the autosave in trouble.
+
+An autosave problem stays on show (not a passing message, not a dialog every minute)
+until a recovery copy is written again or the project is saved.
 
 The device is found on a worker thread because importing torch takes a second or two;
 the window shows "Device: …" until it is known.
@@ -7,7 +11,7 @@ the window shows "Device: …" until it is known.
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QThread, Signal
-from PySide6.QtWidgets import QApplication, QLabel, QStatusBar
+from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QStatusBar
 
 from dlstudio.graph.summary import ModelSummary
 from dlstudio.ui.theme import current_ui_colors
@@ -29,10 +33,17 @@ class DeviceProbe(QThread):
 
 
 class StatusIndicators(QObject):
-    """Two labels at the right of the status bar: shape status and device."""
+    """Labels at the right of the status bar: autosave trouble, shape status and device."""
 
     def __init__(self, bar: QStatusBar) -> None:
         super().__init__(bar)
+        self.autosave_label = QLabel(bar)
+        self.autosave_label.setObjectName("autosave_problem")
+        # Takes the room there is (a long path must not widen the window); tooltip: all.
+        self.autosave_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                          QSizePolicy.Policy.Preferred)
+        self.autosave_label.hide()
+        bar.addPermanentWidget(self.autosave_label, 1)
         self.shape_label = QLabel(bar)
         self.device_label = QLabel("Device: …", bar)
         self.device_label.setToolTip("Looking for a GPU…")
@@ -54,10 +65,18 @@ class StatusIndicators(QObject):
         self._trainable_params = summary.trainable_params
         self.refresh()
 
+    def set_autosave_problem(self, text: str) -> None:
+        """Show why the autosave is in trouble; "" hides it."""
+        self.autosave_label.setText(f"⚠ {text}" if text else "")
+        self.autosave_label.setToolTip(text)
+        self.autosave_label.setVisible(bool(text))
+        self.refresh()
+
     def refresh(self) -> None:
         """Redraw in the current theme's colours."""
         errors, warnings = self._counts
         colors = current_ui_colors()
+        self.autosave_label.setStyleSheet(f"color: {colors.error}; padding: 0 8px;")
         if errors:
             parts = [f"{errors} error{'s' * (errors > 1)}"]
             if warnings:
