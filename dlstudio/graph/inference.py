@@ -75,12 +75,15 @@ def infer_shapes(graph: Graph) -> ShapeReport:
 
 
 def _infer_node(node: Node, wires: dict[str, Edge], report: ShapeReport) -> None:
-    missing = [port for port in node.input_ports if port not in wires]
+    ports = node.input_ports
+    missing = [port for port in ports if port not in wires]
     for port in missing:
-        name = "its input" if len(node.input_ports) == 1 else f'input "{port}"'
+        name = "its input" if len(ports) == 1 else f'input "{port}"'
         report.problems.append(Problem(node.id, f"{label(node)}: {name} is not connected"))
-    feeders = [wires[port].src for port in node.input_ports if port in wires]
-    if missing or any(src not in report.shapes for src in feeders):
+    if missing:
+        return
+    feeders = [wires[port].src for port in ports]
+    if any(src not in report.shapes for src in feeders):
         return  # a feeder without a shape has its own problem
     shapes: list[Shape] = [report.shapes[src] for src in feeders]
     dtype_problem = _token_problem(node, any(src in report.token_nodes for src in feeders))

@@ -10,7 +10,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlstudio.graph.catalogue import LayerSpec, layer_spec
+from dlstudio.graph.catalogue import _CATALOGUE, LayerSpec, layer_spec
 from dlstudio.graph.errors import GraphError
 from dlstudio.graph.events import Event
 from dlstudio.graph.names import base_name, check_name
@@ -33,7 +33,9 @@ class Node:
 
     @property
     def spec(self) -> LayerSpec:
-        return layer_spec(self.type)
+        # Read on every shape, port and count of every node: a registered type is taken
+        # straight from the table (layer_spec first imports the catalogue each call).
+        return _spec_of(self.type)
 
     @property
     def input_ports(self) -> tuple[str, ...]:
@@ -154,7 +156,7 @@ class Graph:
              position: Position, node_id: str | None) -> Node:
         """add_node once the name is known to be free (or None: pick one)."""
         try:
-            spec = layer_spec(type_name)
+            spec = _spec_of(type_name)
         except KeyError:
             raise GraphError(f"unknown layer type {type_name!r}") from None
         if node_id is not None and node_id in self.nodes:
@@ -365,9 +367,16 @@ class Graph:
         return clone
 
 
+def _spec_of(type_name: str) -> LayerSpec:
+    """layer_spec, without its import on every call once the type is registered."""
+    found = _CATALOGUE.get(type_name)
+    return found if found is not None else layer_spec(type_name)
+
+
 def _position(value: Any) -> Position:
     try:
-        x, y = (float(v) for v in value)
+        x, y = value
+        x, y = float(x), float(y)
     except (TypeError, ValueError, OverflowError):
         raise GraphError(f"a position is two numbers (x, y); got {plain(value)}") from None
     if x != x or y != y or abs(x) > 1e9 or abs(y) > 1e9:
