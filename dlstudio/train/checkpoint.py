@@ -105,11 +105,13 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     if not path.is_file():
         raise CheckpointError(f"{path}: no checkpoint file there")
     try:
-        with warnings.catch_warnings():  # torch's own warnings about odd files; ours says it
-            warnings.simplefilter("ignore")
-            raw = torch.load(path, map_location="cpu", weights_only=True)
+        stream = open(path, "rb")  # noqa: SIM115 - closed below; its errors are not damage
     except OSError as error:
         raise CheckpointError(f"{path}: cannot read it: {error.strerror or error}") from None
+    try:
+        with stream, warnings.catch_warnings():  # torch's warnings about odd files: ours says it
+            warnings.simplefilter("ignore")
+            raw = torch.load(stream, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         refused = re.search(r"GLOBAL (\S+)", str(error))
         if refused:
@@ -118,15 +120,16 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         raise CheckpointError(f"{path}: not a DL Studio checkpoint, or damaged "
                               f"(UnpicklingError: {_first_line(error)})") from None
     except Exception as error:  # noqa: BLE001 - any failure to read the file is damage:
-        # BadZipFile, EOFError, RuntimeError, RecursionError, MemoryError, struct.error...
+        # BadZipFile, EOFError, RuntimeError, OSError (EINVAL on a cut zip), RecursionError,
+        # MemoryError, struct.error...
         raise CheckpointError(f"{path}: not a DL Studio checkpoint, or damaged "
                               f"({type(error).__name__}: {_first_line(error)})") from None
-    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+    if not isinstance(raw, dict) or not _equal(raw.get("format"), FORMAT):
         raise CheckpointError(f"{path}: not a DL Studio checkpoint (no 'format' field "
                               f"{FORMAT!r}); a plain state_dict cannot be trained or "
                               "predicted with alone")
-    if raw.get("version") != VERSION:
-        raise CheckpointError(f"{path}: checkpoint version {raw.get('version')!r} is not "
+    if not _equal(raw.get("version"), VERSION):
+        raise CheckpointError(f"{path}: checkpoint version {_short(raw.get('version'))} is not "
                               f"supported (this DL Studio reads version {VERSION})")
     reader = _Reader(path, raw)
     try:
@@ -153,8 +156,18 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
                               f"({type(error).__name__}: {_first_line(error)})") from None
 
 
+def _equal(value: Any, expected: str | int) -> bool:
+    """`value == expected` for plain values only: a tensor there has no one truth value."""
+    return type(value) is type(expected) and value == expected
+
+
+def _short(value: Any) -> str:
+    return repr(value)[:40] if isinstance(value, (str, int, float, type(None))) \
+        else f"of type {type(value).__name__}"
+
+
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
+    text = str(error).strip().split(". This is an internal miniz error")[0]
     return text.splitlines()[0][:200] if text else ""
 
 

@@ -109,3 +109,29 @@ def test_code_in_a_checkpoint_is_never_run(tmp_path) -> None:
     torch.save({"format": "dlstudio.checkpoint", "x": Payload()}, path)
     with pytest.raises(CheckpointError, match="evil.pt"):
         load_checkpoint(path)
+
+
+@pytest.mark.parametrize("field", ["format", "version"])
+def test_a_tensor_where_format_or_version_belongs_is_refused(
+        trained: Trainer, tmp_path, field: str) -> None:
+    """Found by fuzzing: comparing a tensor with the expected text raised RuntimeError."""
+    raw = torch.load(tmp_path / "last.pt", weights_only=True)
+    raw[field] = torch.zeros(0)
+    torch.save(raw, tmp_path / "odd.pt")
+    with pytest.raises(CheckpointError, match="odd.pt: .*(format|version of type Tensor)"):
+        load_checkpoint(tmp_path / "odd.pt")
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("model_state", {"fc1.weight": "text"}, "entry 'fc1.weight' is a str, not a tensor"),
+    ("rng_state", {"torch": torch.zeros(3)}, "'rng_state' does not hold random"),
+    ("metrics", '{"loss": 1e999}', "'metrics': the number 1e999 is too large"),
+    ("history", "[" * 100 + "]" * 100, "'history' is nested too deeply"),
+])
+def test_damaged_members_are_named(trained: Trainer, tmp_path, field: str, value: object,
+                                   words: str) -> None:
+    raw = torch.load(tmp_path / "last.pt", weights_only=True)
+    raw[field] = value
+    torch.save(raw, tmp_path / "damaged.pt")
+    with pytest.raises(CheckpointError, match=words):
+        load_checkpoint(tmp_path / "damaged.pt")
