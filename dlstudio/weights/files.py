@@ -42,9 +42,13 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     if path.suffix.lower() == ".safetensors":
         return _read_safetensors(path)
     try:
-        with warnings.catch_warnings():  # torch warns about raw pickles; our line says it
+        stream = open(path, "rb")  # noqa: SIM115 - closed below; its errors are not damage
+    except OSError as error:
+        raise WeightsError(f"{path}: cannot read it: {error.strerror or error}") from None
+    try:
+        with stream, warnings.catch_warnings():  # torch warns about raw pickles: ours says it
             warnings.simplefilter("ignore")
-            raw = torch.load(path, map_location="cpu", weights_only=True)
+            raw = torch.load(stream, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         # torch words it "Unsupported global: GLOBAL x" or "unsupported GLOBAL x whose ..."
         refused = re.search(r"GLOBAL (\S+)", str(error))
@@ -52,10 +56,9 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
             raise WeightsError(f"{path}: refused, it holds more than tensors ({refused[1]}; "
                                "loading it could run code)") from None
         raise WeightsError(f"{path}: not a PyTorch weights file, or damaged") from None
-    except OSError as error:
-        raise WeightsError(f"{path}: cannot read it: {error.strerror or error}") from None
     except Exception as error:  # noqa: BLE001 - any other failure to read it is damage:
-        # BadZipFile, EOFError, RuntimeError, RecursionError, MemoryError, struct.error...
+        # BadZipFile, EOFError, RuntimeError, OSError (EINVAL on a cut zip), RecursionError,
+        # MemoryError, struct.error...
         raise WeightsError(f"{path}: not a PyTorch weights file, or damaged "
                            f"({type(error).__name__})") from None
     return _tensors(path, _unwrap(raw))
@@ -87,7 +90,8 @@ def describe_source(source: str) -> str:
 
 
 def _unwrap(raw: Any) -> Any:
-    if isinstance(raw, dict) and raw.get("format") == CHECKPOINT_FORMAT:
+    if isinstance(raw, dict) and isinstance(raw.get("format"), str) \
+            and raw["format"] == CHECKPOINT_FORMAT:  # a tensor there has no one truth value
         return raw.get("model_state")
     if isinstance(raw, dict):
         for key in _NESTED:

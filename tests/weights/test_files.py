@@ -187,3 +187,24 @@ def test_bad_files_are_one_line_naming_the_file(tmp_path: Path, content: object,
 def test_no_file(tmp_path: Path) -> None:
     with pytest.raises(WeightsError, match="no weights file there"):
         read_state_dict(tmp_path / "missing.pth")
+
+
+def test_damage_torch_does_not_name_is_still_one_weights_line(tmp_path: Path) -> None:
+    """A cut zip (torch raises OSError EINVAL: not "cannot read it"), a tensor named
+    "format" (comparing it with the checkpoint format raised RuntimeError), a deeply
+    nested safetensors header."""
+    whole = tmp_path / "whole.pt"
+    torch.save({"fc.weight": torch.zeros(64, 64)}, whole)
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(whole.read_bytes()[:len(whole.read_bytes()) // 2])
+    with pytest.raises(WeightsError, match=r"cut.pt: not a PyTorch weights file, or damaged"):
+        read_state_dict(cut)
+    odd = tmp_path / "odd.pt"
+    torch.save({"format": torch.zeros(0), "fc.weight": torch.zeros(2)}, odd)
+    assert sorted(read_state_dict(odd)) == ["fc.weight", "format"]  # a plain state_dict
+    text = "[" * 100_000 + "]" * 100_000
+    deep = header_file(tmp_path / "deep.safetensors", None)
+    deep.write_bytes(struct.pack("<Q", len(text)) + text.encode())
+    with pytest.raises(WeightsError, match="deep.safetensors: not a safetensors file, or "
+                                           "damaged .*recursion"):
+        read_state_dict(deep)
