@@ -3,7 +3,10 @@ state_dict or PyTorch source, with a model card beside it.
 
 Progress goes to stderr; stdout says where the files went (or, with `--json`, one object).
 With `--checkpoint` alone the checkpoint's own graph is exported; a PROJECT or --template
-given as well must describe the same network, else the export is refused.
+given as well must describe the same network, else the export is refused. A checkpoint's
+ONNX, TorchScript and python exports take raw input (pixel values 0-255, the data's own
+columns) with the training's preprocessing inside; `--input prepared` keeps the input the
+graph itself takes.
 """
 
 from __future__ import annotations
@@ -38,6 +41,12 @@ def _add_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="FILE",
                         help="the file to write; its model card goes beside it "
                              "(FILE.card.json)")
+    parser.add_argument("--input", choices=("raw", "prepared"), default="raw",
+                        dest="input_form",
+                        help="raw (default): the export takes pixel values 0-255 or the "
+                             "data's own columns and does the training's scaling, resizing "
+                             "and normalisation inside (needs --checkpoint); prepared: it "
+                             "takes input already prepared as in training")
     parser.add_argument("--seed", type=int, default=0, metavar="N",
                         help="seeds the fresh weights exported without --checkpoint "
                              "(default 0)")
@@ -48,25 +57,29 @@ def _add_export(parser: argparse.ArgumentParser) -> None:
 def _run_export(args: argparse.Namespace) -> int:
     from dlstudio.export import ExportError, export_model
 
-    graph, state, extra = _what_to_export(args)
+    graph, state, extra, info = _what_to_export(args)
     try:
         result = export_model(graph, state, args.format, args.output, card_extra=extra,
-                              progress=_print_progress, seed=args.seed)
+                              progress=_print_progress, seed=args.seed, data_info=info,
+                              input_form=args.input_form)
     except ExportError as error:
         raise UserError(str(error)) from None
     if args.json:
         print_json({"format": args.format, "path": str(result.path),
                     "card": str(result.card_path), "files": [str(f) for f in result.files],
-                    "checks": result.checks, "seconds": round(result.seconds, 3)})
+                    "checks": result.checks, "input": result.input_form,
+                    "seconds": round(result.seconds, 3)})
     else:
         others = ", ".join(f.name for f in result.files if f != result.path)
         print(f"wrote {result.path} (+ {others}) in {result.seconds:.1f}s; "
               f"checks: {_checks_line(result.checks)}")
+        print(f"input: {result.input_form['description']}")
     return EXIT_OK
 
 
-def _what_to_export(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]:
-    """The graph, the weights (None: fresh) and the model card's facts about them."""
+def _what_to_export(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any], Any]:
+    """The graph, the weights (None: fresh), the model card's facts about them and the
+    run's DataInfo (None without a checkpoint)."""
     from dlstudio.export import graph_differences, run_facts
 
     named = args.project is not None or args.template is not None
@@ -79,9 +92,9 @@ def _what_to_export(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]
             raise UserError("give a PROJECT, --template NAME or --checkpoint FILE to export")
         graph, label = load_graph(args)
         if source is not None:
-            return graph, *_loaded_weights(graph, label, source, args.seed)
+            return graph, *_loaded_weights(graph, label, source, args.seed), None
         return graph, None, {"source": {"graph": label, "weights": f"freshly initialised "
-                                        f"with seed {args.seed}, not trained"}}
+                                        f"with seed {args.seed}, not trained"}}, None
     from dlstudio.train.checkpoint import CheckpointError, load_checkpoint
 
     try:
@@ -98,7 +111,7 @@ def _what_to_export(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any]]
     facts = run_facts(checkpoint.data_info, checkpoint.history, checkpoint.epoch)
     facts["source"] = {"checkpoint": str(args.checkpoint), "epoch": checkpoint.epoch,
                        "data": checkpoint.settings.data}
-    return checkpoint.graph, checkpoint.model_state, facts
+    return checkpoint.graph, checkpoint.model_state, facts, checkpoint.data_info
 
 
 def _loaded_weights(graph: Any, label: str, source: str, seed: int

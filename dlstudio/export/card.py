@@ -62,14 +62,17 @@ def card_path_for(path: Path) -> Path:
 
 def build_card(fmt: str, files: Mapping[str, str], inputs: Sequence[InputSpec],
                output: OutputSpec, parameters: int, checks: Mapping[str, Any],
-               extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The card's JSON object; `extra` (run facts, a source label) adds or replaces keys."""
+               extra: Mapping[str, Any] | None = None,
+               input_form: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The card's JSON object; `extra` (run facts, a source label) adds or replaces keys.
+    `input_form` says whether the model takes raw or prepared input, and what is inside."""
     card: dict[str, Any] = {
         "card_format": CARD_FORMAT,
         "format": fmt,
         "files": dict(files),
         "inputs": [{"name": spec.name, "kind": spec.kind, "shape": list(spec.shape),
                     "dtype": spec.dtype} for spec in inputs],
+        "input": dict(input_form) if input_form is not None else None,
         "batch_axis": "axis 0 of every input and of the output; any size",
         "input_shape": list(inputs[0].shape) if len(inputs) == 1 else None,
         "output": {"name": output.name, "shape": list(output.shape),

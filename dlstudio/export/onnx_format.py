@@ -48,10 +48,11 @@ def write_onnx(job: ExportJob) -> Written:
     input_names = [spec.name for spec in job.inputs]
     example = job.example(EXPORT_BATCH)
     try:
-        program = to_onnx(job.model, example, input_names, job.output.name)
+        program = to_onnx(job.exported, example, input_names, job.output.name)
     except Exception as error:  # torch reports export failures with many error types
         job.report("looking for the layer that cannot be exported", 0.3)
-        raise ExportError(explain_failure(job, example, error, to_onnx)) from None
+        raise ExportError(explain_failure(job, job.prepared(example), error, to_onnx)) \
+            from None
     job.report("saving the ONNX file", 0.5)
     path = job.stage.path(job.name)
     program.save(str(path), external_data=False)  # torch moves weights > 2 GB out anyway

@@ -16,6 +16,7 @@ import torch
 from dlstudio.compile import CompileError, generate_source
 from dlstudio.export.errors import ExportError, root_reason
 from dlstudio.export.job import CHECK_BATCHES, EXPORT_BATCH, ExportJob, Written
+from dlstudio.export.raw_source import raw_input_source
 
 CLASS_NAME = "Model"
 
@@ -28,7 +29,8 @@ def write_torchscript(job: ExportJob) -> Written:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # jit deprecation notes and LSTM tracer hints
         try:
-            traced = torch.jit.trace(job.model, job.example(EXPORT_BATCH), check_trace=False)
+            traced = torch.jit.trace(job.exported, job.example(EXPORT_BATCH),
+                                     check_trace=False)
         except (RuntimeError, TypeError) as error:
             raise ExportError(f"the model cannot be traced for TorchScript: "
                               f"{root_reason(error)}") from None
@@ -57,10 +59,12 @@ def write_state_dict(job: ExportJob) -> Written:
 
 
 def write_python(job: ExportJob) -> Written:
-    """`model.py` (a class `Model` that needs only torch) and `model.pt`, its state_dict."""
+    """`model.py` (a class `Model` that needs only torch) and `model.pt`, its state_dict.
+    With raw input, `Model` is the graph's class (`Network`) with `prepare` in front."""
     job.report("writing the PyTorch source", 0.1)
     try:
-        source = generate_source(job.graph, CLASS_NAME)
+        source = generate_source(job.graph, CLASS_NAME) if job.raw is None \
+            else raw_input_source(job.graph, job.raw, CLASS_NAME)
     except CompileError as error:
         raise ExportError(f"cannot write the source: {error}") from None
     weights_name = Path(job.name).with_suffix(".pt").name

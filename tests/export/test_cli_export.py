@@ -45,7 +45,10 @@ def test_a_template_is_exported_and_the_files_are_reported(
                              "-o", str(target))
     assert code == 0, err
     assert re.fullmatch(rf"wrote {re.escape(str(target))} \(\+ cnn.pt, cnn.py.card.json\) in "
-                        r"[\d.]+s; checks: weights_only_load passed, outputs max diff 0\n", out)
+                        r"[\d.]+s; checks: weights_only_load passed, outputs max diff 0\n"
+                        r"input: prepared: what the Input node takes; there are no dataset "
+                        r"facts \(no trained checkpoint\), so no preprocessing is known to "
+                        r"put inside\n", out)
     assert "[ 10%] writing the PyTorch source" in err and f"[100%] wrote {target}" in err
     card = json.loads((tmp_path / "cnn.py.card.json").read_text(encoding="utf-8"))
     assert card["source"] == {"graph": "template 'cnn-compact'",
