@@ -76,13 +76,18 @@ def _run_summary(args: argparse.Namespace) -> int:
         raise UserError(f"{label} has {len(errors)} problem(s): " + "; ".join(errors))
     source = weights_source(args)
     match = match_weights_to(graph, source) if source else None
+    memory, memory_warning = train.summary_memory(args, graph)  # warns; train refuses
+    if memory_warning:
+        print(memory_warning, file=sys.stderr)
     if args.json:
         data = summary.to_dict()
+        data["memory"] = memory.to_dict()
         if match is not None:
             data["weights"] = match.to_dict()
         print_json(data)
     else:
         print(summary.format_table())
+        print(memory.line())
         if match is not None:
             print()
             print(match.format_report())
