@@ -32,6 +32,11 @@ def refuse_lone_surrogates(data: Any, where: str = "") -> None:
     """Raise ProjectError naming a key or text that holds a lone surrogate (the keys of
     an object before what is under them). Iterative: deep nesting cannot exhaust the
     stack."""
+    try:  # the common case at C speed: all of it encodes, so there is nothing to name
+        json.dumps(data, ensure_ascii=False, check_circular=False).encode("utf-8")
+        return
+    except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError among them
+        pass  # find it (or let the field checks name what JSON cannot hold)
     stack: list[tuple[Any, Any]] = [(data, where)]
     while stack:
         value, path = stack.pop()
