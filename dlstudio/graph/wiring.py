@@ -100,6 +100,10 @@ class EdgeTable(dict[str, "Edge"]):
     def copy(self) -> EdgeTable:  # type: ignore[override]
         return EdgeTable(self)
 
+    def __reduce__(self) -> tuple[type[EdgeTable], tuple[dict[str, Edge]]]:
+        # copy, deepcopy and pickle rebuild the indexes through __init__
+        return EdgeTable, (dict(self),)
+
     def _unindex(self, key: str, edge: Edge) -> None:
         for index, end in ((self.incoming, edge.dst), (self.outgoing, edge.src)):
             wires = index.get(end)

@@ -8,7 +8,9 @@ would hang or raise RecursionError if a quadratic or recursive walk came back.
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 import random
 import sys
 from pathlib import Path
@@ -127,6 +129,17 @@ def test_wire_lookups_follow_every_change_to_the_table() -> None:
     assert clone.edge_into("n4", "in") is not None and graph.edge_into("n4", "in") is None
     graph.remove_node("n0")
     assert clone.edges_out_of("n0") != [] and graph.edges == {}
+
+
+@pytest.mark.parametrize("duplicate", [copy.copy, copy.deepcopy,
+                                       lambda g: pickle.loads(pickle.dumps(g))])
+def test_copied_graphs_keep_their_own_wire_index(duplicate: Any) -> None:
+    graph = Graph.from_dict(chain_data(4)["graph"])
+    twin = duplicate(graph.edges)
+    assert twin == graph.edges and twin is not graph.edges
+    twin.pop("e1")
+    assert [e.id for e in twin.out_of("n1")] == [] and twin.into("n3")
+    assert graph.edge_into("n2", "in") == graph.edges["e1"]
 
 
 def test_deep_graphs_need_no_recursion() -> None:
