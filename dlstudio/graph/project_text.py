@@ -33,13 +33,18 @@ def refuse_lone_surrogates(data: Any, where: str = "") -> None:
     an object before what is under them). Iterative: deep nesting cannot exhaust the
     stack."""
     try:  # the common case at C speed: all of it encodes, so there is nothing to name
-        json.dumps(data, ensure_ascii=False, check_circular=False).encode("utf-8")
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
         return
     except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError among them
         pass  # find it (or let the field checks name what JSON cannot hold)
     stack: list[tuple[Any, Any]] = [(data, where)]
+    seen: set[int] = set()  # data built in code may hold one list twice, or itself
     while stack:
         value, path = stack.pop()
+        if isinstance(value, dict | list | tuple):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
         if isinstance(value, str):
             _check_text(value, path, "holds")
         elif isinstance(value, dict):

@@ -144,3 +144,12 @@ def test_paths_are_printable() -> None:
     assert join_path("training", "9 lives") == 'training["9 lives"]'
     assert join_path("training", "\ud800") == 'training["\\ud800"]'
     assert join_path("params", 3) == "params[\"3\"]"
+
+
+def test_data_that_holds_itself_is_refused_not_walked_forever() -> None:
+    from dlstudio.graph.project import project_from_dict
+    loop: list[Any] = []
+    loop.append(loop)
+    refuse_lone_surrogates({"a": loop, "b": loop})
+    with pytest.raises(ProjectError, match="nested too deeply|plain value"):
+        project_from_dict({"format_version": 2, "graph": {}, "training": {"x": loop}})
