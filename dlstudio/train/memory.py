@@ -158,12 +158,15 @@ def memory_limit(settings: TrainSettings, device: str) -> tuple[int | None, str]
 
 
 def available_bytes(device: str) -> int | None:
-    """Free memory of a CUDA device (torch.cuda.mem_get_info), else of the machine."""
+    """Free memory of a CUDA device (torch.cuda.mem_get_info, plus what this process's
+    caching allocator holds unused: an earlier run's blocks), else of the machine."""
     if device.startswith("cuda"):
         import torch
 
         try:
-            return int(torch.cuda.mem_get_info(torch.device(device))[0])
+            where = torch.device(device)
+            cached = torch.cuda.memory_reserved(where) - torch.cuda.memory_allocated(where)
+            return int(torch.cuda.mem_get_info(where)[0]) + max(0, int(cached))
         except (RuntimeError, AssertionError):  # no CUDA after all: the run says so
             return None
     return ram_available()
