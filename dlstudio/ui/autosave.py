@@ -178,8 +178,10 @@ class Autosaver(QObject):
             project = replace_unwritable(document.project) if fields else document.project
             path = self.store.write(project, document.path, title)
         except (ProjectError, OSError, ValueError) as error:  # ValueError: UnicodeError too
+            kept = ("the last recovery copy is kept" if self.store.copy_path.is_file()
+                    else "there is no recovery copy yet")
             message = (f"Autosave failed: {save_failure_reason(error)} (recovery folder "
-                       f"{self.store.folder}); the last recovery copy is kept")
+                       f"{self.store.folder}); {kept}")
             self._set_problem(message)
             self.failed.emit(message)
             return None

@@ -200,12 +200,17 @@ class ProjectFiles(QObject):
                 "Could not save the project",
                 f"Could not save {shown_path(path)}: "
                 f"{save_failure_reason(error, document.project)}",
-                "Your changes are still open and unsaved, and the recovery copy is kept. "
-                "Save somewhere else (File > Save as…) or fix the problem and save again.")
+                self._unsaved_advice())
             return False
         self.add_recent(path)
         self.window.statusBar().showMessage(f"Saved {path}", 5000)
         return True
+
+    def _unsaved_advice(self) -> str:
+        kept = ("; the last recovery copy is kept" if self.window.store.copy_path.exists()
+                else "")
+        return (f"Your changes are still open and unsaved{kept}. Save somewhere else "
+                "(File > Save as…) or fix the problem and save again.")
 
     # ----- recovery ------------------------------------------------------------------
     def offer_recovery(self, store: RecoveryStore) -> bool:

@@ -53,7 +53,7 @@ def _assert_refused(qtbot, window: MainWindow, target: Path, words: str, copy: b
     message = window.last_error or ""
     assert "\n" not in message and words in message, message
     assert str(target) in message or (target.name[-40:] in message and "…" in message)
-    assert box.text() == message and "recovery copy is kept" in box.informativeText()
+    assert box.text() == message and "last recovery copy is kept" in box.informativeText()
     assert window.document.is_modified() and window.isWindowModified()
     assert window.windowTitle().startswith("xor[*]")
     window.autosaver.stop()  # the copy must be the one written before the failure
@@ -171,6 +171,11 @@ def test_a_recovery_folder_that_cannot_be_made(qtbot, tmp_path) -> None:
     label = window.status.autosave_label
     qtbot.waitUntil(lambda: not label.isHidden(), timeout=3000)
     assert "Autosave failed" in label.toolTip() and "Not a directory" in label.toolTip()
+    assert label.toolTip().endswith("there is no recovery copy yet")
+    assert not window.files.save_as(tmp_path / ("n" * 300 + ".dlstudio"))
+    advice = window._error_box.informativeText()  # no copy: it does not claim one
+    assert advice.startswith("Your changes are still open and unsaved.") and "copy" not in advice
+    window._error_box.done(0)
     assert window.close()
 
 
