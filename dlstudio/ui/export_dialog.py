@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QPalette, QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -30,27 +29,32 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
 
-from dlstudio.export import FORMATS, ExportResult, missing_packages, run_facts
+from dlstudio.export import FORMATS, ExportResult, missing_packages
 from dlstudio.graph import Graph
 from dlstudio.train.checkpoint import Checkpoint
 from dlstudio.ui.export_support import (
     BUSY_STAGES,
     CHOICES,
+    INPUT_CHOICES,
+    MESSAGE_ICONS,
     SEED,
     Progress,
     Worker,
     file_stem,
     files_of,
+    format_box,
+    fresh_request,
     graph_problems,
-    onnx_missing,
+    input_note,
+    note_label,
     read_checkpoint,
     run_export,
     success_text,
+    trained_request,
 )
 
 FOLDER_KEY = "export/folder"
@@ -100,21 +104,9 @@ class ExportDialog(QDialog):
 
     # ----- building ------------------------------------------------------------------
     def _build(self) -> None:
-        self.format_box = QComboBox()
-        missing = missing_packages()
-        model = self.format_box.model()
-        for index, fmt in enumerate(FORMATS):
-            self.format_box.addItem(CHOICES[fmt].title, fmt)
-            if fmt == "onnx" and missing and isinstance(model, QStandardItemModel):
-                model.item(index).setEnabled(False)
-                self.format_box.setItemText(index, "ONNX (unavailable)")
-                self.format_box.setItemData(index, onnx_missing(missing),
-                                            Qt.ItemDataRole.ToolTipRole)
-        self.onnx_reason = onnx_missing(missing) if missing else ""
-        self.format_box.setCurrentIndex(next(
-            i for i, fmt in enumerate(FORMATS) if fmt != "onnx" or not missing))
+        self.format_box, self.onnx_reason = format_box(missing_packages())
         self.format_box.currentIndexChanged.connect(self._on_format_box_changed)
-        self.format_note = _note_label()
+        self.format_note = note_label()
         self.path_edit = QLineEdit(str(self.folder / self._default_name(self.fmt)))
         self.browse_button = QPushButton("Browse…")
         self.browse_button.clicked.connect(self._on_browse_clicked)
@@ -127,13 +119,19 @@ class ExportDialog(QDialog):
         self.weights_group = QButtonGroup(self)
         for radio in (self.trained_radio, self.fresh_radio):
             self.weights_group.addButton(radio)
-        self.weights_note = _note_label()
+        self.weights_note = note_label()
+        self.input_box = QComboBox()
+        for text, form_name in INPUT_CHOICES:
+            self.input_box.addItem(text, form_name)
+        self.input_box.currentIndexChanged.connect(self._update_input_note)
+        self.trained_radio.toggled.connect(self._update_input_note)
+        self.input_note = note_label()
         form = QGridLayout()  # a QFormLayout spaces rows unevenly around wrapped notes
         form.setColumnStretch(1, 1)
         for row, (label, field) in enumerate((
                 ("Format:", self.format_box), ("", self.format_note), ("Save to:", path_row),
                 ("Weights:", self.trained_radio), ("", self.fresh_radio),
-                ("", self.weights_note))):
+                ("", self.weights_note), ("Input:", self.input_box), ("", self.input_note))):
             form.addWidget(QLabel(label), row, 0)
             if isinstance(field, QHBoxLayout):
                 form.addLayout(field, row, 1)
@@ -244,26 +242,16 @@ class ExportDialog(QDialog):
         existing = [path for path in files_of(self.fmt, target) if path.is_file()]
         if existing and not self.ask_replace(existing):
             return
-        trained = self.trained_radio.isChecked() and self.checkpoint is not None
-        if trained:
-            graph, state = self.checkpoint.graph, self.checkpoint.model_state
-            extra = run_facts(self.checkpoint.data_info, self.checkpoint.history,
-                              self.checkpoint.epoch)
-            extra["source"] = {"checkpoint": str(self.checkpoint_path),
-                               "epoch": self.checkpoint.epoch,
-                               "data": self.checkpoint.settings.data}
-        else:
-            graph, state = self.graph, None
-            extra = {"source": {"graph": self.name, "weights": f"freshly initialised with "
-                                f"seed {SEED}, not trained"}}
+        request = trained_request(self.checkpoint, self.checkpoint_path) \
+            if self._trained() else fresh_request(self.graph, self.name)
         self.result, self.error = None, None
         self._cancel.clear()
         self._show_message("", "")
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
         self.progress.setVisible(True)
-        self._start("export", partial(run_export, graph, state, self.fmt, target, extra,
-                                      self._cancel.is_set),
+        self._start("export", partial(run_export, request, self.fmt, target,
+                                      str(self.input_box.currentData()), self._cancel.is_set),
                     self._on_export_succeeded, self._on_export_failed)
 
     def _on_export_succeeded(self, result: object) -> None:
@@ -366,6 +354,17 @@ class ExportDialog(QDialog):
                        self.fresh_radio):
             widget.setEnabled(not exporting)
         self.trained_radio.setEnabled(not exporting and self.checkpoint is not None)
+        self._update_input_note()
+
+    def _trained(self) -> bool:
+        return self.trained_radio.isChecked() and self.checkpoint is not None
+
+    def _update_input_note(self, *_: object) -> None:
+        """Raw or prepared is a choice for trained weights in a format that runs them."""
+        self.input_box.setEnabled(self._trained() and self.fmt != "state_dict"
+                                  and self._job != "export")
+        self.input_note.setText(input_note(self.fmt, self._trained(),
+                                           str(self.input_box.currentData())))
 
     def _update_status(self) -> None:
         if self._thread is None:
@@ -376,13 +375,11 @@ class ExportDialog(QDialog):
         self.status.setVisible(True)
 
     def _show_message(self, kind: str, text: str) -> None:
-        icons = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
-                 "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
-                 "success": QStyle.StandardPixmap.SP_DialogApplyButton}
         self.message.setText(text)
         self.message_icon.setVisible(bool(text))
-        if kind in icons:
-            self.message_icon.setPixmap(self.style().standardIcon(icons[kind]).pixmap(24, 24))
+        if kind in MESSAGE_ICONS:
+            icon = self.style().standardIcon(MESSAGE_ICONS[kind])
+            self.message_icon.setPixmap(icon.pixmap(24, 24))
         self.message_kind = kind
 
     def _on_format_box_changed(self, _index: int = 0) -> None:
@@ -391,6 +388,7 @@ class ExportDialog(QDialog):
         if self.onnx_reason:
             note += f"\nONNX is unavailable: {self.onnx_reason}."
         self.format_note.setText(note)
+        self._update_input_note()
         target = self.target()
         defaults = {self._default_name(f) for f in FORMATS}
         if target is not None and target.name in defaults:
@@ -401,9 +399,3 @@ class ExportDialog(QDialog):
         if path is not None:
             self.path_edit.setText(str(path))
 
-
-def _note_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # muted, in either theme
-    return label

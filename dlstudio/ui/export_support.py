@@ -9,15 +9,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtGui import QPalette, QStandardItemModel
+from PySide6.QtWidgets import QComboBox, QLabel, QStyle
 
+from dlstudio.data.info import DataInfo
 from dlstudio.export import (
+    FORMATS,
     ExportCancelled,
     ExportError,
     ExportResult,
     card_path_for,
     export_model,
     graph_differences,
+    run_facts,
 )
 from dlstudio.graph import Graph, infer_shapes
 from dlstudio.train.checkpoint import Checkpoint, CheckpointError, load_checkpoint
@@ -52,6 +57,13 @@ CHOICES: dict[str, FormatChoice] = {
                            "A .py file with a class Model that needs only torch, and its "
                            "weights beside it as a .pt file of the same name."),
 }
+MESSAGE_ICONS = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+                 "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
+                 "success": QStyle.StandardPixmap.SP_DialogApplyButton}
+# The input box: what the exported model takes (raw is the default; see docs/export.md).
+INPUT_CHOICES = (("Raw: what the data holds (pixel values 0–255, the CSV's own columns)",
+                  "raw"),
+                 ("Prepared as in training (already scaled and normalised)", "prepared"))
 CHECK_NAMES = {"onnx_checker": "onnx.checker", "onnxruntime": "onnxruntime",
                "torch_jit_load": "torch.jit.load", "outputs": "the generated source",
                "weights_only_load": "torch.load(weights_only=True) gives every tensor back"}
@@ -114,12 +126,72 @@ def read_checkpoint(path: Path, graph: Graph, progress: Progress
                                          ("the canvas", "the last run"))
 
 
-def run_export(graph: Graph, state: dict[str, Any] | None, fmt: str, target: Path,
-               extra: dict[str, Any], cancel: Callable[[], bool],
-               progress: Progress) -> ExportResult:
+@dataclass(frozen=True)
+class Request:
+    """What one export is of: graph, weights (None: fresh), card facts, the run's data."""
+
+    graph: Graph
+    state: dict[str, Any] | None
+    extra: dict[str, Any]
+    data_info: DataInfo | None
+
+
+def trained_request(checkpoint: Checkpoint, path: Path | None) -> Request:
+    """The last run's network, weights, facts and DataInfo."""
+    extra = run_facts(checkpoint.data_info, checkpoint.history, checkpoint.epoch)
+    extra["source"] = {"checkpoint": str(path), "epoch": checkpoint.epoch,
+                       "data": checkpoint.settings.data}
+    return Request(checkpoint.graph, checkpoint.model_state, extra, checkpoint.data_info)
+
+
+def fresh_request(graph: Graph, name: str) -> Request:
+    return Request(graph, None, {"source": {"graph": name, "weights": f"freshly initialised "
+                                            f"with seed {SEED}, not trained"}}, None)
+
+
+def input_note(fmt: str, trained: bool, form: str) -> str:
+    """What the exported model will take, in words, under the input box."""
+    if fmt == "state_dict":
+        return "Weights only: a state_dict holds no preprocessing."
+    if not trained:
+        return ("Fresh weights have no training data: the export takes what the Input "
+                "node takes.")
+    if form == "raw":
+        return ("The training's scaling, resizing and normalisation go inside the model; "
+                "token ids stay token ids. The model card says what it takes.")
+    return "Prepare input as in training first; the model card's preprocessing says how."
+
+
+def format_box(missing: list[str]) -> tuple[QComboBox, str]:
+    """The format choice, ONNX greyed out (with the reason as its tooltip) when its
+    packages are `missing`; the box and that reason ("" when ONNX is available)."""
+    box = QComboBox()
+    model = box.model()
+    for index, fmt in enumerate(FORMATS):
+        box.addItem(CHOICES[fmt].title, fmt)
+        if fmt == "onnx" and missing and isinstance(model, QStandardItemModel):
+            model.item(index).setEnabled(False)
+            box.setItemText(index, "ONNX (unavailable)")
+            box.setItemData(index, onnx_missing(missing), Qt.ItemDataRole.ToolTipRole)
+    box.setCurrentIndex(next(i for i, fmt in enumerate(FORMATS)
+                             if fmt != "onnx" or not missing))
+    return box, onnx_missing(missing) if missing else ""
+
+
+def note_label() -> QLabel:
+    """A wrapped, muted label for the notes under the dialog's fields."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # muted, in either theme
+    return label
+
+
+def run_export(request: Request, fmt: str, target: Path, input_form: str,
+               cancel: Callable[[], bool], progress: Progress) -> ExportResult:
     """`export_model` with the worker's progress callback as the last argument."""
-    return export_model(graph, state, fmt, target, card_extra=extra, progress=progress,
-                        cancel=cancel, seed=SEED)
+    return export_model(request.graph, request.state, fmt, target, card_extra=request.extra,
+                        progress=progress, cancel=cancel, seed=SEED,
+                        data_info=request.data_info, input_form=input_form)
 
 
 def files_of(fmt: str, target: Path) -> list[Path]:
@@ -139,6 +211,8 @@ def success_text(result: ExportResult, fmt: str) -> str:
         else:
             role = "the weights"
         lines.append(f"  • {path.name}  ({role})")
+    if result.input_form:
+        lines.append(f"Input: {result.input_form['description']}.")
     passed = checks_text(result.checks)
     if passed:
         lines.append("Checks passed: " + "; ".join(passed) + ".")
@@ -150,7 +224,10 @@ def checks_text(checks: dict[str, Any]) -> list[str]:
     found = []
     for key, value in checks.items():
         name = CHECK_NAMES.get(key, key)
-        if isinstance(value, dict) and "max_abs_diff" in value:
+        if key == "preprocessing_inside" and isinstance(value, dict):
+            found.append(f"the preprocessing inside matches training's (largest difference "
+                         f"{value.get('max_abs_diff', 0.0):.1g})")
+        elif isinstance(value, dict) and "max_abs_diff" in value:
             batches = " and ".join(str(b) for b in value["batches"])
             found.append(f"{name} gives PyTorch's output for batches of {batches} "
                          f"(largest difference {value['max_abs_diff']:.1g})")
