@@ -140,7 +140,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             model_state=reader.tensors("model_state"),
             optimizer_state=reader.field("optimizer_state", dict),
             history=[EpochStats.from_dict(item) for item in reader.json("history", list)],
-            epoch=reader.field("epoch", int),
+            epoch=reader.count("epoch"),
             metrics={k: math.nan if v is None else float(v)
                      for k, v in reader.json("metrics", dict).items()},
             schedule_state=reader.json("schedule_state", dict),
@@ -167,7 +167,9 @@ def _short(value: Any) -> str:
 
 
 def _first_line(error: BaseException) -> str:
+    """The gist of `error` as printable text (a surrogate in it would break stderr)."""
     text = str(error).strip().split(". This is an internal miniz error")[0]
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text.splitlines()[0][:200] if text else ""
 
 
@@ -208,6 +210,12 @@ class _Reader:
         problem = _json_problem(value)
         if problem:
             raise CheckpointError(f"{self.path}: field {name!r} {problem}")
+        return value
+
+    def count(self, name: str) -> int:
+        value = self.field(name, int)
+        if value < 0:
+            raise CheckpointError(f"{self.path}: field {name!r} is {value}, below 0")
         return value
 
     def tensors(self, name: str) -> dict[str, torch.Tensor]:

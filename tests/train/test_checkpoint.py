@@ -135,3 +135,11 @@ def test_damaged_members_are_named(trained: Trainer, tmp_path, field: str, value
     torch.save(raw, tmp_path / "damaged.pt")
     with pytest.raises(CheckpointError, match=words):
         load_checkpoint(tmp_path / "damaged.pt")
+
+
+def test_a_negative_epoch_is_refused(trained: Trainer, tmp_path) -> None:
+    raw = torch.load(tmp_path / "last.pt", weights_only=True)
+    raw["epoch"] = -3
+    torch.save(raw, tmp_path / "negative.pt")
+    with pytest.raises(CheckpointError, match="negative.pt: field 'epoch' is -3, below 0"):
+        load_checkpoint(tmp_path / "negative.pt")
