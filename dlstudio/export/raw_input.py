@@ -108,7 +108,8 @@ class RawInput:
 
 
 class Prepare(nn.Module):
-    """Raw batch -> the network's input, with the training pipeline's own functions."""
+    """Raw batch -> the network's input: /255, training's own `resize_images`, then
+    (x - mean) / std with the run's values as buffers (constants in the exported file)."""
 
     def __init__(self, plan: RawInput) -> None:
         super().__init__()

@@ -29,24 +29,27 @@ def _prepare_text(plan: RawInput) -> str:
     lines = []
     norm = plan.normalisation
     if norm is not None:
-        lines += [f"MEAN = {tuple(norm.mean)!r}  # per {_per(plan)}, as measured in training",
+        lines += [f"MEAN = {tuple(norm.mean)!r}  # per {_per(plan)}, from the training data",
                   f"STD = {tuple(norm.std)!r}", "", ""]
     lines += [f"def prepare({arg}: torch.Tensor) -> torch.Tensor:",
-              f'    """{_what(plan)} -> what {NETWORK} takes, as DL Studio prepared '
-              'training data."""',
-              f"    x = {arg}"]
-    if plan.kind == "image":
-        lines.append("    x = x / 255.0  # pixels to 0..1")
+              f'    """{_what(plan).capitalize()} -> what {NETWORK} takes.',
+              "",
+              '    The steps DL Studio applied to the training data, in the same order."""',
+              f"    x = {arg} / 255.0  # pixels to 0..1" if plan.kind == "image"
+              else f"    x = {arg}"]
     size = plan.resize
     if size is not None:
         shrinking = size[0] < plan.shape[1] or size[1] < plan.shape[2]
-        lines.append(f"    x = torch.nn.functional.interpolate(x, size={size!r}, "
-                     f"mode=\"bilinear\", align_corners=False, antialias={shrinking})")
+        lines += [f"    x = torch.nn.functional.interpolate(x, size={size!r}, mode=\"bilinear\",",
+                  f"                                        align_corners=False, "
+                  f"antialias={shrinking})"]
     if norm is not None:
         view = "(1, -1, 1, 1)" if plan.kind == "image" else "(-1,)"
         lines += [f"    mean = torch.tensor(MEAN, dtype=x.dtype).view{view}",
                   f"    std = torch.tensor(STD, dtype=x.dtype).view{view}",
                   "    x = (x - mean) / std"]
+    if not plan.steps():
+        lines.append("    # none: training used the values as they are")
     lines.append("    return x")
     return "\n".join(lines) + "\n"
 
@@ -54,7 +57,9 @@ def _prepare_text(plan: RawInput) -> str:
 def _model_text(plan: RawInput, class_name: str, has_logits: bool) -> str:
     arg = _argument(plan.name)
     lines = [f"class {class_name}({NETWORK}):",
-             f'    """{NETWORK} with the preprocessing inside: it takes {_what(plan)}."""',
+             f'    """{NETWORK} with `prepare` in front: {_what(plan)}.',
+             "",
+             f'    It adds no weights: {NETWORK}\'s state_dict loads into it."""',
              "",
              f"    input_shapes = [{plan.shape!r}]  # one sample, as the data has it",
              "",

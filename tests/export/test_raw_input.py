@@ -9,6 +9,8 @@ import dataclasses
 import gzip
 import json
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +133,35 @@ def test_image_exports_take_raw_pixels_and_match_predict(
     mean = card["preprocessing"]["normalisation"]["mean"][0]
     assert steps[2].startswith(f"normalise per channel: (x - mean) / std, mean ({mean:.6g})")
     assert card["checks"]["preprocessing_inside"]["passed"] is True
+
+
+CHILD = r"""
+import runpy, sys
+sys.modules["dlstudio"] = None  # the exported source must need only torch
+import torch
+model = runpy.run_path(sys.argv[1])["Model"]()
+model.load_state_dict(torch.load(sys.argv[2], weights_only=True), strict=True)
+with torch.no_grad():
+    torch.save(model.eval()(torch.load(sys.argv[3])), sys.argv[4])
+"""
+
+
+def test_the_raw_source_runs_where_dlstudio_cannot_be_imported(
+        digits: Path, tmp_path: Path) -> None:
+    checkpoint = load_checkpoint(digits)
+    target = tmp_path / "digits.py"
+    export_model(checkpoint.graph, checkpoint.model_state, "python", target,
+                 data_info=checkpoint.data_info)
+    source = target.read_text(encoding="utf-8")
+    assert "def prepare(image: torch.Tensor)" in source and "dlstudio" not in \
+        source.split("class Network")[1]
+    pixels = torch.from_numpy(_raw_digits().astype(np.float32))
+    torch.save(pixels, tmp_path / "pixels.pt")
+    subprocess.run([sys.executable, "-I", "-c", CHILD, str(target),
+                    str(target.with_suffix(".pt")), str(tmp_path / "pixels.pt"),
+                    str(tmp_path / "out.pt")], check=True, cwd=tmp_path)
+    got = torch.load(tmp_path / "out.pt", weights_only=True).numpy()
+    assert np.max(np.abs(got - _run("python", target, pixels.numpy()))) == 0.0
 
 
 def test_the_prepared_option_keeps_the_input_the_graph_takes(
