@@ -7,11 +7,14 @@ class sub-folders in each keeps that split instead of drawing one.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch.utils.data import Dataset
 
 from dlstudio.data.errors import DataError
@@ -31,14 +34,76 @@ Item = tuple[Path, int]
 
 def open_image(path: Path, size: tuple[int, int], channels: int) -> Image.Image:
     """The image at `path` as gray (1 channel) or RGB, resized to (height, width)."""
-    try:
-        with Image.open(path) as image:
+    with read_image(path) as image, _bomb_guard(path):
+        try:
             converted = image.convert("L" if channels == 1 else "RGB")
-    except (OSError, UnidentifiedImageError) as error:
-        raise DataError(f"cannot read image {path}: {error}") from None
+        except Image.DecompressionBombError:  # a frame or tile larger than the header said
+            raise DataError(_bomb_message(path, None)) from None
+        except Exception as error:  # noqa: BLE001 - any decoder failure on a user's file
+            raise DataError(f"cannot read image {path}: {_reason(error)}") from None
     if converted.size != (size[1], size[0]):
         converted = converted.resize((size[1], size[0]), Image.Resampling.BILINEAR)
     return converted
+
+
+@contextmanager
+def read_image(path: Path) -> Iterator[Image.Image]:
+    """The image file at `path`, opened (pixels not yet decoded) and closed after.
+
+    A file that is no image, or one whose header claims more pixels than Pillow's
+    `MAX_IMAGE_PIXELS` (a decompression bomb: a few KB that would unpack to gigabytes),
+    is a DataError naming the file; Pillow's warning about it never reaches the user."""
+    with _bomb_guard(path):
+        try:
+            image = Image.open(path)
+        except Image.DecompressionBombError:
+            raise DataError(_bomb_message(path, _declared_size(path))) from None
+        except Exception as error:  # noqa: BLE001 - any decoder failure on a user's file
+            raise DataError(f"cannot read image {path}: {_reason(error)}") from None
+    with image:
+        limit = Image.MAX_IMAGE_PIXELS
+        if limit is not None and image.width * image.height > limit:
+            raise DataError(_bomb_message(path, image.size))
+        yield image
+
+
+@contextmanager
+def _bomb_guard(path: Path) -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
+
+
+def _reason(error: Exception) -> str:
+    return str(error) or type(error).__name__
+
+
+def _bomb_message(path: Path, size: tuple[int, int] | None) -> str:
+    limit = Image.MAX_IMAGE_PIXELS or 0
+    pixels = f"{size[0]}×{size[1]} pixels" if size else "its size"
+    return (f"{path}: {pixels} is over the {limit:,}-pixel limit for an image "
+            "(a decompression bomb?)")
+
+
+def _declared_size(path: Path) -> tuple[int, int] | None:
+    """Width and height from the file's header alone, for the message: Pillow refuses a
+    bomb in `Image.open` before it hands back the image that knows them."""
+    Image.init()
+    try:
+        with path.open("rb") as stream:
+            prefix = stream.read(16)
+            for name in Image.ID:
+                factory, accept = Image.OPEN[name]
+                if accept is not None and not accept(prefix):
+                    continue
+                stream.seek(0)
+                try:
+                    return factory(stream, str(path)).size
+                except Exception:  # noqa: BLE001, S112 - not this format: try the next
+                    continue
+    except OSError:
+        return None
+    return None
 
 
 def image_to_tensor(image: Image.Image) -> torch.Tensor:
@@ -151,10 +216,7 @@ def _size_and_channels(first: Path, opts: LoadOptions) -> tuple[tuple[int, int],
     size = parse_size(opts.image_size)
     channels = opts.channels
     if size is None or channels is None:
-        try:
-            with Image.open(first) as image:
-                size = size or (image.height, image.width)
-                channels = channels or (1 if image.mode in GRAY_MODES else 3)
-        except (OSError, UnidentifiedImageError) as error:
-            raise DataError(f"cannot read image {first}: {error}") from None
+        with read_image(first) as image:
+            size = size or (image.height, image.width)
+            channels = channels or (1 if image.mode in GRAY_MODES else 3)
     return size, channels
