@@ -21,7 +21,7 @@ import torch
 
 from dlstudio.atomic import atomic_file
 from dlstudio.compile import CompileError, GraphModule, compile_graph
-from dlstudio.data import DataError, DataInfo
+from dlstudio.data import DataError, DataInfo, check_fits
 from dlstudio.graph import Graph, GraphError
 from dlstudio.train.events import EpochStats
 from dlstudio.train.settings import TrainSettings, TrainSettingsError
@@ -61,7 +61,19 @@ class Checkpoint:
                 AttributeError) as error:
             raise CheckpointError(f"{self.path}: the weights do not fit the graph stored "
                                   f"with them: {' '.join(str(error).split())[:400]}") from None
+        self._check_data_facts(model)
         return model.eval()
+
+    def _check_data_facts(self, model: GraphModule) -> None:
+        """Prediction shapes its input by the data facts: they must fit the (first) Input,
+        as training checked, or the model fails on its first sample."""
+        name, shape = model.input_names[0], tuple(model.input_shapes[0])
+        kinds = {node.name: node.params.get("kind") for node in self.graph.nodes_of_type("Input")}
+        try:
+            check_fits(self.data_info, shape, input_name=name, input_kind=kinds.get(name))
+        except DataError as error:
+            raise CheckpointError(f"{self.path}: field 'data_info' does not fit the graph "
+                                  f"stored with it: {error}") from None
 
 
 def save_checkpoint(path: str | os.PathLike[str], *, graph: Graph, settings: TrainSettings,

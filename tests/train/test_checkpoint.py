@@ -143,3 +143,18 @@ def test_a_negative_epoch_is_refused(trained: Trainer, tmp_path) -> None:
     torch.save(raw, tmp_path / "negative.pt")
     with pytest.raises(CheckpointError, match="negative.pt: field 'epoch' is -3, below 0"):
         load_checkpoint(tmp_path / "negative.pt")
+
+
+def test_data_facts_that_do_not_fit_the_graph_are_refused_when_the_model_is_built(
+        trained: Trainer, tmp_path) -> None:
+    """Found by hand after fuzzing: facts saying 1×9×9 images made `dlstudio predict` end
+    in a traceback from the first Dense layer."""
+    raw = torch.load(tmp_path / "last.pt", weights_only=True)
+    facts = json.loads(raw["data_info"])
+    facts["input_shape"] = [1, 9, 9]
+    raw["data_info"] = json.dumps(facts)
+    torch.save(raw, tmp_path / "facts.pt")
+    checkpoint = load_checkpoint(tmp_path / "facts.pt")
+    with pytest.raises(CheckpointError, match=r"facts.pt: field 'data_info' does not fit the "
+                                              r"graph stored with it: .*image"):
+        checkpoint.build_model()
