@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
@@ -27,29 +29,61 @@ from dlstudio.data.splits import DataBundle
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 META_FILE = "dataset.json"
 GZIP_MAGIC = b"\x1f\x8b"
+READ_CHUNK = 1 << 24
+MAX_CLASSES = 100_000  # labels above this are a damaged file, not a dataset
 
 
 def read_idx(path: str | Path) -> np.ndarray:
-    """The array stored in an IDX file, gzipped or not (told apart by content)."""
+    """The array stored in an IDX file, gzipped or not (told apart by content).
+
+    The header's sizes are checked against the bytes the file really holds before any
+    array is made, and a gzipped file is unpacked no further than its header promises:
+    a header that lies, or a small .gz that would unpack to gigabytes, is a DataError."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
-        data = gzip.decompress(raw) if raw[:2] == GZIP_MAGIC else raw
-    except (OSError, EOFError) as error:
+        with path.open("rb") as raw:
+            gzipped = raw.read(2) == GZIP_MAGIC
+            raw.seek(0)
+            if gzipped:
+                with gzip.GzipFile(fileobj=raw) as stream:
+                    return _read_idx_stream(path, stream)
+            return _read_idx_stream(path, raw)
+    except (OSError, EOFError, zlib.error) as error:
         raise DataError(f"cannot read IDX file {path}: {error}") from None
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in IDX_TYPES:
+
+
+def _read_idx_stream(path: Path, stream: BinaryIO) -> np.ndarray:
+    magic = stream.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in IDX_TYPES:
         raise DataError(f"{path} is not an IDX file (its magic number is wrong)")
-    rank = data[3]
-    header = 4 + 4 * rank
-    if rank == 0 or len(data) < header:
+    rank = magic[3]
+    if rank == 0:
+        raise DataError(f"{path}: the IDX header declares no dimensions")
+    header = stream.read(4 * rank)
+    if len(header) < 4 * rank:
         raise DataError(f"{path}: the IDX header is cut short")
-    dims = struct.unpack(f">{rank}I", data[4:header])
-    dtype = np.dtype(IDX_TYPES[data[2]])
-    expected = int(np.prod(dims)) * dtype.itemsize
-    if len(data) - header != expected:
+    dims = struct.unpack(f">{rank}I", header)
+    dtype = np.dtype(IDX_TYPES[magic[2]])
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: no overflow
+    data = _read_at_most(stream, expected + 1)
+    if len(data) != expected:
+        held = f"{len(data)} bytes" if len(data) <= expected else "more"
         raise DataError(f"{path}: the header promises {'×'.join(map(str, dims))} values "
-                        f"({expected} bytes) but the file holds {len(data) - header} bytes")
-    return np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)
+                        f"({expected:,} bytes) but the file holds {held}")
+    return np.frombuffer(data, dtype=dtype).reshape(dims)
+
+
+def _read_at_most(stream: BinaryIO, limit: int) -> bytes:
+    """Up to `limit` bytes, read in chunks: a huge `limit` from a header allocates
+    nothing the file does not hold."""
+    chunks, left = [], limit
+    while left > 0:
+        chunk = stream.read(min(left, READ_CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 @dataclass(frozen=True)
@@ -130,11 +164,21 @@ def _read_part(images_path: Path, labels_path: Path) -> tuple[torch.Tensor, torc
     else:
         raise DataError(f"{images_path}: expected images shaped count×height×width, got "
                         f"{'×'.join(map(str, images.shape))}")
+    if len(images) == 0:
+        raise DataError(f"{images_path} holds 0 images")
+    if images.shape[2] == 0 or images.shape[3] == 0:
+        raise DataError(f"{images_path}: its images are {images.shape[2]}×{images.shape[3]} "
+                        "pixels, empty")
+    if images.dtype.kind == "f" and not np.isfinite(images).all():
+        raise DataError(f"{images_path}: some pixel values are NaN or infinite")
     if labels.ndim != 1 or len(labels) != len(images):
         raise DataError(f"{labels_path}: {labels.size} labels for {len(images)} images in "
                         f"{images_path.name}")
     if not np.issubdtype(labels.dtype, np.integer) or labels.min(initial=0) < 0:
         raise DataError(f"{labels_path}: labels must be whole numbers from 0")
+    if labels.max(initial=0) >= MAX_CLASSES:
+        raise DataError(f"{labels_path}: a label of {labels.max()} is more classes than "
+                        f"{MAX_CLASSES:,}; is the file damaged?")
     return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
 
 

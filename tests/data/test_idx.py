@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import torch
 from dlstudio.data import DataError, load_data
 from dlstudio.data.idx import read_idx
 
+from .bad_files import raw_idx
 from .conftest import WriteIdx, fake_digits, idx_bytes
 
 
@@ -88,3 +90,72 @@ def test_idx_folder_problems_are_named(tmp_path: Path, write_idx: WriteIdx) -> N
     write_idx(tmp_path / "train-labels-idx1-ubyte", labels[:7])
     with pytest.raises(DataError, match="7 labels for 10 images"):
         load_data(f"idx:{tmp_path}")
+
+
+# ----- damaged and hostile files ---------------------------------------------------------
+def _part(folder: Path, images: bytes, labels: bytes, gz: bool = False) -> Path:
+    folder.mkdir(exist_ok=True)
+    pack = gzip.compress if gz else (lambda b: b)
+    (folder / "train-images-idx3-ubyte").write_bytes(pack(images))
+    (folder / "train-labels-idx1-ubyte").write_bytes(pack(labels))
+    return folder
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_zero_images_is_one_clear_error(tmp_path: Path, gz: bool) -> None:
+    folder = _part(tmp_path / "empty", raw_idx((0, 28, 28)), raw_idx((0,)), gz)
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte holds 0 images"):
+        load_data(f"idx:{folder}")
+
+
+def test_empty_images_and_label_mismatch(tmp_path: Path) -> None:
+    folder = _part(tmp_path / "flat", raw_idx((5, 0, 28)), raw_idx((5,)))
+    with pytest.raises(DataError, match=r"its images are 0×28 pixels, empty"):
+        load_data(f"idx:{folder}")
+    folder = _part(tmp_path / "miscount", raw_idx((5, 4, 4)), raw_idx((4,)))
+    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte: 4 labels for 5 images"):
+        load_data(f"idx:{folder}")
+
+
+def test_huge_labels_and_nan_pixels_are_refused(tmp_path: Path) -> None:
+    labels = raw_idx((2,), struct.pack(">2i", 0, 2_000_000_000), type_code=0x0C)
+    folder = _part(tmp_path / "huge", raw_idx((2, 4, 4)), labels)
+    with pytest.raises(DataError, match=r"a label of 2000000000 is more classes"):
+        load_data(f"idx:{folder}")
+    pixels = struct.pack(">32f", *([float("nan")] + [0.0] * 31))
+    folder = _part(tmp_path / "nan", raw_idx((2, 4, 4), pixels, type_code=0x0D),
+                   raw_idx((2,)))
+    with pytest.raises(DataError, match=r"NaN or infinite"):
+        load_data(f"idx:{folder}")
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_header_claiming_terabytes_allocates_nothing(tmp_path: Path, gz: bool) -> None:
+    """4 billion × 4 billion × 255 values declared over 20 real bytes: refused from the
+    file's size, not by trying to make the array (nor overflowing the byte count)."""
+    data = raw_idx((4_000_000_000, 4_000_000_000, 255), bytes(20))
+    path = tmp_path / "lie"
+    path.write_bytes(gzip.compress(data) if gz else data)
+    with pytest.raises(DataError, match=r"4000000000×4000000000×255 values .* holds 20 bytes"):
+        read_idx(path)
+
+
+def test_truncated_and_overlong_files(tmp_path: Path) -> None:
+    path = tmp_path / "cut"
+    for data, words in [(raw_idx((3, 4, 4))[:-1], "holds 47 bytes"),
+                        (raw_idx((3, 4, 4)) + b"x", "holds more"),
+                        (bytes([0, 0, 8, 0]), "declares no dimensions"),
+                        (bytes([0, 0, 8, 3, 0, 0]), "header is cut short"),
+                        (gzip.compress(raw_idx((3, 4, 4)))[:-9], "cannot read IDX file")]:
+        path.write_bytes(data)
+        with pytest.raises(DataError, match=words):
+            read_idx(path)
+
+
+def test_a_gzip_bomb_is_not_unpacked_past_its_header(tmp_path: Path) -> None:
+    """A header promising 16 bytes, then 20 MB of zeros packed into ~20 KB."""
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(gzip.compress(raw_idx((1, 4, 4)) + bytes(20_000_000), 9))
+    with pytest.raises(DataError, match=r"promises 1×4×4 values \(16 bytes\) but the file "
+                                        r"holds more"):
+        read_idx(path)
