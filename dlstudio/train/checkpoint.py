@@ -150,12 +150,12 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             settings=TrainSettings.from_dict(reader.json("settings", dict)),
             data_info=DataInfo.from_dict(reader.json("data_info", dict)),
             model_state=reader.tensors("model_state"),
-            optimizer_state=reader.field("optimizer_state", dict),
+            optimizer_state=reader.optimizer_state(),
             history=[EpochStats.from_dict(item) for item in reader.json("history", list)],
             epoch=reader.count("epoch"),
             metrics={k: math.nan if v is None else float(v)
                      for k, v in reader.json("metrics", dict).items()},
-            schedule_state=reader.json("schedule_state", dict),
+            schedule_state=reader.schedule_state(),
             rng_state=reader.rng_state(),
             path=path,
         )
@@ -236,6 +236,33 @@ class _Reader:
             if not isinstance(key, str) or not isinstance(value, torch.Tensor):
                 raise CheckpointError(f"{self.path}: field {name!r}: entry {key!r} is a "
                                       f"{type(value).__name__}, not a tensor")
+        return state
+
+    def optimizer_state(self) -> dict[str, Any]:
+        """Empty (an imported model's) or the layout `Optimizer.load_state_dict` reads;
+        the values inside are checked by torch when a run resumes."""
+        state = self.field("optimizer_state", dict)
+        groups = state.get("param_groups")
+        if state and not (isinstance(state.get("state"), dict) and isinstance(groups, list)
+                          and all(isinstance(g, dict) and isinstance(g.get("params"), list)
+                                  and all(type(i) is int for i in g["params"])
+                                  for g in groups)):
+            raise CheckpointError(f"{self.path}: field 'optimizer_state' is not an "
+                                  "optimizer's state ('state' and 'param_groups' with "
+                                  "'params' numbers)")
+        return state
+
+    def schedule_state(self) -> dict[str, Any]:
+        """Empty or the learning-rate schedule's factor, best value and bad epochs."""
+        state = self.json("schedule_state", dict)
+        number = (int, float)
+        if state and not (
+                isinstance(state.get("factor"), number) and not isinstance(state["factor"], bool)
+                and (state.get("best") is None or isinstance(state["best"], number))
+                and type(state.get("bad_epochs")) is int and state["bad_epochs"] >= 0):
+            raise CheckpointError(f"{self.path}: field 'schedule_state' should hold 'factor' "
+                                  "(a number), 'best' (a number or null) and 'bad_epochs' "
+                                  "(a count)")
         return state
 
     def rng_state(self) -> dict[str, Any]:

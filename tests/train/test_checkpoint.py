@@ -127,6 +127,12 @@ def test_a_tensor_where_format_or_version_belongs_is_refused(
     ("rng_state", {"torch": torch.zeros(3)}, "'rng_state' does not hold random"),
     ("metrics", '{"loss": 1e999}', "'metrics': the number 1e999 is too large"),
     ("history", "[" * 100 + "]" * 100, "'history' is nested too deeply"),
+    # Found probing resumes: these ended a resumed run as "training failed in epoch 0".
+    ("optimizer_state", {"state": 5, "param_groups": "x"}, "'optimizer_state' is not an "
+                                                             "optimizer's state"),
+    ("schedule_state", '{"factor": "abc", "best": null, "bad_epochs": 0}',
+     "'schedule_state' should hold 'factor' \\(a number\\)"),
+    ("schedule_state", '{"x": 1}', "'schedule_state' should hold"),
 ])
 def test_damaged_members_are_named(trained: Trainer, tmp_path, field: str, value: object,
                                    words: str) -> None:
