@@ -107,6 +107,8 @@ def test_a_trained_checkpoint_is_exported_with_its_weights_and_run_facts(
     assert card["class_names"] == ["0", "1"]
     assert card["preprocessing"]["name"] == "xor"
     assert card["preprocessing"]["input_shape"] == [2]
+    assert card["input"]["form"] == "raw"  # xor is not normalised: raw is what it takes
+    assert card["input"]["preprocessing_inside"] == []
     last = trained.history[-1]
     assert card["metrics"] == {"epoch": 1, "epochs_trained": 1,
                                "train": pytest.approx(last.train),
