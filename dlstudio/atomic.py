@@ -96,8 +96,9 @@ def copy_atomic(source: str | os.PathLike[str], target: str | os.PathLike[str]) 
 
 def temp_folder(parent: Path, name: str) -> tuple[Path, int]:
     """A new hidden folder `.<name>.<pid>.<random>.tmp` in `parent`, locked like a temp
-    file; returns it and the descriptor that holds the lock (close it after removing the
-    folder). Stale leftovers in `parent` are removed first."""
+    file; returns it and the descriptor that holds the lock, or -1 where folders cannot
+    be opened (close it after removing the folder). Stale leftovers in `parent` are
+    removed first."""
     clean_leftovers(parent)
     for _ in range(100):
         folder = parent / _temp_name(name)
@@ -105,7 +106,10 @@ def temp_folder(parent: Path, name: str) -> tuple[Path, int]:
             folder.mkdir()
         except FileExistsError:
             continue
-        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            descriptor = os.open(folder, os.O_RDONLY)
+        except OSError:  # folders cannot be opened (Windows): the pid and age rules decide
+            return folder, -1
         _lock(descriptor)
         return folder, descriptor
     raise FileExistsError(f"could not create a scratch folder in {parent}")
@@ -195,6 +199,8 @@ def _alive(pid: int) -> bool:
     """Whether `pid` is a running process on this machine (a zombie is not)."""
     if pid <= 0:
         return False
+    if os.name == "nt":  # os.kill(pid, 0) would end the process there: the age rule decides
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
