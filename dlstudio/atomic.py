@@ -14,9 +14,11 @@ lock when its process dies, however it dies) and either the pid in its name is n
 live process on this machine or it has not changed for `STALE_AFTER` seconds. The lock
 protects a concurrent live writer (a second DL Studio training into the same folder, even
 from another machine on a network disk); the pid covers the instant between creating a
-temp and locking it; the age covers a dead writer whose pid has been reused. Where
-locks cannot be taken (no `fcntl`), the pid and age rules decide alone. Names of older
-versions (no pid) are removed once they are `LEGACY_STALE_AFTER` old and unlocked.
+temp and locking it; the age covers a dead writer whose pid has been reused. On a file
+system without locks the pid and age rules decide alone; on Windows (no `flock`, and
+`os.kill(pid, 0)` would end the process) the age alone, and an open file cannot be
+deleted there anyway. Names of older versions (no pid) are removed once they are
+`LEGACY_STALE_AFTER` old and unlocked.
 """
 
 from __future__ import annotations
