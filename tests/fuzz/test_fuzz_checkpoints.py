@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ from dlstudio.train import CheckpointError, load_checkpoint
 from dlstudio.train.checkpoint import MAX_DEPTH
 
 CORPUS = Path(__file__).parent / "corpus" / "checkpoints"
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
+# 60 examples a test in CI (seconds); DLSTUDIO_FUZZ_EXAMPLES=5000 searches longer.
+EXAMPLES = int(os.environ.get("DLSTUDIO_FUZZ_EXAMPLES", "60"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
 JSON_FIELDS = ("graph", "settings", "data_info", "history", "metrics", "schedule_state")
