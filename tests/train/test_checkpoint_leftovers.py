@@ -26,6 +26,8 @@ from dlstudio.graph.project import Project, load_project, save_project
 from dlstudio.train import Trainer, TrainSettings, load_checkpoint
 from dlstudio.train.checkpoint import save_checkpoint
 
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL, flock and umask")
+
 # The child says its pid, then dies at the barrier: every byte written, not yet renamed.
 _KILL_AT_FSYNC = """
 import os, signal
