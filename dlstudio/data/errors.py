@@ -1,6 +1,11 @@
-"""Errors of the data layer, each naming the file, field or spec at fault."""
+"""Errors of the data layer, each naming the file, field or spec at fault, and the
+largest number a reader lets through."""
 
 from __future__ import annotations
+
+# Models train in float32 (max 3.4e38), and standardising divides by a std that may be
+# as small as 1e-8: a value past 1e30 would come out infinite. Readers refuse it.
+LARGEST_VALUE = 1e30
 
 
 class DataError(ValueError):

@@ -34,7 +34,7 @@ Item = tuple[Path, int]
 
 def open_image(path: Path, size: tuple[int, int], channels: int) -> Image.Image:
     """The image at `path` as gray (1 channel) or RGB, resized to (height, width)."""
-    with read_image(path) as image, _bomb_guard(path):
+    with read_image(path) as image, _quiet_pillow():
         try:
             converted = image.convert("L" if channels == 1 else "RGB")
         except Image.DecompressionBombError:  # a frame or tile larger than the header said
@@ -53,7 +53,7 @@ def read_image(path: Path) -> Iterator[Image.Image]:
     A file that is no image, or one whose header claims more pixels than Pillow's
     `MAX_IMAGE_PIXELS` (a decompression bomb: a few KB that would unpack to gigabytes),
     is a DataError naming the file; Pillow's warning about it never reaches the user."""
-    with _bomb_guard(path):
+    with _quiet_pillow():
         try:
             image = Image.open(path)
         except Image.DecompressionBombError:
@@ -68,9 +68,11 @@ def read_image(path: Path) -> Iterator[Image.Image]:
 
 
 @contextmanager
-def _bomb_guard(path: Path) -> Iterator[None]:
+def _quiet_pillow() -> Iterator[None]:
+    """Pillow warns of near-bombs and of damaged metadata (corrupt EXIF) it reads past:
+    noise on a terminal; what matters is refused as a DataError instead."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore")
         yield
 
 

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import torch
 
-from dlstudio.data.errors import DataError
+from dlstudio.data.errors import LARGEST_VALUE, DataError
 from dlstudio.data.imagesets import image_bundle
 from dlstudio.data.info import FLIPS, POLARITIES, ImageFacts
 from dlstudio.data.options import LoadOptions
@@ -30,6 +30,7 @@ IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x
 META_FILE = "dataset.json"
 GZIP_MAGIC = b"\x1f\x8b"
 READ_CHUNK = 1 << 24
+MAX_ARRAY_BYTES = np.iinfo(np.intp).max  # even with a 0 among the sizes (numpy's limit)
 MAX_CLASSES = 100_000  # labels above this are a damaged file, not a dataset
 
 
@@ -65,6 +66,9 @@ def _read_idx_stream(path: Path, stream: BinaryIO) -> np.ndarray:
     dims = struct.unpack(f">{rank}I", header)
     dtype = np.dtype(IDX_TYPES[magic[2]])
     expected = math.prod(dims) * dtype.itemsize  # Python ints: no overflow
+    if math.prod(d for d in dims if d) * dtype.itemsize > MAX_ARRAY_BYTES:
+        raise DataError(f"{path}: the header's sizes {'×'.join(map(str, dims))} are too "
+                        "large for an array (a damaged file?)")
     data = _read_at_most(stream, expected + 1)
     if len(data) != expected:
         held = f"{len(data)} bytes" if len(data) <= expected else "more"
@@ -169,8 +173,9 @@ def _read_part(images_path: Path, labels_path: Path) -> tuple[torch.Tensor, torc
     if images.shape[2] == 0 or images.shape[3] == 0:
         raise DataError(f"{images_path}: its images are {images.shape[2]}×{images.shape[3]} "
                         "pixels, empty")
-    if images.dtype.kind == "f" and not np.isfinite(images).all():
-        raise DataError(f"{images_path}: some pixel values are NaN or infinite")
+    if images.dtype.kind == "f" and not (np.abs(images) <= LARGEST_VALUE).all():
+        raise DataError(f"{images_path}: some pixel values are NaN, infinite or beyond "
+                        f"±{LARGEST_VALUE:g}, too large to train on in 32-bit floats")
     if labels.ndim != 1 or len(labels) != len(images):
         raise DataError(f"{labels_path}: {labels.size} labels for {len(images)} images in "
                         f"{images_path.name}")
@@ -179,7 +184,8 @@ def _read_part(images_path: Path, labels_path: Path) -> tuple[torch.Tensor, torc
     if labels.max(initial=0) >= MAX_CLASSES:
         raise DataError(f"{labels_path}: a label of {labels.max()} is more classes than "
                         f"{MAX_CLASSES:,}; is the file damaged?")
-    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
+    native = images.astype(images.dtype.newbyteorder("="))  # IDX is big-endian
+    return torch.from_numpy(native), torch.from_numpy(labels.astype(np.int64))
 
 
 def load_idx_folder(folder: str | Path, opts: LoadOptions | None = None,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from dlstudio.data.errors import DataError
+from dlstudio.data.errors import LARGEST_VALUE, DataError
 from dlstudio.data.info import DataInfo
 from dlstudio.data.onehot import is_one_hot, one_hot_tail, one_hot_targets
 from dlstudio.data.options import LoadOptions
@@ -67,11 +67,20 @@ def load_csv(path: str | Path, target: str | None = None, opts: LoadOptions | No
 
 def _read_rows(path: Path) -> list[list[str]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"CSV file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         raise DataError(f"cannot read CSV file {path}: {error}") from None
+    # UTF-8 (with or without a BOM); UTF-16 when a BOM says so (Excel's "Unicode text")
+    encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        name = "UTF-16" if encoding == "utf-16" else "UTF-8"
+        raise DataError(f"cannot read CSV file {path}: it is not {name} text (byte "
+                        f"{error.object[error.start]:#04x} at offset {error.start}); "
+                        "save it as UTF-8") from None
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:8192], ",;\t")
     except csv.Error:
@@ -164,6 +173,9 @@ def _number(path: Path, line: int, column: str, cell: str) -> float:
     if not math.isfinite(value):
         raise DataError(f"{path} row {line}, column {column!r}: {cell.strip()!r} is not a "
                         "finite number")
+    if abs(value) > LARGEST_VALUE:
+        raise DataError(f"{path} row {line}, column {column!r}: {cell.strip()!r} is beyond "
+                        f"±{LARGEST_VALUE:g}, too large to train on in 32-bit floats")
     return value
 
 

@@ -125,18 +125,18 @@ def test_huge_labels_and_nan_pixels_are_refused(tmp_path: Path) -> None:
     pixels = struct.pack(">32f", *([float("nan")] + [0.0] * 31))
     folder = _part(tmp_path / "nan", raw_idx((2, 4, 4), pixels, type_code=0x0D),
                    raw_idx((2,)))
-    with pytest.raises(DataError, match=r"NaN or infinite"):
+    with pytest.raises(DataError, match=r"NaN, infinite"):
         load_data(f"idx:{folder}")
 
 
 @pytest.mark.parametrize("gz", [False, True])
 def test_a_header_claiming_terabytes_allocates_nothing(tmp_path: Path, gz: bool) -> None:
-    """4 billion × 4 billion × 255 values declared over 20 real bytes: refused from the
-    file's size, not by trying to make the array (nor overflowing the byte count)."""
-    data = raw_idx((4_000_000_000, 4_000_000_000, 255), bytes(20))
+    """4 billion × 4 million × 255 values (4 EB) declared over 20 real bytes: refused from
+    the file's size, not by trying to make the array."""
+    data = raw_idx((4_000_000_000, 4_000_000, 255), bytes(20))
     path = tmp_path / "lie"
     path.write_bytes(gzip.compress(data) if gz else data)
-    with pytest.raises(DataError, match=r"4000000000×4000000000×255 values .* holds 20 bytes"):
+    with pytest.raises(DataError, match=r"4000000000×4000000×255 values .* holds 20 bytes"):
         read_idx(path)
 
 
@@ -159,3 +159,33 @@ def test_a_gzip_bomb_is_not_unpacked_past_its_header(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"promises 1×4×4 values \(16 bytes\) but the file "
                                         r"holds more"):
         read_idx(path)
+
+
+def test_sizes_too_large_even_around_a_zero(tmp_path: Path) -> None:
+    """0×2³¹×2³¹ holds no values but is no array numpy can make (found by fuzzing)."""
+    path = tmp_path / "zero"
+    path.write_bytes(raw_idx((0, 2, 2**31, 2**31)))
+    with pytest.raises(DataError, match=r"sizes 0×2×2147483648×2147483648 are too large"):
+        read_idx(path)
+
+
+@pytest.mark.parametrize("code", [0x0D, 0x0E])
+def test_float_images_load_in_native_byte_order(tmp_path: Path, code: int) -> None:
+    """Big-endian float pixels (found by fuzzing: torch refused their byte order)."""
+    pixels = np.linspace(0, 1, 6 * 4 * 4).reshape(6, 4, 4)
+    big = pixels.astype(">f4" if code == 0x0D else ">f8").tobytes()
+    folder = _part(tmp_path / "floats", raw_idx((6, 4, 4), big, type_code=code),
+                   raw_idx((6,), bytes([0, 1, 0, 1, 0, 1])))
+    bundle = load_data(f"idx:{folder}", val_fraction=0.0)
+    assert bundle.info.input_shape == (1, 4, 4)
+    x = torch.cat([x for x, _ in bundle.train.batches(6)])
+    assert x.shape == (6, 1, 4, 4) and torch.isfinite(x).all() and x.std() > 0
+
+
+def test_float64_pixels_beyond_float32_are_refused(tmp_path: Path) -> None:
+    """1e300 is a fine float64 but infinite as the float32 a model trains in; 1e30 is
+    the most that standardising keeps finite (found by fuzzing)."""
+    big = np.array([1e300] + [0.0] * 15, ">f8").tobytes()
+    folder = _part(tmp_path / "big", raw_idx((1, 4, 4), big, type_code=0x0E), raw_idx((1,)))
+    with pytest.raises(DataError, match=r"NaN, infinite or beyond ±1e\+30, too large"):
+        load_data(f"idx:{folder}")

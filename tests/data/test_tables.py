@@ -95,3 +95,35 @@ def test_semicolon_tables_are_read(tmp_path: Path) -> None:
     path = _write(tmp_path / "semi.csv", "x;label\n1.5;yes\n2.5;no\n0.5;yes\n3.0;no\n")
     info = load_data(f"csv:{path}").info
     assert info.class_names == ("no", "yes") and info.input_shape == (1,)
+
+
+@pytest.mark.parametrize("cell", ["3.4e38", "-1e31"])
+def test_numbers_too_large_to_standardise_are_refused(tmp_path: Path, cell: str) -> None:
+    """Finite, but standardised in float32 they become infinite (found by fuzzing)."""
+    path = tmp_path / "big.csv"
+    path.write_text(f"x,y\n1,a\n{cell},b\n2,a\n", encoding="utf-8")
+    with pytest.raises(DataError, match=rf"row 3, column 'x': '{cell}' is beyond ±1e\+30"):
+        load_data(f"csv:{path}")
+
+
+def test_quoted_line_breaks_nul_bytes_and_huge_fields(tmp_path: Path) -> None:
+    """A label may hold a line break inside quotes, or a NUL (shown escaped); a field
+    past the csv module's limit is one clear refusal, not a csv.Error."""
+    path = tmp_path / "q.csv"
+    path.write_text('x,label\n1,"two\nlines"\n2,b\x00\n3,"two\nlines"\n', encoding="utf-8")
+    assert load_data(f"csv:{path}").info.class_names == ("b\x00", "two\nlines")
+    path.write_text("x,label\n1,a\n2," + "b" * 200_000 + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"q.csv line 3: not readable as CSV \(field larger"):
+        load_data(f"csv:{path}")
+
+
+def test_utf16_with_a_bom_reads_and_latin1_is_named(tmp_path: Path) -> None:
+    """Excel's "Unicode text" is UTF-16 with a BOM; other encodings are refused saying
+    which byte is not UTF-8 (both found by fuzzing odd encodings)."""
+    path = tmp_path / "u.csv"
+    path.write_bytes("x,label\n1,chat\n2,éléphant\n3,chat\n".encode("utf-16"))
+    assert load_data(f"csv:{path}").info.class_names == ("chat", "éléphant")
+    path.write_bytes("x,label\n1,chat\n2,éléphant\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"u.csv: it is not UTF-8 text \(byte 0xe9 at "
+                                        r"offset 17\); save it as UTF-8"):
+        load_data(f"csv:{path}")
