@@ -108,3 +108,16 @@ def test_error_lines_escape_file_names(tmp_path: Path,
     refused("train", *run(capsys, "train", "--template", "xor", "--data", f"csv:{bad}",
                           "--epochs", "1", "--out", str(tmp_path / "run")),
             "x\\x1b]0;owned\\x07 .csv")  # the line break made a space: one line
+
+
+def test_train_log_escapes_a_data_file_name(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The data's name (the CSV's stem) is in train's log lines on stderr."""
+    name = tmp_path / "t\x1b[2J\u202e.csv"
+    name.write_text("x1,x2,y\n" + "".join(f"{i % 3},{i % 5},{'ab'[i % 2]}\n"
+                                           for i in range(20)), encoding="utf-8")
+    code, out, err = run(capsys, "train", "--template", "xor", "--data", f"csv:{name}",
+                         "--epochs", "1", "--out", str(tmp_path / "run\x1b[0m"))
+    assert code == 0, err
+    _has_no_controls(out + err)
+    assert "t\\x1b[2J\\u202e" in err and "run\\x1b[0m" in out

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dlstudio.cli.safe_text import shown
 from dlstudio.cli.support import (
     EXIT_OK,
     Command,
@@ -71,7 +72,7 @@ def _run_export(args: argparse.Namespace) -> int:
                     "seconds": round(result.seconds, 3)})
     else:
         others = ", ".join(f.name for f in result.files if f != result.path)
-        print(f"wrote {result.path} (+ {others}) in {result.seconds:.1f}s; "
+        print(f"wrote {shown(result.path)} (+ {shown(others)}) in {result.seconds:.1f}s; "
               f"checks: {_checks_line(result.checks)}")
         print(f"input: {result.input_form['description']}")
     return EXIT_OK
@@ -131,7 +132,7 @@ def _loaded_weights(graph: Any, label: str, source: str, seed: int
 
 
 def _print_progress(message: str, fraction: float) -> None:
-    print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+    print(f"[{fraction:4.0%}] {shown(message)}", file=sys.stderr, flush=True)
 
 
 def _checks_line(checks: dict[str, Any]) -> str:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from dlstudio.cli.evaluate import format_test, test_dict
 from dlstudio.cli.folds import add_folds_flag, run_folds
+from dlstudio.cli.safe_text import shown, shown_lines
 from dlstudio.cli.support import (
     EXIT_OK,
     Command,
@@ -250,7 +251,7 @@ def _print_epoch(stats: EpochStats) -> None:
 
 
 def _print_log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(shown_lines(message), file=sys.stderr, flush=True)  # names a data file's text
 
 
 def _report(result: RunResult, trainer: Trainer, *, as_json: bool) -> None:
@@ -269,7 +270,7 @@ def _report(result: RunResult, trainer: Trainer, *, as_json: bool) -> None:
     split = "val" if result.history and result.history[-1].val else "train"
     final = f"{split} {_metrics(result.final)}" if result.final else "no epoch finished"
     print(f"{state} in {result.seconds:.1f}s on {result.device}: {final}; "
-          f"checkpoint {result.checkpoint}")
+          f"checkpoint {shown(result.checkpoint)}")
     if result.test is not None:
         print(format_test(result.test, trainer.data.info.class_names))
 
