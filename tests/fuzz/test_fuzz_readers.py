@@ -30,6 +30,8 @@ from dlstudio.data.idx import IDX_TYPES, load_idx_folder, read_idx
 from dlstudio.data.splits import DataBundle
 from dlstudio.data.tables import load_csv
 
+from ..data.bad_files import bomb_png  # noqa: TID252 (tests is no package)
+
 FUZZ = settings(max_examples=300, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -198,8 +200,16 @@ def damaged_images(draw: st.DrawFn) -> bytes:
     return bytes(data if cut is None else data[:cut])
 
 
+# Headers of a few pixels or of a bomb's hundreds of millions, one row of data behind
+# them (nothing between: an image of 80 M pixels would really be decoded, slowly).
+_SMALL = st.tuples(st.integers(1, 64), st.integers(1, 64))
+_HUGE = st.integers(1, 200_000).flatmap(lambda width: st.tuples(
+    st.just(width), st.integers(Image.MAX_IMAGE_PIXELS // width + 1, 2**32 - 1)))
+BOMBS = st.one_of(_SMALL, _HUGE).map(lambda size: bomb_png(*size, rows=1))
+
+
 @FUZZ
-@given(data=st.one_of(damaged_images(), st.binary(max_size=64)),
+@given(data=st.one_of(damaged_images(), damaged_images(), BOMBS, st.binary(max_size=64)),
        channels=st.sampled_from([1, 3]))
 def test_an_image_file_opens_or_is_refused(scratch: Path, data: bytes, channels: int) -> None:
     path = scratch / "fuzz.png"
