@@ -27,7 +27,7 @@ from dlstudio.cli.support import (
     add_weights_flags,
     freeze_until,
     interrupted_line,
-    load_graph,
+    load_graph_and_training,
     match_weights_to,
     print_json,
     weights_source,
@@ -68,7 +68,7 @@ def _add_summary(parser: argparse.ArgumentParser) -> None:
 def _run_summary(args: argparse.Namespace) -> int:
     """The table; with --weights or --pretrained also the load report (`weights` in
     --json); --freeze-until shows the trainable count it leaves."""
-    graph, label = load_graph(args)
+    graph, label, training = load_graph_and_training(args)
     freeze_until(graph, args.freeze_until)
     summary = summarize(graph)
     errors = [p.message for p in summary.problems if p.severity == "error"]
@@ -76,7 +76,7 @@ def _run_summary(args: argparse.Namespace) -> int:
         raise UserError(f"{label} has {len(errors)} problem(s): " + "; ".join(errors))
     source = weights_source(args)
     match = match_weights_to(graph, source) if source else None
-    memory, memory_warning = train.summary_memory(args, graph)  # warns; train refuses
+    memory, memory_warning = train.summary_memory(args, graph, training)  # train refuses
     if memory_warning:
         print(memory_warning, file=sys.stderr)
     if args.json:

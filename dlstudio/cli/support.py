@@ -56,9 +56,17 @@ def add_graph_source(parser: argparse.ArgumentParser, *, required: bool = True) 
 
 def load_graph(args: argparse.Namespace) -> tuple[Graph, str]:
     """The graph named on the command line and a label for messages."""
+    graph, label, _ = load_graph_and_training(args)
+    return graph, label
+
+
+def load_graph_and_training(args: argparse.Namespace
+                            ) -> tuple[Graph, str, dict[str, Any] | None]:
+    """`load_graph` plus the project's training settings (None for a template), so a
+    command that needs both reads a big project file once."""
     if args.template is not None:
         try:
-            return build_template(args.template), f"template {args.template!r}"
+            return build_template(args.template), f"template {args.template!r}", None
         except UnknownTemplateError as error:
             raise UserError(str(error)) from None
     path: Path = args.project
@@ -67,9 +75,10 @@ def load_graph(args: argparse.Namespace) -> tuple[Graph, str]:
     from dlstudio.graph.project import ProjectError, load_project  # only when needed
 
     try:
-        return load_project(path).graph, str(path)
+        project = load_project(path)
     except ProjectError as error:  # its message names the file and the field
         raise UserError(str(error)) from None
+    return project.graph, str(path), project.training
 
 
 def add_run_device(parser: argparse.ArgumentParser) -> None:

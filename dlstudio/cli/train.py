@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dlstudio.cli.evaluate import format_test, test_dict
 from dlstudio.cli.folds import add_folds_flag, run_folds
@@ -172,11 +172,12 @@ def _build_trainer(graph: Graph, settings: TrainSettings, out_dir: Path,
                    resume_from=resume_from, base_dir=base_dir)
 
 
-def summary_memory(args: argparse.Namespace, graph: Graph) -> tuple[MemoryEstimate,
-                                                                     str | None]:
+def summary_memory(args: argparse.Namespace, graph: Graph,
+                   training: dict[str, Any] | None) -> tuple[MemoryEstimate, str | None]:
     """For `dlstudio summary`: the memory one batch needs at the batch size, optimizer
-    and device that `train` would use (the template's or project's settings), and a
-    warning line when that is more than is free (train refuses such a run)."""
+    and device that `train` would use (the template's settings, or the project's
+    `training`, read with its graph), and a warning line when that is more than is free
+    (train refuses such a run)."""
     from dlstudio.train import TrainingError, TrainSettings, TrainSettingsError
     from dlstudio.train.devices import resolve_device
     from dlstudio.train.memory import estimate_for, memory_limit, over_limit
@@ -187,11 +188,8 @@ def summary_memory(args: argparse.Namespace, graph: Graph) -> tuple[MemoryEstima
             from dlstudio.train import defaults_for_template
 
             settings = defaults_for_template(args.template)
-        elif args.project is not None:
-            from dlstudio.graph.project import load_project
-
-            settings = TrainSettings.from_dict({**settings.to_dict(),
-                                                **load_project(args.project).training})
+        elif training is not None:
+            settings = TrainSettings.from_dict({**settings.to_dict(), **training})
     except (KeyError, TrainSettingsError):
         pass  # the defaults: train reports the project's bad setting itself
     try:

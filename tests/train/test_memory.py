@@ -185,3 +185,28 @@ def test_free_memory_is_read_from_this_machine() -> None:
     with open("/proc/meminfo", encoding="ascii") as file:  # Linux: what it reads
         total_kb = int(next(line for line in file if line.startswith("MemTotal")).split()[1])
     assert free <= total_kb * 1024
+
+
+def test_summary_reads_a_project_once_and_uses_its_training_settings(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 10,000-node file costs seconds to read: summary's memory line takes the batch
+    size and limit from the same read as the graph."""
+    import dlstudio.graph.project as project_module
+
+    project = tmp_path / "mlp.dlstudio"
+    save_project(Project(digits_mlp(), name="mlp",
+                         training={"batch_size": 8, "memory_limit_gb": 1e-9}), project)
+    reads: list[Path] = []
+    real_load = project_module.load_project
+
+    def counted(path: Path) -> Project:
+        reads.append(Path(path))
+        return real_load(path)
+
+    monkeypatch.setattr(project_module, "load_project", counted)
+    code = cli.main(["summary", str(project)])
+    out, err = capsys.readouterr()
+    assert code == 0 and reads == [project]
+    assert "Memory for one batch of 8:" in out
+    assert "the memory limit setting allows" in err and "train would refuse" in err
