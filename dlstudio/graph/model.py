@@ -153,8 +153,9 @@ class Graph:
         return self._add(type_name, name, params, position, node_id)
 
     def _add(self, type_name: str, name: str | None, params: dict[str, Any] | None,
-             position: Position, node_id: str | None) -> Node:
-        """add_node once the name is known to be free (or None: pick one)."""
+             position: Position, node_id: str | None, *, checked: bool = False) -> Node:
+        """add_node once the name is known to be free (or None: pick one); `checked`:
+        every value in `params` is already in its validated, canonical form."""
         try:
             spec = _spec_of(type_name)
         except KeyError:
@@ -164,7 +165,7 @@ class Graph:
         name = name or self.unique_name(spec.type)
         values = spec.defaults()
         for key, value in (params or {}).items():
-            values[key] = self._validated(spec, name, key, value)
+            values[key] = value if checked else self._validated(spec, name, key, value)
         node_id = node_id or self._new_id("n")
         self._bump_counter(node_id)
         node = Node(node_id, spec.type, name, values, _position(position))
@@ -308,8 +309,9 @@ class Graph:
                 "edges": [e.to_dict() for e in self.edges.values()]}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Graph:
-        """Rebuild a graph from `to_dict` output; every value is validated again.
+    def from_dict(cls, data: dict[str, Any], *, checked: bool = False) -> Graph:
+        """Rebuild a graph from `to_dict` output; every value is validated again, unless
+        `checked` says the caller has done so, naming the field (project files).
 
         Linear in the size of the graph, whatever the order of the wires: each wire is
         checked with lookups (its ends, its ports, a free input), and cycles are looked
@@ -326,7 +328,7 @@ class Graph:
                 raise GraphError(f"the name {name!r} is already used by another node")
             names.add(name)
             graph._add(item["type"], name, item.get("params", {}),
-                       tuple(item.get("position", (0.0, 0.0))), item["id"])
+                       tuple(item.get("position", (0.0, 0.0))), item["id"], checked=checked)
         index_of: dict[str, int] = {}
         for index, item in enumerate(data.get("edges", [])):
             edge = graph._load_wire(item, index)

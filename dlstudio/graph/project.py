@@ -272,7 +272,7 @@ def _graph(value: Any) -> Graph:
                 raise ProjectError(f"there is no node with id {edge[end]!r} in graph.nodes",
                                    f"graph.edges[{index}].{end}")
     try:  # one linear pass: a cycle is found once, not by a path search per wire
-        return Graph.from_dict({"nodes": nodes, "edges": edges})
+        return Graph.from_dict({"nodes": nodes, "edges": edges}, checked=True)
     except WireError as error:  # unknown port, occupied input, self loop, cycle
         raise ProjectError(str(error), f"graph.edges[{error.index}]") from None
     except GraphError as error:  # every node was checked above; kept for the guarantee
@@ -296,17 +296,18 @@ def _node(value: Any, where: str) -> dict[str, Any]:
         check_name(name)
     except GraphError as error:
         raise ProjectError(str(error), f"{where}.name") from None
-    params = _object(node.get("params", {}), f"{where}.params")
-    for key, item in params.items():
-        _check_param(spec, name, key, item, _join(f"{where}.params", key))
+    params = {key: _check_param(spec, name, key, item, _join(f"{where}.params", key))
+              for key, item in _object(node.get("params", {}), f"{where}.params").items()}
     position = _position(node.get("position", [0.0, 0.0]), f"{where}.position")
     return {"id": node_id, "type": type_name, "name": name, "params": params,
             "position": position}
 
 
-def _check_param(spec: LayerSpec, name: str, key: str, value: Any, where: str) -> None:
+def _check_param(spec: LayerSpec, name: str, key: str, value: Any, where: str) -> Any:
+    """The value in its canonical form (the graph takes it as it is), or ProjectError
+    naming the field."""
     try:
-        spec.param(key).validate(value)
+        return spec.param(key).validate(value)
     except KeyError:
         known = ", ".join(p.name for p in spec.params) or "none"
         raise ProjectError(f'{spec.type} "{name}" has no parameter {key!r} '

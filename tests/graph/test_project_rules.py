@@ -93,3 +93,31 @@ def test_a_parameter_nested_hundreds_deep_is_refused_naming_it(
         load_project(path)
     assert caught.value.field == f"graph.nodes[0].params.{key}"
     assert "nested too deeply" in caught.value.problem
+
+
+def test_parameters_are_checked_once_and_kept_in_their_canonical_form(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader validates each parameter once, naming its field, and the graph takes
+    the canonical value it returned (8.0 -> 8, "3" -> 3) without checking again."""
+    from dlstudio.graph.params import ParamSpec
+
+    calls: list[str] = []
+    real_validate = ParamSpec.validate
+
+    def counted(self: ParamSpec, value: Any) -> Any:
+        calls.append(self.name)
+        return real_validate(self, value)
+
+    monkeypatch.setattr(ParamSpec, "validate", counted)
+    nodes = [{"id": "n1", "type": "Dense", "name": "fc", "params": {"units": 8.0}},
+             {"id": "n2", "type": "Conv2d", "name": "conv", "params": {"kernel_size": "3"}}]
+    graph = project_from_dict({"format_version": 2, "graph": {"nodes": nodes}}).graph
+    assert sorted(calls) == ["kernel_size", "units"]
+    units = graph.node("n1").params["units"]
+    assert units == 8 and type(units) is int
+    assert graph.node("n2").params["kernel_size"] == 3
+    nodes[0]["params"] = {"units": 0}
+    with pytest.raises(ProjectError) as caught:
+        project_from_dict({"format_version": 2, "graph": {"nodes": nodes}})
+    assert caught.value.field == "graph.nodes[0].params.units"
+    assert 'Dense "fc": units must be ≥ 1' in caught.value.problem
