@@ -82,3 +82,13 @@ def test_an_out_folder_that_cannot_be_made_is_refused_in_one_line(
     refused("predict", *run(capsys, "predict", "--checkpoint", str(autoencoder), str(digit),
                             str(digit), "--out", str(blocker / "pictures")),
             f"--out: cannot create the folder {blocker / 'pictures'}: Not a directory")
+
+
+def test_input_and_written_names_are_printed_escaped(
+        autoencoder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    digit = _digit(tmp_path / "d\x1b[2J.png")
+    code, out, _ = run(capsys, "predict", "--checkpoint", str(autoencoder), str(digit),
+                       "--out", str(tmp_path / "o\u202e"))
+    assert code == 0 and "\x1b" not in out and "\u202e" not in out
+    assert "d\\x1b[2J.png: reconstructed" in out
+    assert out.strip().endswith("; written to " + str(tmp_path / "o\\u202e"))

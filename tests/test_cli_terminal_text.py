@@ -121,3 +121,17 @@ def test_train_log_escapes_a_data_file_name(tmp_path: Path,
     assert code == 0, err
     _has_no_controls(out + err)
     assert "t\\x1b[2J\\u202e" in err and "run\\x1b[0m" in out
+
+
+def test_import_escapes_the_source_and_written_paths(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from dlstudio.compile.codegen import generate_source
+
+    folder = tmp_path / "m\x1b[31m\u202e"
+    folder.mkdir()
+    source = folder / "net.py"
+    source.write_text(generate_source(build_template("xor"), "Net"), encoding="utf-8")
+    code, out, err = run(capsys, "import", f"{source}:Net", "-o", str(folder / "x.dlstudio"))
+    assert code == 0, err
+    _has_no_controls(out + err)
+    assert out.count("m\\x1b[31m\\u202e") == 2  # the project and the weights

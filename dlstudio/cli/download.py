@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dlstudio.cli.safe_text import shown
 from dlstudio.cli.support import (
     EXIT_OK,
     Command,
@@ -43,7 +44,7 @@ def _run_download(args: argparse.Namespace) -> int:
 
     cache = args.cache or default_cache_dir()
     if sys.stderr.isatty():  # a refusal in a log stays one line
-        print(f"{args.name} into {cache / args.name} (a complete copy is not fetched "
+        print(f"{args.name} into {shown(cache / args.name)} (a complete copy is not fetched "
               "again)", file=sys.stderr, flush=True)
     progress = _FileBars()
     try:
@@ -60,7 +61,7 @@ def _run_download(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"name": args.name, "folder": str(folder), "spec": spec})
     else:
-        print(spec)
+        print(shown(spec))
     return EXIT_OK
 
 
@@ -77,7 +78,7 @@ class _FileBars:
                 self._bar.end(None)
             self._file, self._bar = progress.file, ProgressBar(sys.stderr)
             if sys.stderr.isatty():
-                print(f"{progress.file} ({progress.file_index + 1} of "
+                print(f"{shown(progress.file)} ({progress.file_index + 1} of "
                       f"{progress.file_count})", file=sys.stderr, flush=True)
         self._bar(progress.done, progress.total or 0)
 
@@ -85,7 +86,7 @@ class _FileBars:
         if self._bar is not None:
             self._bar.end(None)
         if folder is not None:
-            print(f"ready in {folder}", file=sys.stderr, flush=True)
+            print(f"ready in {shown(folder)}", file=sys.stderr, flush=True)
 
 
 COMMAND = Command("download", "fetch MNIST, Fashion-MNIST, KMNIST or CIFAR-10 into the "

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlstudio.cli.evaluate import table_lines
+from dlstudio.cli.safe_text import shown
 from dlstudio.cli.support import EXIT_OK, UserError, print_json
 from dlstudio.runs import json_safe
 
@@ -176,4 +177,4 @@ def _keep(path: Path, summary: dict[str, Any]) -> None:
     try:
         write_atomic(path, json.dumps(summary, indent=1, allow_nan=False) + "\n")
     except OSError as error:
-        print(f"cannot write {path}: {error.strerror or error}", file=sys.stderr)
+        print(f"cannot write {shown(path)}: {error.strerror or error}", file=sys.stderr)

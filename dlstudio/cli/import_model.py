@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dlstudio.cli.safe_text import shown
 from dlstudio.cli.support import EXIT_OK, Command, UserError, add_json_flag, print_json
 
 if TYPE_CHECKING:  # torch loads only when an import starts
@@ -46,10 +47,12 @@ def _run_import(args: argparse.Namespace) -> int:
                     "weights": str(weights) if weights else None, "nodes": len(graph),
                     "params": parameters, "notes": imported.notes})
         return EXIT_OK
-    print(f"imported {imported.source}: {len(graph)} nodes, {parameters:,} parameters")
-    print(f"wrote {project}" + (f" and {weights}" if weights else " (no weights)"))
-    for note in imported.notes:
-        print(f"note: {note}")
+    print(f"imported {shown(imported.source)}: {len(graph)} nodes, {parameters:,} "
+          "parameters")
+    print(f"wrote {shown(project)}" + (f" and {shown(weights)}" if weights
+                                       else " (no weights)"))
+    for note in imported.notes:  # they quote layer and file names from the source
+        print(f"note: {shown(note)}")
     return EXIT_OK
 
 

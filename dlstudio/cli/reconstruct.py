@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dlstudio.cli.safe_text import shown
 from dlstudio.cli.support import EXIT_OK, UserError, print_json
 
 if TYPE_CHECKING:
@@ -48,18 +49,18 @@ def run_reconstructions(predictor: Predictor, args: argparse.Namespace) -> int:
     targets = _out_paths(args.out, [label for label, _ in rows])
     results = []
     for (label, value), target in zip(rows, targets, strict=True):
-        shown = reconstruct(predictor, value)
+        result = reconstruct(predictor, value)
         if target is not None:
-            write_side_by_side(shown, target)
-        results.append((label, shown, target))
+            write_side_by_side(result, target)
+        results.append((label, result, target))
     if args.json:
         print_json({"checkpoint": str(args.checkpoint), "task": info.task, "target": "input",
-                    "predictions": [_as_dict(label, shown, target)
-                                    for label, shown, target in results]})
+                    "predictions": [_as_dict(label, result, target)
+                                    for label, result, target in results]})
     else:
-        for label, shown, target in results:
-            written = f"; written to {target}" if target is not None else ""
-            print(f"{label}: {shown.summary()}{written}")
+        for label, result, target in results:
+            written = f"; written to {shown(target)}" if target is not None else ""
+            print(f"{shown(label)}: {result.summary()}{written}")
     return EXIT_OK
 
 
