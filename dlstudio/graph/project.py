@@ -21,7 +21,7 @@ from dlstudio.graph.errors import GraphError, ParamError, ProjectError
 from dlstudio.graph.migrations import CURRENT_VERSION, format_version, migrate
 from dlstudio.graph.model import Graph, WireError
 from dlstudio.graph.names import check_name
-from dlstudio.graph.project_text import join_path, refuse_lone_surrogates, shown_path
+from dlstudio.graph.project_text import join_path, printable, refuse_lone_surrogates
 
 __all__ = [
     "CURRENT_VERSION", "Project", "ProjectError", "load_project", "project_from_dict",
@@ -68,7 +68,7 @@ def save_project(project: Project, path: PathLike) -> None:
     full disk, a file name the system cannot take) raises ProjectError, never anything
     else that a user could cause.
     """
-    shown = shown_path(str(path))
+    shown = printable(str(path))
     try:
         text = json.dumps(project_to_dict(project), indent=2, ensure_ascii=False,
                           allow_nan=False) + "\n"
@@ -91,7 +91,7 @@ def load_project(path: PathLike) -> Project:
     try:
         return project_from_dict(_read_json(path))
     except ProjectError as error:
-        raise error.in_file(shown_path(str(path))) from None
+        raise error.in_file(printable(str(path))) from None
 
 
 def _read_json(path: PathLike) -> Any:

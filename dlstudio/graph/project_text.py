@@ -81,10 +81,12 @@ def _spell(path: Any) -> str:
     return text
 
 
-def shown_path(path: str) -> str:
-    """`path` as it can be printed: characters that cannot be UTF-8 become escapes."""
+def printable(text: str) -> str:
+    """`text` (a path, an error's words) as it can be printed: what UTF-8 cannot encode
+    (lone surrogates) becomes escapes. The command line's `cli.safe_text.shown` escapes
+    terminal controls on top of this."""
     try:
-        path.encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError:
-        return path.encode("utf-8", "backslashreplace").decode("utf-8")
-    return path
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text

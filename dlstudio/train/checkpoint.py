@@ -10,9 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import pickle
-import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,7 @@ from dlstudio.data import DataError, DataInfo, check_fits
 from dlstudio.graph import Graph, GraphError
 from dlstudio.train.events import EpochStats
 from dlstudio.train.settings import TrainSettings, TrainSettingsError
+from dlstudio.weights.torch_file import TorchFileError, first_line, load_tensors_only
 
 FORMAT = "dlstudio.checkpoint"
 VERSION = 1
@@ -117,25 +115,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     if not path.is_file():
         raise CheckpointError(f"{path}: no checkpoint file there")
     try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed below; its errors are not damage
-    except OSError as error:
-        raise CheckpointError(f"{path}: cannot read it: {error.strerror or error}") from None
-    try:
-        with stream, warnings.catch_warnings():  # torch's warnings about odd files: ours says it
-            warnings.simplefilter("ignore")
-            raw = torch.load(stream, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        refused = re.search(r"GLOBAL (\S+)", str(error))
-        if refused:
-            raise CheckpointError(f"{path}: refused, it holds more than tensors and plain "
-                                  f"values ({refused[1]}; loading it could run code)") from None
-        raise CheckpointError(f"{path}: not a DL Studio checkpoint, or damaged "
-                              f"(UnpicklingError: {_first_line(error)})") from None
-    except Exception as error:  # noqa: BLE001 - any failure to read the file is damage:
-        # BadZipFile, EOFError, RuntimeError, OSError (EINVAL on a cut zip), RecursionError,
-        # MemoryError, struct.error...
-        raise CheckpointError(f"{path}: not a DL Studio checkpoint, or damaged "
-                              f"({type(error).__name__}: {_first_line(error)})") from None
+        raw = load_tensors_only(path)
+    except TorchFileError as error:
+        raise CheckpointError(f"{path}: " + error.message(
+            "a DL Studio checkpoint", "tensors and plain values")) from None
     if not isinstance(raw, dict) or not _equal(raw.get("format"), FORMAT):
         raise CheckpointError(f"{path}: not a DL Studio checkpoint (no 'format' field "
                               f"{FORMAT!r}); a plain state_dict cannot be trained or "
@@ -165,7 +148,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         raise CheckpointError(f"{path}: field {reader.current!r}: {error}") from None
     except Exception as error:  # noqa: BLE001 - a damaged field, whatever breaks on it
         raise CheckpointError(f"{path}: field {reader.current!r} is malformed "
-                              f"({type(error).__name__}: {_first_line(error)})") from None
+                              f"({type(error).__name__}: {first_line(error)})") from None
 
 
 def _equal(value: Any, expected: str | int) -> bool:
@@ -176,13 +159,6 @@ def _equal(value: Any, expected: str | int) -> bool:
 def _short(value: Any) -> str:
     return repr(value)[:40] if isinstance(value, (str, int, float, type(None))) \
         else f"of type {type(value).__name__}"
-
-
-def _first_line(error: BaseException) -> str:
-    """The gist of `error` as printable text (a surrogate in it would break stderr)."""
-    text = str(error).strip().split(". This is an internal miniz error")[0]
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text.splitlines()[0][:200] if text else ""
 
 
 class _Reader:

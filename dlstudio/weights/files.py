@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-import pickle
-import re
 import struct
-import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -20,6 +17,7 @@ import torch
 
 from dlstudio.weights.errors import WeightsError
 from dlstudio.weights.pretrained import PREFIX, PRETRAINED, Progress, fetch_pretrained
+from dlstudio.weights.torch_file import TorchFileError, load_tensors_only
 
 CHECKPOINT_FORMAT = "dlstudio.checkpoint"
 # Where training frameworks put the state_dict inside a bigger checkpoint.
@@ -42,25 +40,10 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     if path.suffix.lower() == ".safetensors":
         return _read_safetensors(path)
     try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed below; its errors are not damage
-    except OSError as error:
-        raise WeightsError(f"{path}: cannot read it: {error.strerror or error}") from None
-    try:
-        with stream, warnings.catch_warnings():  # torch warns about raw pickles: ours says it
-            warnings.simplefilter("ignore")
-            raw = torch.load(stream, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        # torch words it "Unsupported global: GLOBAL x" or "unsupported GLOBAL x whose ..."
-        refused = re.search(r"GLOBAL (\S+)", str(error))
-        if refused:
-            raise WeightsError(f"{path}: refused, it holds more than tensors ({refused[1]}; "
-                               "loading it could run code)") from None
-        raise WeightsError(f"{path}: not a PyTorch weights file, or damaged") from None
-    except Exception as error:  # noqa: BLE001 - any other failure to read it is damage:
-        # BadZipFile, EOFError, RuntimeError, OSError (EINVAL on a cut zip), RecursionError,
-        # MemoryError, struct.error...
-        raise WeightsError(f"{path}: not a PyTorch weights file, or damaged "
-                           f"({type(error).__name__})") from None
+        raw = load_tensors_only(path)
+    except TorchFileError as error:
+        raise WeightsError(f"{path}: " + error.message("a PyTorch weights file",
+                                                       "tensors")) from None
     return _tensors(path, _unwrap(raw))
 
 
