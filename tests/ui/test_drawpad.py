@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,12 +11,14 @@ import pytest
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from dlstudio.data import load_data
 from dlstudio.graph.templates.builder import Builder
 from dlstudio.train import Trainer, TrainSettings
 from dlstudio.ui.tryit import DrawingPad, ImageTryPanel, TryItPanel
+
+from ..data.bad_files import bomb_png  # noqa: TID252 (tests is no package)
 
 Points = list[tuple[float, float]]
 CIRCLE: Points = [(140 + 50 * np.cos(t), 140 + 85 * np.sin(t))
@@ -180,6 +183,24 @@ def test_a_loaded_image_is_classified_like_a_drawing(
     panel.load_image(broken)
     assert "broken.png" in panel.message.text()
     assert not panel.pad.is_empty()  # the previous picture stays
+
+
+def test_a_decompression_bomb_is_refused_in_one_line(
+        qtbot, panel: ImageTryPanel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """~110 KB that would decode to 900 million pixels, picked with the Load button: one
+    line naming the file and the limit, no Pillow warning, the drawing kept."""
+    draw_and_wait(qtbot, panel, BAR)
+    bomb = tmp_path / "<i>bomb.png"  # markup in a name shows as written
+    bomb.write_bytes(bomb_png())
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_args: (str(bomb), ""))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+    shown = panel.message.text()
+    assert panel.message.isVisible() and "\n" not in shown and "<br" not in shown
+    assert "&lt;i&gt;bomb.png" in shown and "30000×30000" in shown
+    assert f"{Image.MAX_IMAGE_PIXELS:,}-pixel limit" in shown
+    assert panel.pad.stroke_count() == 1  # the drawing stays
 
 
 def test_saliency_overlay_shows_when_the_pen_lifts(qtbot, panel: ImageTryPanel) -> None:

@@ -10,6 +10,7 @@ bench/drawpad_latency.py), so the bars follow the pen. Saliency needs a backward
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import numpy as np
@@ -187,7 +188,8 @@ class ImageTryPanel(QWidget):
         try:
             self.pad.load_image(path)
         except DataError as error:
-            self._say(f'<span style="color:{current_ui_colors().error}">{error}</span>')
+            self._say(f'<span style="color:{current_ui_colors().error}">'
+                      f'{html.escape(str(error))}</span>')
 
     # ----- showing -----------------------------------------------------------------------
     def _show_probabilities(self, probabilities: np.ndarray) -> tuple[float, ...]:

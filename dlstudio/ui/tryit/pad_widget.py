@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -29,6 +28,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from dlstudio.data import DataError
+from dlstudio.data.folders import read_image
 from dlstudio.infer.pad import Placement, ink_from_image
 from dlstudio.ui.theme import current_plot_colors
 
@@ -96,12 +96,14 @@ class DrawingPad(QWidget):
 
     def load_image(self, path: Path) -> None:
         """Replace the drawing with the picture at `path`, as ink (see `ink_from_image`).
-        DataError names the file when it cannot be read."""
-        try:
-            with Image.open(path) as image:
+        DataError names the file when it cannot be read, or when its header claims more
+        pixels than Pillow's limit (a decompression bomb: refused before any is decoded)."""
+        with read_image(path) as image:
+            try:
                 ink = ink_from_image(image, (self.height(), self.width()))
-        except (OSError, UnidentifiedImageError) as error:
-            raise DataError(f"cannot read image {path}: {error}") from None
+            except Exception as error:  # noqa: BLE001 - any decoder failure on a user's file
+                raise DataError(f"cannot read image {path}: {error or type(error).__name__}"
+                                ) from None
         pixels = np.round(ink * 255).astype(np.uint32) << 24  # black, premultiplied
         height, width = pixels.shape
         self._base = QImage(pixels.data, width, height, width * 4,
