@@ -211,7 +211,7 @@ EXPECTED = {
     "deep_json_graph.pt": ("field 'graph'", "nested too deeply"),
     "nan_in_metrics.pt": ("field 'metrics'", "NaN"),
     "settings_is_a_list.pt": ("field 'settings'", "JSON object"),
-    "surrogate_in_node_name.pt": ("field 'graph'", "not valid Unicode"),
+    "surrogate_in_node_name.pt": ("field 'graph'", "not valid Unicode", "at nodes[1].name"),
     "refused_pickle_global.pt": ("refused", "getcwd"),
     "huge_declared_storage.pt": ("damaged", "record size"),
     "zip_without_pickle.pt": ("damaged", "data.pkl"),
@@ -244,3 +244,14 @@ def test_nan_stays_readable_where_the_writer_puts_it(seed: bytes, tmp_path: Path
     raw["metrics"] = json.dumps({"loss": None, "accuracy": 0.5})
     checkpoint = load_checkpoint(_save(tmp_path, raw))
     assert math.isnan(checkpoint.metrics["loss"]) and checkpoint.metrics["accuracy"] == 0.5
+
+
+def test_a_lone_surrogate_in_a_key_is_refused_naming_its_place(seed: bytes,
+                                                               tmp_path: Path) -> None:
+    """The same check as project files (keys too), with the place inside the field."""
+    raw = _raw(seed)
+    raw["settings"] = json.dumps({"epochs": 1, "\ud800": 2})  # json writes it escaped
+    with pytest.raises(CheckpointError) as refusal:
+        load_checkpoint(_save(tmp_path, raw))
+    assert str(refusal.value).endswith("field 'settings' holds text that is not valid "
+                                       'Unicode (a lone surrogate) at ["\\ud800"]')
