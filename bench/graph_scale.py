@@ -16,12 +16,11 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
+from graph_scale_big import best_of as timed
 from graph_scale_big import big_projects
 from torch import nn
 
@@ -79,16 +78,6 @@ def reference_module() -> nn.Module:
     """The same network written by hand in PyTorch."""
     return nn.Sequential(*(Block() for _ in range(BLOCKS)), nn.AdaptiveAvgPool2d(1),
                          nn.Flatten(), nn.Linear(CHANNELS, 10), nn.Softmax(dim=-1))
-
-
-def timed(step: Callable[[], Any], repeats: int = 3) -> tuple[float, Any]:
-    """Best of a few runs, in seconds, and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = step()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def forward_once(module: nn.Module) -> None:

@@ -104,6 +104,7 @@ def plain_topological_sort(text: str) -> list[str]:
 
 
 def best_of(step: Callable[[], Any], repeats: int = 3) -> tuple[float, Any]:
+    """Best of a few runs, in seconds, and the last result (graph_scale.py's too)."""
     best, result = float("inf"), None
     for _ in range(repeats):
         start = time.perf_counter()
