@@ -171,7 +171,7 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
 def _make_field(name: str) -> Field:
     makers: dict[str, Any] = {
         "optimizer": lambda: _choices(OPTIMIZERS),
-        "lr": lambda: ScientificSpinBox(1e-8, 10.0),
+        "lr": lambda: ScientificSpinBox(1e-8, 1e6),
         "batch_size": lambda: _spin(1, 65536),
         "epochs": lambda: _spin(1, 100_000),
         "momentum": lambda: _real(0.0, 0.999, 0.05),
