@@ -7,9 +7,8 @@ class sub-folders in each keeps that split instead of drawing one.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from dlstudio.data.info import DataInfo, ImageFacts
 from dlstudio.data.options import LoadOptions, parse_size
 from dlstudio.data.pipeline import BatchPipeline, measure_normalisation
 from dlstudio.data.splits import DataBundle, StreamingSplit, split_indices
+from dlstudio.quiet import quiet_warnings
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
@@ -67,13 +67,11 @@ def read_image(path: Path) -> Iterator[Image.Image]:
         yield image
 
 
-@contextmanager
-def _quiet_pillow() -> Iterator[None]:
+def _quiet_pillow() -> AbstractContextManager[None]:
     """Pillow warns of near-bombs and of damaged metadata (corrupt EXIF) it reads past:
-    noise on a terminal; what matters is refused as a DataError instead."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+    noise on a terminal; what matters is refused as a DataError instead. Thread-safe
+    (dlstudio.quiet): the app reads images in more than one thread."""
+    return quiet_warnings()
 
 
 def _reason(error: Exception) -> str:

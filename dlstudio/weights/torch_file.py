@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import pickle
 import re
-import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
 
 from dlstudio.graph.project_text import printable
+from dlstudio.quiet import quiet_warnings
 
 Kind = Literal["open", "refused", "damaged"]
 
@@ -49,8 +49,7 @@ def load_tensors_only(path: Path) -> Any:
     except OSError as error:
         raise TorchFileError("open", printable(error.strerror or str(error))) from None
     try:
-        with stream, warnings.catch_warnings():  # torch's warnings about odd files: ours says it
-            warnings.simplefilter("ignore")
+        with stream, quiet_warnings():  # torch's warnings about odd files: ours says it
             return torch.load(stream, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         # torch words it "Unsupported global: GLOBAL x" or "unsupported GLOBAL x whose ..."

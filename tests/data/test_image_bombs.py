@@ -96,3 +96,35 @@ def test_predict_refuses_a_bomb_in_one_line(tmp_path: Path, bomb: Path,
     loaded, error = err.splitlines()  # the weights' load report, then the refusal
     assert code == 2 and out == "" and loaded.startswith("loaded 6 tensors")
     refused("predict", code, out, error + "\n", f"{bomb}: 30000×30000 pixels is over")
+
+
+def test_threads_reading_images_at_once_leave_the_warning_filters_as_they_were(
+        tmp_path: Path) -> None:
+    """The app reads images in two threads (Try it, a run's loader): each read's
+    save-and-restore of the warning filters stays paired (dlstudio.quiet's lock), so
+    warnings are neither switched off for good nor let through mid-read."""
+    import threading
+
+    near = tmp_path / "near.png"  # 100 M pixels: Pillow warns inside Image.open
+    near.write_bytes(bomb_png(10_000, 10_000, rows=1))
+    small = tmp_path / "small.png"
+    Image.new("L", (8, 8)).save(small)
+    before = list(warnings.filters)
+    failures: list[BaseException] = []
+
+    def reads() -> None:
+        try:
+            for _ in range(150):
+                assert open_image(small, (8, 8), 1).size == (8, 8)
+                with pytest.raises(DataError):
+                    open_image(near, (8, 8), 1)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=reads) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert warnings.filters == before
