@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSpinBox
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QScrollArea, QSpinBox, QWidget
 
 from dlstudio.train import TrainSettings
 from dlstudio.ui.training.settings_form import SettingsForm
@@ -38,3 +39,35 @@ def test_the_learning_rate_box_takes_what_settings_accept(qtbot) -> None:
     qtbot.keyClicks(field.lineEdit(), "2e5")
     qtbot.keyClick(field.lineEdit(), Qt.Key.Key_Return)
     assert form.settings().lr == 2e5
+
+
+def _wheel(widget: QWidget, steps: int) -> None:
+    centre = QPointF(widget.width() / 2, widget.height() / 2)
+    QApplication.sendEvent(widget, QWheelEvent(
+        centre, widget.mapToGlobal(centre), QPoint(), QPoint(0, -120 * steps),
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+        False))
+
+
+def test_the_wheel_scrolls_the_form_without_changing_boxes_under_it(qtbot) -> None:
+    """Scrolling down to Memory limit passed over Target and set it to 'autoencoder'."""
+    scroll = QScrollArea()
+    qtbot.addWidget(scroll)
+    form = SettingsForm()
+    scroll.setWidget(form)
+    scroll.setWidgetResizable(True)
+    scroll.resize(400, 250)
+    scroll.show()
+    qtbot.waitExposed(scroll)
+    target, lr = form.fields["target"], form.fields["lr"]
+    bar = scroll.verticalScrollBar()
+    for box in (target, lr):
+        before, top = form.settings(), bar.value()
+        _wheel(box, 3)
+        assert form.settings() == before and bar.value() > top
+    scroll.activateWindow()
+    qtbot.waitActive(scroll)
+    lr.setFocus()  # a focused box takes the wheel, as before
+    qtbot.waitUntil(lr.hasFocus, timeout=2000)
+    _wheel(lr, 1)
+    assert form.settings().lr == TrainSettings().lr / 2  # one notch down: halved

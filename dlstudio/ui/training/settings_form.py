@@ -35,6 +35,7 @@ from dlstudio.train.settings import (
 )
 from dlstudio.ui.panels.param_fields import FloatSpinBox
 from dlstudio.ui.training.start_weights import StartWeightsRow
+from dlstudio.ui.wheel_guard import WheelGuard, guard_wheel
 
 Field = QSpinBox | QDoubleSpinBox | QComboBox | QCheckBox | StartWeightsRow
 INVALID_STYLE = "background: rgba(220, 50, 47, 60);"
@@ -219,6 +220,7 @@ class SettingsForm(QWidget):
         self.fields: dict[str, Field] = {}
         self.start = StartWeightsRow()
         self.start.setObjectName("setting_weights")
+        self._wheel_guard = WheelGuard(self)
         for title, rows in GROUPS:
             group = QGroupBox(title)
             form = QFormLayout(group)
@@ -232,6 +234,7 @@ class SettingsForm(QWidget):
                 form.addRow(label, widget)
                 self.fields[name] = widget
                 _connect(widget, self._on_field_changed)
+            guard_wheel(group, self._wheel_guard)
             layout.addWidget(group)
         layout.addStretch(1)
         self._data = ""
