@@ -32,6 +32,7 @@ from dlstudio.cli.support import (
     print_json,
     weights_source,
 )
+from dlstudio.graph.inference import infer_shapes
 from dlstudio.graph.summary import summarize
 from dlstudio.graph.templates import build_template, template_info, template_names
 
@@ -70,13 +71,14 @@ def _run_summary(args: argparse.Namespace) -> int:
     --json); --freeze-until shows the trainable count it leaves."""
     graph, label, training = load_graph_and_training(args)
     freeze_until(graph, args.freeze_until)
-    summary = summarize(graph)
+    shapes = infer_shapes(graph)  # once, for the table and the memory line
+    summary = summarize(graph, shapes)
     errors = [p.message for p in summary.problems if p.severity == "error"]
     if errors:
         raise UserError(f"{label} has {len(errors)} problem(s): " + "; ".join(errors))
     source = weights_source(args)
     match = match_weights_to(graph, source) if source else None
-    memory, memory_warning = train.summary_memory(args, graph, training)  # train refuses
+    memory, memory_warning = train.summary_memory(args, graph, training, shapes)
     if memory_warning:
         print(memory_warning, file=sys.stderr)
     if args.json:

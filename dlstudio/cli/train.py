@@ -48,6 +48,7 @@ from dlstudio.cli.train_flags import (
 from dlstudio.graph.model import Graph
 
 if TYPE_CHECKING:  # torch loads only when a run starts, so other commands stay quick
+    from dlstudio.graph.inference import ShapeReport
     from dlstudio.train import EpochStats, RunResult, Trainer, TrainSettings
     from dlstudio.train.memory import MemoryEstimate
 
@@ -172,8 +173,8 @@ def _build_trainer(graph: Graph, settings: TrainSettings, out_dir: Path,
                    resume_from=resume_from, base_dir=base_dir)
 
 
-def summary_memory(args: argparse.Namespace, graph: Graph,
-                   training: dict[str, Any] | None) -> tuple[MemoryEstimate, str | None]:
+def summary_memory(args: argparse.Namespace, graph: Graph, training: dict[str, Any] | None,
+                   shapes: ShapeReport | None = None) -> tuple[MemoryEstimate, str | None]:
     """For `dlstudio summary`: the memory one batch needs at the batch size, optimizer
     and device that `train` would use (the template's settings, or the project's
     `training`, read with its graph), and a warning line when that is more than is free
@@ -196,7 +197,7 @@ def summary_memory(args: argparse.Namespace, graph: Graph,
         device = str(resolve_device(settings.device))
     except TrainingError:
         device = "cpu"
-    estimate = estimate_for(graph, settings)
+    estimate = estimate_for(graph, settings, shapes)
     problem = over_limit(estimate, *memory_limit(settings, device))
     return estimate, None if problem is None else f"warning: {problem} (train would refuse it)"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlstudio.graph.inference import Problem, infer_shapes
+from dlstudio.graph.inference import Problem, ShapeReport, infer_shapes
 from dlstudio.graph.model import Graph
 from dlstudio.graph.shape_text import Shape, format_shape
 
@@ -79,9 +79,10 @@ class ModelSummary:
         return "\n".join(rows)
 
 
-def summarize(graph: Graph) -> ModelSummary:
-    """Rows in topological order (the order data flows), with the graph's problems."""
-    report = infer_shapes(graph)
+def summarize(graph: Graph, report: ShapeReport | None = None) -> ModelSummary:
+    """Rows in topological order (the order data flows), with the graph's problems;
+    `report`: the graph's shapes when the caller has inferred them already."""
+    report = report if report is not None else infer_shapes(graph)
     summary = ModelSummary(problems=list(report.problems))
     for node_id in report.order:
         node = graph.nodes[node_id]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlstudio.graph import Graph, infer_shapes
+from dlstudio.graph.inference import ShapeReport
 from dlstudio.train.faults import TrainingError
 from dlstudio.train.settings import TrainSettings
 
@@ -111,9 +112,11 @@ class MemoryEstimate:
 
 
 def estimate_memory(graph: Graph, batch_size: int, optimizer: str = "adam",
-                    momentum: float = 0.9) -> MemoryEstimate:
-    """The estimate for `graph` (nodes whose shape is unknown count nothing)."""
-    report = infer_shapes(graph)
+                    momentum: float = 0.9, report: ShapeReport | None = None
+                    ) -> MemoryEstimate:
+    """The estimate for `graph` (nodes whose shape is unknown count nothing); `report`:
+    its shapes when the caller has them (a 10,000-node graph takes a while to infer)."""
+    report = report if report is not None else infer_shapes(graph)
     slots = optimizer_slots(optimizer, momentum)
     params = trainable = activations = 0
     layers: list[LayerMemory] = []
@@ -135,8 +138,10 @@ def estimate_memory(graph: Graph, batch_size: int, optimizer: str = "adam",
                           activations, tuple(layers))
 
 
-def estimate_for(graph: Graph, settings: TrainSettings) -> MemoryEstimate:
-    return estimate_memory(graph, settings.batch_size, settings.optimizer, settings.momentum)
+def estimate_for(graph: Graph, settings: TrainSettings,
+                 report: ShapeReport | None = None) -> MemoryEstimate:
+    return estimate_memory(graph, settings.batch_size, settings.optimizer, settings.momentum,
+                           report)
 
 
 def _product(shape: tuple[int, ...]) -> int:
@@ -204,9 +209,10 @@ def over_limit(estimate: MemoryEstimate, limit: int | None, where: str) -> str |
             f"the units or batch size, or {LIMIT_HINT}")
 
 
-def check_memory(graph: Graph, settings: TrainSettings, device: str) -> MemoryEstimate:
+def check_memory(graph: Graph, settings: TrainSettings, device: str,
+                 report: ShapeReport | None = None) -> MemoryEstimate:
     """Refuse (TrainingError) a run whose one batch would not fit in memory."""
-    estimate = estimate_for(graph, settings)
+    estimate = estimate_for(graph, settings, report)
     limit, where = memory_limit(settings, device)
     problem = over_limit(estimate, limit, where)
     if problem is not None:

@@ -77,10 +77,11 @@ def build_checked_model(graph: Graph, info: DataInfo, settings: TrainSettings,
     """The model, built only after the cheap checks: the graph's own problems (the
     compiler names them by node before it builds a layer), the data against the Input
     and Output, then the memory one batch needs on `device`."""
-    if not infer_shapes(graph).ok:
+    report = infer_shapes(graph)
+    if not report.ok:
         return compile_for_training(graph, settings.seed)  # raises, naming the nodes
     check_data(graph, info, settings.loss)
-    check_memory(graph, settings, device)
+    check_memory(graph, settings, device, report)
     return compile_for_training(graph, settings.seed)
 
 

@@ -210,3 +210,14 @@ def test_summary_reads_a_project_once_and_uses_its_training_settings(
     assert code == 0 and reads == [project]
     assert "Memory for one batch of 8:" in out
     assert "the memory limit setting allows" in err and "train would refuse" in err
+
+
+def test_shapes_inferred_once_give_the_same_estimate_and_table() -> None:
+    """summary and train pass the shapes they inferred to the estimate (a 10,000-node
+    graph took a third of a second more per inference)."""
+    from dlstudio.graph import infer_shapes
+
+    graph = build_template("cnn-small")
+    shapes = infer_shapes(graph)
+    assert estimate_memory(graph, 16, report=shapes) == estimate_memory(graph, 16)
+    assert summarize(graph, shapes) == summarize(graph)
