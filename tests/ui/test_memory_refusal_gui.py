@@ -31,6 +31,7 @@ def test_a_model_over_the_memory_limit_is_refused_until_the_limit_is_raised(gui,
     assert not ui.panel.notice.isHidden()
     assert f"did not start: the model needs {format_bytes(needs)} for one batch of 64" in text
     assert "1.0 MB the memory limit setting allows: fc1 (" in text
+    assert text.endswith("raise Memory limit (Settings > Run)")  # the box, by its name
     assert "the model needs" in ui.panel.log.toPlainText()
     assert RunStore(ui.session.store.root).runs() == []  # nothing made, nothing built
     assert not ui.lock.locked and window.view.isInteractive()

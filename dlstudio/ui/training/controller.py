@@ -29,7 +29,7 @@ from dlstudio.graph import Graph, infer_shapes
 from dlstudio.runs import Run, RunError, RunStore
 from dlstudio.train import RunResult, TrainingError
 from dlstudio.train.devices import resolve_device
-from dlstudio.train.memory import check_memory
+from dlstudio.train.memory import LIMIT_HINT, check_memory
 from dlstudio.train.preflight import check_data, graph_for, resolve_monitor
 from dlstudio.train.settings import TrainSettings
 from dlstudio.ui.training.worker import EventBuffer, TrainingJob, TrainingWorker, outcome
@@ -41,6 +41,7 @@ ACTIVE = ("starting", "running", "paused", "stopping")
 # Threads that did not stop in time are kept referenced: destroying a running QThread
 # aborts the process. The trainer still stops within a batch, so they end soon after.
 _LINGERING: list[tuple[QThread, TrainingWorker]] = []
+APP_LIMIT_HINT = "raise Memory limit (Settings > Run)"
 
 
 def preflight(graph: Graph, data: DataBundle, settings: TrainSettings) -> str | None:
@@ -64,8 +65,8 @@ def preflight(graph: Graph, data: DataBundle, settings: TrainSettings) -> str | 
         resolve_monitor(settings, targeted)
     except DataError as error:
         return f"Training did not start: training setting 'target': {error}"
-    except TrainingError as error:
-        return f"Training did not start: {error}"
+    except TrainingError as error:  # the app names its own box, not the file's field
+        return f"Training did not start: {str(error).replace(LIMIT_HINT, APP_LIMIT_HINT)}"
     return None
 
 
