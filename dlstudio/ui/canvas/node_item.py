@@ -54,6 +54,10 @@ def fonts() -> dict[str, QFont]:
             "params": pixel_font(10), "shape": pixel_font(14), "badge": pixel_font(11, True)}
 
 
+_POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
+_POSITION_HAS_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+
+
 def header_params(pieces: list[str], font: QFont, width: float) -> str:
     """Key parameters on one line after the type, cut at the end when too long."""
     return QFontMetricsF(font).elidedText("  ".join(pieces), Qt.TextElideMode.ElideRight,
@@ -255,10 +259,13 @@ class NodeItem(QGraphicsItem):
         return path
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
-        scene = self.scene()
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and scene is not None:
-            return scene.snapped(self, value)
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+        # Called 14 times per card as a scene is built: the two changes it handles are
+        # told apart before anything else is looked up.
+        if change is _POSITION_CHANGE:
+            scene = self.scene()
+            if scene is not None:
+                return scene.snapped(self, value)
+        elif change is _POSITION_HAS_CHANGED:
             for wire in self.wires:
                 wire.adjust()
         return super().itemChange(change, value)
