@@ -307,3 +307,16 @@ def test_a_log_axis_inside_one_decade_keeps_its_names(qtbot) -> None:
 
     names = DecadeAxis("left").logTickStrings(list(np.log10([6, 7, 8, 9])), 1.0, 1.0)
     assert all(names)
+
+
+def test_the_metric_plot_shows_no_empty_legend_before_a_run(qtbot) -> None:
+    """Before any run the Accuracy plot had an empty legend box in its corner."""
+    from dlstudio.ui.training.dashboard.curves import CurvesPanel  # noqa: PLC0415
+
+    curves = CurvesPanel()
+    qtbot.addWidget(curves)
+    legend = curves.metric_plot.legend
+    assert not legend.isVisible() and not legend.items
+    curves.reset(epochs=3, metrics=["accuracy"])
+    assert [label.text for _, label in legend.items] == ["train", "val"]
+    assert legend.isVisible()

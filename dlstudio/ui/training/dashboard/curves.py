@@ -53,6 +53,7 @@ class CurvesPanel(QWidget):
         setup_plot(self.batch_plot, "Loss per batch", "loss")
         setup_plot(self.epoch_plot, "Loss per epoch", "loss")
         setup_plot(self.metric_plot, "Accuracy", "accuracy")
+        self.metric_plot.legend.setVisible(False)  # until a run names its curves
         setup_plot(self.lr_plot, "Learning rate", "lr", legend=False)
         setup_plot(self.speed_plot, "Speed", "samples / s", legend=False)
         self.batch_raw = LiveCurve(self.batch_plot, "raw", "train", width=1, alpha=90,
@@ -180,6 +181,7 @@ class CurvesPanel(QWidget):
             if curve_key == key:
                 legend.addItem(curve.item, split)
             curve.flush()
+        legend.setVisible(bool(legend.items))  # no metric yet: no empty box on the plot
         name = METRIC_NAMES.get(key, key or "")
         self.metric_plot.setTitle(name[:1].upper() + name[1:])  # keeps the title's style
         self.metric_plot.setLabel("left", name)
