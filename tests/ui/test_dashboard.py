@@ -320,3 +320,16 @@ def test_the_metric_plot_shows_no_empty_legend_before_a_run(qtbot) -> None:
     curves.reset(epochs=3, metrics=["accuracy"])
     assert [label.text for _, label in legend.items] == ["train", "val"]
     assert legend.isVisible()
+
+
+def test_the_norm_plots_show_no_empty_legend_before_a_run(qtbot) -> None:
+    from dlstudio.ui.training.dashboard.layer_stats import LayerStatsPanel  # noqa: PLC0415
+
+    panel = LayerStatsPanel()
+    qtbot.addWidget(panel)
+    legends = [p.legend for p in panel.plots.values() if p.legend is not None]
+    assert legends and not any(legend.isVisible() for legend in legends)
+    panel.reset(epochs=2, layers=["fc1", "fc2"])
+    assert all(legend.isVisible() for legend in legends)
+    panel.reset(epochs=2)
+    assert not any(legend.isVisible() for legend in legends)

@@ -46,6 +46,8 @@ class LayerStatsPanel(QWidget):
                                      axisItems={"left": DecadeAxis("left")})
             # One legend is enough: a layer has the same colour in both plots.
             setup_plot(plot, title, "L2 norm (log)", legend=column == 0)
+            if plot.legend is not None:
+                plot.legend.setVisible(False)  # no empty box until a run names layers
             plot.setLogMode(y=True)
             self.plots[kind] = plot
         self.caption = QLabel("Norms per layer after each epoch. Gradients that shrink "
@@ -78,6 +80,12 @@ class LayerStatsPanel(QWidget):
         for layer in layers:
             for kind, _ in KINDS:
                 self._curve(kind, layer)
+        self._show_legends()
+
+    def _show_legends(self) -> None:
+        for plot in self.plots.values():
+            if plot.legend is not None:
+                plot.legend.setVisible(bool(plot.legend.items))
 
     def add_epochs(self, epochs: Sequence[Any]) -> None:
         """EpochStats in order; `layer_stats` maps layer name -> {weight_norm, grad_norm}."""
@@ -98,6 +106,9 @@ class LayerStatsPanel(QWidget):
             curve = LiveCurve(self.plots[kind], name, self._layers.index(layer))
             self.curves[(kind, layer)] = curve
             self._lists[kind].append(curve)
+            legend = self.plots[kind].legend
+            if name is not None and legend is not None:
+                legend.setVisible(True)
         return curve
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
