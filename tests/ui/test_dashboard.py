@@ -333,3 +333,25 @@ def test_the_norm_plots_show_no_empty_legend_before_a_run(qtbot) -> None:
     assert all(legend.isVisible() for legend in legends)
     panel.reset(epochs=2)
     assert not any(legend.isVisible() for legend in legends)
+
+
+def test_a_vector_mistake_shows_all_its_wrapped_values(qtbot) -> None:
+    """Values wrapped over several lines were cut to one row's height and ran into the
+    tile below (XOR at 1920×1080)."""
+    from dlstudio.ui.training.dashboard.mistakes import MistakesPanel  # noqa: PLC0415
+    from dlstudio.ui.training.probe import Mistake, MistakeReport  # noqa: PLC0415
+
+    texts = ["1.03, 0.175", "-0.0184, 0.974, 0.5, 0.25, 0.125"]
+    mistakes = tuple(Mistake(i, "1", "0", 0.6, None, texts[i % 2]) for i in range(6))
+    panel = MistakesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(430, 380)
+    panel.show()
+    panel.set_report(MistakeReport(epoch=3, checked=38, wrong=6, mistakes=mistakes))
+    qtbot.wait(50)
+    for tile in panel.tiles:
+        assert tile.values.height() >= tile.values.heightForWidth(tile.values.width())
+        assert tile.values.geometry().bottom() < tile.caption.geometry().top()
+        assert tile.geometry().right() <= panel.scroll.viewport().width()
+    boxes = [tile.geometry() for tile in panel.tiles]
+    assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from dlstudio.ui.training.probe import MISTAKES, Mistake, MistakeReport
 
 TILE = 64  # pixels per side of a sample picture
+VALUES_WIDTH = TILE + 12  # a vector sample's values, wrapped at this width
 
 
 def to_pixmap(image: np.ndarray, side: int = TILE) -> QPixmap:
@@ -56,6 +57,11 @@ class MistakeTile(QWidget):
         if mistake.image is not None:
             self.picture.setPixmap(to_pixmap(mistake.image))
         self.values.setText(mistake.text)
+        # A grid of word-wrapped labels gives a row the height of one line: the values
+        # of a vector sample were cut and ran into the next row. The tile asks for the
+        # height its wrapped text needs at the tile's width.
+        self.values.setFixedWidth(VALUES_WIDTH)
+        self.values.setMinimumHeight(self.values.heightForWidth(VALUES_WIDTH))
         self.picture.setVisible(mistake.image is not None)
         self.values.setVisible(mistake.image is None)
         self.caption.setText(f"{mistake.true} → <b>{mistake.predicted}</b>")
@@ -117,7 +123,7 @@ class MistakesPanel(QWidget):
 
     def _arrange(self) -> None:
         """As many columns as the panel's width holds."""
-        columns = max(1, self.scroll.viewport().width() // (TILE + 14))
+        columns = max(1, self.scroll.viewport().width() // (VALUES_WIDTH + 10))
         if columns == self._columns:
             return
         self._columns = columns
