@@ -69,7 +69,13 @@ class RecoveryStore:
         self.copy_path = self.folder / f"{self.session}{SUFFIX}"
 
     def write(self, project: Project, original: Path | None, title: str) -> Path:
-        """Write (or replace) this session's copy; atomic like every project save."""
+        """Write (or replace) this session's copy; atomic like every project save. A
+        folder that could not be made at the start, or was removed since, is made now
+        (the autosave came back only after a restart once its cause was fixed)."""
+        if not self.folder.is_dir():
+            self.folder.mkdir(parents=True, exist_ok=True)
+        if not self._lock.isLocked():
+            self._lock.tryLock(0)
         save_project(project, self.copy_path)
         meta = {"original": None if original is None else str(original),
                 "saved_at": time.time(), "title": title}

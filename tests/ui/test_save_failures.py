@@ -176,6 +176,11 @@ def test_a_recovery_folder_that_cannot_be_made(qtbot, tmp_path) -> None:
     advice = window._error_box.informativeText()  # no copy: it does not claim one
     assert advice.startswith("Your changes are still open and unsaved.") and "copy" not in advice
     window._error_box.done(0)
+    blocker.unlink()  # the cause fixed: the next autosave makes the folder, the line goes
+    blocker.mkdir()
+    window.document.editor.add_node("Dense", (0.0, 400.0))
+    qtbot.waitUntil(window.store.copy_path.exists, timeout=3000)
+    qtbot.waitUntil(label.isHidden, timeout=3000)
     assert window.close()
 
 
