@@ -6,6 +6,7 @@ graph's plain events into Qt signals and recomputes shapes once per burst of edi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.editor = GraphEditor(self.graph, self.undo_stack, self.current_report)
         self.data_facts: DataFacts | None = None
+        self._inferred: ShapeReport | None = None  # shapes of the graph as it is, no data checks
         self.report: ShapeReport = self._checked()
         self._selection: list[str] = []
         # Many model events arrive per gesture (a paste, a layout); shapes are computed once.
@@ -59,12 +61,19 @@ class Document(QObject):
     def set_data_facts(self, facts: DataFacts | None) -> None:
         """The chosen data's facts (None: no data known), checked against the graph from
         now on, so a mismatch shows on its node before Train refuses it."""
-        if facts != self.data_facts:
-            self.data_facts = facts
+        if facts == self.data_facts:
+            return
+        self.data_facts = facts
+        if self._inferred is None or self._report_timer.isActive():
             self.refresh_report()
+        else:  # the graph is unchanged: only the data checks are new (a 10,000-node open)
+            self.report = self._checked(self._inferred)
+            self.report_updated.emit(self.report)
 
-    def _checked(self) -> ShapeReport:
-        report = infer_shapes(self.graph)
+    def _checked(self, inferred: ShapeReport | None = None) -> ShapeReport:
+        if inferred is None:
+            inferred = self._inferred = infer_shapes(self.graph)
+        report = replace(inferred, problems=list(inferred.problems))
         if not self.graph.nodes:
             report.problems.clear()  # a blank canvas is a start, not a list of mistakes
         elif self.data_facts is not None:
@@ -76,6 +85,7 @@ class Document(QObject):
         return self.refresh_report() if self._report_timer.isActive() else self.report
 
     def _on_graph_changed(self) -> None:
+        self._inferred = None
         self.changed.emit()
         self._report_timer.start()
 

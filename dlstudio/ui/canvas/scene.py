@@ -7,6 +7,7 @@ GraphEditor call, whose undo command changes the model, whose events update the 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QPointF, Qt, Signal
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsScene,
+    QGraphicsSceneHelpEvent,
     QGraphicsSceneMouseEvent,
 )
 
@@ -191,12 +193,12 @@ class CanvasScene(QGraphicsScene):
             item.set_report(format_shape(shape) if shape is not None else "?", severity,
                             [p.message for p in problems])
             if item.output is not None:
-                item.output.set_kind(describe.output_kind(graph, report, node_id),
-                                     describe.output_tooltip(graph, report, node_id))
+                item.output.set_kind(describe.output_kind(graph, report, node_id), partial(
+                    describe.output_tooltip, graph, report, node_id))
             for port, port_item in item.inputs.items():
                 edge = incoming.get((node_id, port))
-                port_item.set_kind(describe.input_kind(graph, report, edge),
-                                   describe.input_tooltip(graph, report, port, edge))
+                port_item.set_kind(describe.input_kind(graph, report, edge), partial(
+                    describe.input_tooltip, graph, report, port, edge))
         for edge_id, wire in self.wires.items():
             shape = report.edge_shape(graph.edges[edge_id])
             wire.set_label(format_shape(shape) if shape is not None else "")
@@ -238,6 +240,12 @@ class CanvasScene(QGraphicsScene):
                     moves[node_id] = (old, (item.pos().x(), item.pos().y()))
             if moves:
                 self.document.editor.move_nodes(moves)
+
+    def helpEvent(self, event: QGraphicsSceneHelpEvent) -> None:  # noqa: N802 - Qt's name
+        port = self._port_at(event.scenePos())
+        if port is not None:
+            port.toolTip()  # a port builds its tooltip text only now, when it is shown
+        super().helpEvent(event)
 
     def _port_at(self, position: QPointF) -> PortItem | None:
         for item in self.items(position):
