@@ -18,7 +18,6 @@ from typing import Any
 from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QComboBox,
     QDialog,
     QFileDialog,
     QGridLayout,
@@ -39,7 +38,6 @@ from dlstudio.train.checkpoint import Checkpoint
 from dlstudio.ui.export_support import (
     BUSY_STAGES,
     CHOICES,
-    INPUT_CHOICES,
     MESSAGE_ICONS,
     SEED,
     Progress,
@@ -49,8 +47,10 @@ from dlstudio.ui.export_support import (
     format_box,
     fresh_request,
     graph_problems,
+    input_box,
     input_note,
     note_label,
+    raw_choice,
     read_checkpoint,
     run_export,
     success_text,
@@ -120,9 +120,7 @@ class ExportDialog(QDialog):
         for radio in (self.trained_radio, self.fresh_radio):
             self.weights_group.addButton(radio)
         self.weights_note = note_label()
-        self.input_box = QComboBox()
-        for text, form_name in INPUT_CHOICES:
-            self.input_box.addItem(text, form_name)
+        self.input_box = input_box()
         self.input_box.currentIndexChanged.connect(self._update_input_note)
         self.trained_radio.toggled.connect(self._update_input_note)
         self.input_note = note_label()
@@ -363,6 +361,8 @@ class ExportDialog(QDialog):
         """Raw or prepared is a choice for trained weights in a format that runs them."""
         self.input_box.setEnabled(self._trained() and self.fmt != "state_dict"
                                   and self._job != "export")
+        self.input_box.setItemText(0, raw_choice(self.graph, self.checkpoint))
+        self.weights_note.setVisible(self.checkpoint is None or self._trained())  # "From …"
         self.input_note.setText(input_note(self.fmt, self._trained(),
                                            str(self.input_box.currentData())))
 

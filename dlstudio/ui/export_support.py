@@ -61,9 +61,10 @@ MESSAGE_ICONS = {"error": QStyle.StandardPixmap.SP_MessageBoxCritical,
                  "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
                  "success": QStyle.StandardPixmap.SP_DialogApplyButton}
 # The input box: what the exported model takes (raw is the default; see docs/export.md).
-INPUT_CHOICES = (("Raw: what the data holds (pixel values 0–255, the CSV's own columns)",
-                  "raw"),
+INPUT_CHOICES = (("Raw: what the data holds", "raw"),
                  ("Prepared as in training (already scaled and normalised)", "prepared"))
+RAW_VALUES = {"image": "pixel values 0–255", "vector": "the CSV's own columns",
+              "sequence": "the CSV's own columns", "tokens": "token ids"}
 CHECK_NAMES = {"onnx_checker": "onnx.checker", "onnxruntime": "onnxruntime",
                "torch_jit_load": "torch.jit.load", "outputs": "the generated source",
                "weights_only_load": "torch.load(weights_only=True) gives every tensor back"}
@@ -147,6 +148,25 @@ def trained_request(checkpoint: Checkpoint, path: Path | None) -> Request:
 def fresh_request(graph: Graph, name: str) -> Request:
     return Request(graph, None, {"source": {"graph": name, "weights": f"freshly initialised "
                                             f"with seed {SEED}, not trained"}}, None)
+
+
+def input_box() -> QComboBox:
+    """The Input choice; `raw_choice` words its Raw line for the data at hand."""
+    box = QComboBox()
+    for text, form_name in INPUT_CHOICES:
+        box.addItem(text, form_name)
+    return box
+
+
+def raw_choice(graph: Graph, checkpoint: Checkpoint | None) -> str:
+    """The Raw choice in the data's own words: the run's data, else the Input node's kind."""
+    if checkpoint is not None and checkpoint.data_info is not None:
+        kind = checkpoint.data_info.kind
+    else:
+        inputs = graph.nodes_of_type("Input")
+        kind = str(inputs[0].params.get("kind", "")) if inputs else ""
+    values = RAW_VALUES.get(kind)
+    return INPUT_CHOICES[0][0] + (f" ({values})" if values else "")
 
 
 def input_note(fmt: str, trained: bool, form: str) -> str:

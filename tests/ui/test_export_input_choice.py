@@ -122,3 +122,22 @@ def test_the_input_box_is_greyed_out_where_there_is_no_choice(
     assert dialog.fresh_radio.isChecked()
     assert not dialog.input_box.isEnabled()
     assert dialog.input_note.text().startswith("Fresh weights have no training data")
+
+
+def test_the_raw_choice_names_the_datas_values_and_fresh_weights_hide_the_checkpoint(
+        qtbot, dialog: ExportDialog, tmp_path: Path) -> None:
+    assert dialog.input_box.itemText(0) == "Raw: what the data holds (the CSV's own columns)"
+    assert dialog.weights_note.isVisible() and "best.pt" in dialog.weights_note.text()
+    indicator = QPoint(8, dialog.fresh_radio.height() // 2)
+    qtbot.mouseClick(dialog.fresh_radio, Qt.MouseButton.LeftButton, pos=indicator)
+    assert not dialog.weights_note.isVisible()  # its weights are not the ones exported
+    qtbot.mouseClick(dialog.trained_radio, Qt.MouseButton.LeftButton, pos=indicator)
+    assert dialog.weights_note.isVisible()
+    b = Builder()
+    b.add("Input", "image", kind="image", shape=(1, 8, 8))
+    b.add("Flatten", "flat")
+    b.add("Dense", "fc", units=10)
+    b.add("Output", "output", loss="cross_entropy")
+    images = ExportDialog(b.graph, "digits", folder=tmp_path)
+    qtbot.addWidget(images)
+    assert images.input_box.itemText(0) == "Raw: what the data holds (pixel values 0–255)"
