@@ -32,10 +32,18 @@ DEFAULT_INTERVAL_MS = 60_000
 SUFFIX = ".dlstudio"
 
 
-def default_recovery_dir() -> Path:
-    """<AppDataLocation>/recovery, e.g. ~/.local/share/DL Studio/DL Studio/recovery."""
+def earlier_recovery_dir() -> Path:
+    """<AppDataLocation>/recovery: Qt adds <organisation>/<application>, both "DL Studio",
+    so earlier versions kept copies in ~/.local/share/DL Studio/DL Studio/recovery."""
     location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     return Path(location) / "recovery"
+
+
+def default_recovery_dir() -> Path:
+    """The app's data folder named once, e.g. ~/.local/share/DL Studio/recovery."""
+    earlier = earlier_recovery_dir()
+    app = earlier.parent
+    return app.parent / "recovery" if app.name == app.parent.name else earlier
 
 
 @dataclass(frozen=True)
@@ -59,14 +67,22 @@ class RecoveryFile:
 class RecoveryStore:
     """The recovery folder as seen by one session: its own copy, and the orphans."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, earlier: tuple[Path, ...] = ()) -> None:
+        """`earlier`: folders an older version wrote to, still read for orphans (a user
+        who upgrades after a crash gets the copy back)."""
         self.folder = Path(folder)
+        self.earlier = tuple(Path(f) for f in earlier if Path(f) != self.folder)
         with contextlib.suppress(OSError):  # unusable: each write then says why, in the window
             self.folder.mkdir(parents=True, exist_ok=True)
         self.session = uuid.uuid4().hex
         self._lock = QLockFile(str(self.folder / f"{self.session}.lock"))
         self._lock.lock()
         self.copy_path = self.folder / f"{self.session}{SUFFIX}"
+
+    @classmethod
+    def at_default(cls) -> RecoveryStore:
+        """The app's recovery folder, reading the earlier versions' folder too."""
+        return cls(default_recovery_dir(), (earlier_recovery_dir(),))
 
     def write(self, project: Project, original: Path | None, title: str) -> Path:
         """Write (or replace) this session's copy; atomic like every project save. A
@@ -102,22 +118,23 @@ class RecoveryStore:
     def orphans(self) -> list[RecoveryFile]:
         """Copies left by sessions that died, newest first."""
         found = []
-        if not self.folder.is_dir():
-            return found
-        for path in self.folder.glob(f"*{SUFFIX}"):
-            session = path.stem
-            if session == self.session or not self._claim(session):
+        for folder in (self.folder, *self.earlier):
+            if not folder.is_dir():
                 continue
-            found.append(_describe(path))
+            for path in folder.glob(f"*{SUFFIX}"):
+                if path.stem == self.session or not _claim(path):
+                    continue
+                found.append(_describe(path))
         return sorted(found, key=lambda item: item.saved_at, reverse=True)
 
-    def _claim(self, session: str) -> bool:
-        # A lock we can take belongs to nobody: its process is gone (QLockFile checks the pid).
-        lock = QLockFile(str(self.folder / f"{session}.lock"))
-        if not lock.tryLock(0):
-            return False
-        lock.unlock()
-        return True
+
+def _claim(copy: Path) -> bool:
+    # A lock we can take belongs to nobody: its process is gone (QLockFile checks the pid).
+    lock = QLockFile(str(copy.with_suffix(".lock")))
+    if not lock.tryLock(0):
+        return False
+    lock.unlock()
+    return True
 
 
 def _describe(path: Path) -> RecoveryFile:

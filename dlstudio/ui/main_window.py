@@ -17,7 +17,7 @@ from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QWidget
 
 from dlstudio import __version__
-from dlstudio.ui.autosave import DEFAULT_INTERVAL_MS, Autosaver, RecoveryStore, default_recovery_dir
+from dlstudio.ui.autosave import DEFAULT_INTERVAL_MS, Autosaver, RecoveryStore
 from dlstudio.ui.canvas import CanvasView
 from dlstudio.ui.document import Document
 from dlstudio.ui.files import ProjectFiles
@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.undo_group = QUndoGroup(self)
         self.action_map = create_actions(self)
         self.files = ProjectFiles(self, self.settings)
-        self.store = RecoveryStore(recovery_dir or default_recovery_dir())
+        self.store = RecoveryStore(recovery_dir) if recovery_dir else RecoveryStore.at_default()
         if autosave_interval_ms is None:
             seconds = self.settings.value(AUTOSAVE_KEY, DEFAULT_INTERVAL_MS // 1000)
             autosave_interval_ms = max(5, _as_int(seconds, 60)) * 1000

@@ -125,3 +125,34 @@ def test_interval_comes_from_the_settings(qtbot, tmp_path) -> None:
     settings.setValue("autosave/interval_s", 15)
     settings.sync()
     assert _window(qtbot, tmp_path).autosaver.interval_ms == 15_000
+
+
+def test_the_recovery_folder_names_the_app_once_and_an_earlier_copy_is_still_offered(
+        qtbot, tmp_path, monkeypatch) -> None:
+    from PySide6.QtCore import QCoreApplication
+
+    from dlstudio.ui.autosave import default_recovery_dir
+    from dlstudio.ui.main_window import APP_NAME, ORGANIZATION
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    names = QCoreApplication.applicationName(), QCoreApplication.organizationName()
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    try:
+        assert default_recovery_dir() == tmp_path / "data" / "DL Studio" / "recovery"
+        original = tmp_path / "xor.dlstudio"
+        # A version before the fix crashed, leaving its copy in ".../DL Studio/DL Studio".
+        _crash_leaving_a_copy(tmp_path / "data" / "DL Studio" / "DL Studio" / "recovery",
+                              original)
+        store = RecoveryStore.at_default()
+        (orphan,) = store.orphans()
+        assert orphan.original == original
+        assert orphan.load().graph.node_by_name("fc1").params["units"] == 12
+        orphan.discard()
+        assert store.orphans() == []
+        store.write(Project(graph=build_template("xor")), None, "xor")
+        assert store.copy_path.parent == tmp_path / "data" / "DL Studio" / "recovery"
+        store.close()
+    finally:
+        QCoreApplication.setApplicationName(names[0])
+        QCoreApplication.setOrganizationName(names[1])
