@@ -147,8 +147,12 @@ class ProjectFiles(QObject):
         return True
 
     def open(self, path: Path | None = None) -> bool:
+        """Unsaved changes are asked about before the file dialog: Cancel there or here
+        then leaves everything as it was, as in every desktop app."""
+        if not self.maybe_save():
+            return False
         path = path or self.ask_open_path()
-        if path is None or not self.maybe_save():
+        if path is None:
             return False
         try:
             document = Document.open(Path(path))

@@ -291,3 +291,31 @@ def test_status_bar_shows_the_training_device(qtbot, window) -> None:
     label = window.status.device_label
     assert label.text() in {"Device: CPU", "Device: CUDA", "Device: MPS"}
     assert "runs on" in label.toolTip()
+
+
+def test_ctrl_o_asks_about_unsaved_changes_before_the_file_dialog(
+        qtbot, window, tmp_path) -> None:
+    window.files.new_from_template("xor")
+    saved = tmp_path / "other.dlstudio"
+    window.files.save_as(saved)
+    window.document.editor.add_node("Dense", (0.0, 300.0))
+    modified = window.document
+    asked: list[str] = []
+
+    def pick() -> Path:
+        asked.append("file")
+        return saved
+
+    def save_changes(button):
+        return lambda: asked.append("save?") or button
+
+    window.files.ask_open_path = pick
+    window.files.ask_save_changes = save_changes(Button.Cancel)
+    _key(qtbot, window.view, Qt.Key.Key_O, CTRL)
+    assert asked == ["save?"]  # Cancel: no file dialog, nothing changed
+    assert window.document is modified and modified.is_modified()
+    window.files.ask_save_changes = save_changes(Button.Discard)
+    _key(qtbot, window.view, Qt.Key.Key_O, CTRL)
+    assert asked == ["save?", "save?", "file"]
+    assert window.document is not modified and window.document.path == saved
+    assert not window.document.is_modified()
