@@ -51,3 +51,22 @@ def test_a_port_builds_its_tooltip_when_hovered(qtbot) -> None:
     QApplication.sendEvent(view.viewport(), event)
     assert "vector 5408" in QGraphicsItem.toolTip(port)  # what Qt itself shows
     assert "vector 5408" in port.toolTip()
+
+
+def test_data_checks_on_an_unchanged_graph_still_reach_the_nodes(qtbot) -> None:
+    document = Document.from_template("cnn-small")
+    view = CanvasView(document)
+    qtbot.addWidget(view)
+    items = view.canvas_scene.nodes
+    assert all(item.severity is None for item in items.values())
+    document.set_data_facts(DIGITS8)  # shapes reused: only the badges change
+    flagged = {p.node_id for p in document.report.problems if p.node_id is not None}
+    assert flagged and all(items[i].severity == "error" for i in flagged)
+    document.set_data_facts(DIGITS28)
+    assert all(item.severity is None for item in items.values())
+    dense = document.graph.nodes_of_type("Dense")[-1]
+    document.editor.set_param(dense.id, "units", 7)  # a new graph: ports and wires follow
+    qtbot.waitUntil(lambda: items[dense.id].shape_text == "7")
+    wire = next(w for i, w in view.canvas_scene.wires.items()
+                if document.graph.edges[i].src == dense.id)
+    assert wire.label == "7"

@@ -52,6 +52,7 @@ class CanvasScene(QGraphicsScene):
         self._wire_drag: tuple[PortItem, QGraphicsPathItem, set[tuple[str, str]]] | None = None
         self._press_positions: dict[str, tuple[float, float]] | None = None
         self._syncing_selection = False
+        self._shapes_shown: dict[str, Any] | None = None  # ports and wires show these
         graph = document.graph
         for node in graph.nodes.values():
             self._on_graph_node_added(node)
@@ -179,7 +180,6 @@ class CanvasScene(QGraphicsScene):
 
     def _on_document_report_updated(self, report: ShapeReport) -> None:
         graph = self.document.graph
-        incoming = {(e.dst, e.dst_port): e for e in graph.edges.values()}
         by_node: dict[str, list[Any]] = {}
         for problem in report.problems:
             if problem.node_id is not None:
@@ -192,6 +192,11 @@ class CanvasScene(QGraphicsScene):
             shape = report.shapes.get(node_id)
             item.set_report(format_shape(shape) if shape is not None else "?", severity,
                             [p.message for p in problems])
+        if report.shapes is self._shapes_shown:
+            return  # the same graph checked against other data: ports and wires stay
+        self._shapes_shown = report.shapes
+        incoming = {(e.dst, e.dst_port): e for e in graph.edges.values()}
+        for node_id, item in self.nodes.items():
             if item.output is not None:
                 item.output.set_kind(describe.output_kind(graph, report, node_id), partial(
                     describe.output_tooltip, graph, report, node_id))

@@ -6,6 +6,8 @@ and refreshes whenever the document's shape report does. Clicking a row selects 
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -18,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dlstudio.graph import GraphError, format_shape
+from dlstudio.graph import GraphError, ShapeReport, format_shape
 from dlstudio.graph.summary import ModelSummary, summarize
 from dlstudio.ui.document import Document
 from dlstudio.ui.theme import current_ui_colors
@@ -36,6 +38,7 @@ class SummaryPanel(QWidget):
         super().__init__(parent)
         self.document: Document | None = None
         self.summary = ModelSummary()
+        self._shapes_shown: dict[str, Any] | None = None  # the table shows these
         self.table = QTreeWidget(self)
         self.table.setColumnCount(len(COLUMNS))
         self.table.setHeaderLabels(list(COLUMNS))
@@ -69,7 +72,10 @@ class SummaryPanel(QWidget):
             document.report_updated.connect(self._on_document_report_updated)
         self.refresh()
 
-    def _on_document_report_updated(self, report: object) -> None:
+    def _on_document_report_updated(self, report: ShapeReport) -> None:
+        if report.shapes is self._shapes_shown:  # the same graph, checked against other data
+            self.summary.problems = list(report.problems)
+            return
         self.refresh()
 
     def refresh(self) -> None:
@@ -79,6 +85,7 @@ class SummaryPanel(QWidget):
         document = self.document
         self.summary = summarize(document.graph, document.report) if document \
             else ModelSummary()
+        self._shapes_shown = document.report.shapes if document else None
         muted = QColor(current_ui_colors().muted)
         self.table.clear()
         items = []
