@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from dlstudio.cli import download, evaluate, export, import_model, predict, train
+from dlstudio.cli import download, evaluate, export, import_model, lr_find, predict, train
 from dlstudio.cli.safe_text import shown
 from dlstudio.cli.support import (
     EXIT_INTERRUPTED,
@@ -107,6 +107,7 @@ COMMANDS: tuple[Command, ...] = (
     evaluate.COMMAND,
     import_model.COMMAND,
     download.COMMAND,
+    lr_find.COMMAND,
 )
 
 
