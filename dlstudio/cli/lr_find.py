@@ -121,8 +121,7 @@ def format_result(result: LrFindResult) -> str:
     ending = f"stopped after {count} batches: {result.stop_reason}" if result.stopped_early \
         else f"ran {count} batches"
     lines.append(ending)
-    lines.append(f"suggested learning rate: {result.suggestion:.1e} (steepest fall of the "
-                 "loss)")
+    lines.append(f"suggested learning rate: {result.suggestion:.1e} ({result.how})")
     lines.append(f"minimum loss at {result.min_rate * 10:.1e}; a tenth of it: "
                  f"{result.min_rate:.1e}")
     return "\n".join(lines)

@@ -44,11 +44,13 @@ class LrFindResult:
     raw_losses: list[float]
     suggestion: float
     min_rate: float
+    how: str  # why `suggestion` (STEEPEST, or NO_FALL when the loss never fell)
     stopped_early: bool
     stop_reason: str  # "" when all batches ran
 
     def to_dict(self) -> dict[str, Any]:
         return {"suggested_lr": self.suggestion, "min_loss_lr": self.min_rate,
+                "suggested_by": self.how,
                 "rates": self.rates, "losses": self.losses, "raw_losses": self.raw_losses,
                 "batches": len(self.rates), "stopped_early": self.stopped_early,
                 "stop_reason": self.stop_reason}
@@ -167,27 +169,33 @@ def _run(model: nn.Module, data: DataBundle, settings: TrainSettings, graph: Gra
             raise ValueError("the training split is empty: nothing to run the test on")
     if not rates:
         raise ValueError(f"the loss was not finite at the first batch ({reason})")
-    steepest, lowest = suggestions(rates, smoothed)
-    return LrFindResult(rates, smoothed, raw, steepest, lowest, bool(reason), reason)
+    steepest, lowest, how = suggestions(rates, smoothed)
+    return LrFindResult(rates, smoothed, raw, steepest, lowest, how, bool(reason), reason)
 
 
-def suggestions(rates: list[float], losses: list[float]) -> tuple[float, float]:
+STEEPEST = "steepest fall of the loss"
+NO_FALL = "the loss did not fall over this range: its lowest point"
+
+
+def suggestions(rates: list[float], losses: list[float]) -> tuple[float, float, str]:
     """(the rate where the smoothed loss falls fastest per decade of rate, the rate of
-    its minimum / 10). The steepest fall is looked for up to the minimum, past the first
-    tenth of the points, where the average still settles."""
-    lowest = min(range(len(losses)), key=losses.__getitem__)
-    min_rate = rates[lowest] / 10
+    its minimum / 10, how the first was chosen). Both look past the first tenth of the
+    points, where the average still settles, and the fall is looked for up to the
+    minimum. Where the loss never fell the first is the rate of the minimum: always one
+    of the rates tried."""
     skip = len(losses) // 10
+    lowest = min(range(skip, len(losses)), key=losses.__getitem__)
+    min_rate = rates[lowest] / 10
     end = lowest + 1
     if end - skip < 3:
-        skip = 0
-    if end - skip < 3:
-        return min_rate, min_rate
+        return rates[lowest], min_rate, NO_FALL
     logs = [math.log10(r) for r in rates]
-    best, where = math.inf, skip
+    best, where = 0.0, -1
     for i in range(skip, end):
         lo, hi = max(skip, i - 1), min(end - 1, i + 1)
         slope = (losses[hi] - losses[lo]) / (logs[hi] - logs[lo])
         if slope < best:
             best, where = slope, i
-    return rates[where], min_rate
+    if where < 0:
+        return rates[lowest], min_rate, NO_FALL
+    return rates[where], min_rate, STEEPEST

@@ -13,7 +13,7 @@ import torch
 from dlstudio.data import DataBundle
 from dlstudio.graph.templates import build_template
 from dlstudio.train import Trainer, TrainSettings, defaults_for_template
-from dlstudio.train.lr_finder import find_lr, lr_find, suggestions
+from dlstudio.train.lr_finder import NO_FALL, STEEPEST, find_lr, lr_find, suggestions
 from dlstudio.train.preflight import load_training_data
 
 from .conftest import MakeGraph
@@ -31,6 +31,7 @@ def test_suggestion_lies_in_range_and_trains_well(mlp: MakeGraph,
     assert len(result.rates) == len(result.losses) == 60
     assert result.rates[0] == pytest.approx(1e-7) and result.rates[-1] == pytest.approx(10.0)
     assert 1e-7 <= result.suggestion <= 10.0 and 1e-8 <= result.min_rate <= 1.0
+    assert result.how == STEEPEST
     assert all(b > a for a, b in zip(result.rates, result.rates[1:], strict=False))
     # a short run at the suggested rate lowers the loss clearly
     trainer = Trainer(mlp(), small_digits, _settings(lr=result.suggestion, epochs=3))
@@ -74,8 +75,12 @@ def test_a_rate_run_up_too_far_stops_early() -> None:
 def test_suggestion_is_the_steepest_fall_before_the_minimum() -> None:
     rates = [10.0 ** (i - 6) for i in range(8)]
     losses = [2.0, 2.0, 1.9, 1.2, 1.0, 0.9, 3.0, 9.0]
-    steepest, lowest = suggestions(rates, losses)
+    steepest, lowest, how = suggestions(rates, losses)
     assert steepest == rates[3] and lowest == pytest.approx(rates[5] / 10)
+    assert how == STEEPEST
+    # a loss that only rises: no fall to point at, the lowest point is suggested
+    flat = suggestions(rates, [1.0, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6])
+    assert flat == (rates[0], pytest.approx(rates[0] / 10), NO_FALL)
 
 
 @pytest.mark.parametrize("batches, start, end", [(1, 1e-7, 10.0), (50, 0.0, 1.0),
