@@ -98,7 +98,10 @@ def find_lr(model: nn.Module, data: DataBundle, settings: TrainSettings, *,
     first = next(iter(model.parameters()), None)
     home = first.device if first is not None else torch.device("cpu")
     cpu_rng = torch.get_rng_state()
-    cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    on_cuda = resolve_device(settings.device).type == "cuda"
+    # the test seeds CUDA's generators too: keep theirs whenever CUDA runs or may run
+    cuda_rng = torch.cuda.get_rng_state_all() \
+        if on_cuda or torch.cuda.is_initialized() else None
     try:
         return _run(model, data, settings, graph, batches, start_lr, end_lr)
     finally:
