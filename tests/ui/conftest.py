@@ -36,20 +36,28 @@ def _collect_garbage_between_tests():
     gc.collect()
 
 
-@pytest.fixture
-def gui(qtbot, tmp_path, monkeypatch):
-    """A main window with training installed; runs go to a temporary folder."""
+def _main_window(qtbot, tmp_path, monkeypatch):
+    """A shown main window whose runs, settings and recovery copies stay in tmp_path;
+    "save changes?" answers Discard."""
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QMessageBox
 
     from dlstudio.ui.main_window import MainWindow
-    from dlstudio.ui.training import install_training
 
     monkeypatch.setenv("DLSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
     window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
                         recovery_dir=tmp_path / "recovery")
     window.files.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
     qtbot.addWidget(window)
+    return window
+
+
+@pytest.fixture
+def gui(qtbot, tmp_path, monkeypatch):
+    """A main window with training installed; runs go to a temporary folder."""
+    from dlstudio.ui.training import install_training
+
+    window = _main_window(qtbot, tmp_path, monkeypatch)
     ui = install_training(window)
     window.show()
     yield window, ui
@@ -60,17 +68,9 @@ def gui(qtbot, tmp_path, monkeypatch):
 def workbench(qtbot, tmp_path, monkeypatch):
     """The assembled window (every workspace, as the app builds it); runs go to a
     temporary folder."""
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QMessageBox
-
-    from dlstudio.ui.main_window import MainWindow
     from dlstudio.ui.workbench import install_workbench
 
-    monkeypatch.setenv("DLSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
-    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                        recovery_dir=tmp_path / "recovery")
-    window.files.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
-    qtbot.addWidget(window)
+    window = _main_window(qtbot, tmp_path, monkeypatch)
     bench = install_workbench(window)
     window.show()
     yield window, bench

@@ -14,30 +14,21 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
 
 from dlstudio.runs import HISTORY_FILE, Run, RunStore
 from dlstudio.ui.main_window import MainWindow
 from dlstudio.ui.training.dashboard.runs import ID_ROLE
 from dlstudio.ui.training.dashboard.view import NO_RUN_TEXT
-from dlstudio.ui.workbench import Workbench, install_workbench
+from dlstudio.ui.workbench import Workbench
 
 LONG = 2000  # epochs: a run that is still going when the test acts on it
 
 
 @pytest.fixture
-def app(qtbot, tmp_path, monkeypatch):
-    """The whole window; an unsaved project's runs go to tmp_path/user-data."""
-    monkeypatch.setenv("DLSTUDIO_RUNS_DIR", str(tmp_path / "user-data"))
-    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                        recovery_dir=tmp_path / "recovery")
-    window.files.ask_save_changes = lambda: QMessageBox.StandardButton.Discard
-    qtbot.addWidget(window)
-    bench = install_workbench(window)
-    window.show()
-    yield window, bench
-    bench.training.session.shutdown()
+def app(workbench):
+    """The whole window; an unsaved project's runs go to tmp_path/runs."""
+    return workbench
 
 
 def _train_xor(qtbot, window: MainWindow, bench: Workbench) -> Run:
@@ -69,7 +60,7 @@ def _project_folder(tmp_path: Path, name: str = "work") -> Path:
 def test_a_run_is_back_after_save_as_close_and_reopen(app, qtbot, tmp_path) -> None:
     window, bench = app
     run = _train_xor(qtbot, window, bench)
-    assert run.folder.is_relative_to(tmp_path / "user-data")  # unsaved: the user's folder
+    assert run.folder.is_relative_to(tmp_path / "runs")  # unsaved: the user's folder
     path = _project_folder(tmp_path) / "net.dlstudio"
     assert window.files.save_as(path)
 
