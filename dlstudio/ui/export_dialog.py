@@ -381,6 +381,10 @@ class ExportDialog(QDialog):
             icon = self.style().standardIcon(MESSAGE_ICONS[kind])
             self.message_icon.setPixmap(icon.pixmap(24, 24))
         self.message_kind = kind
+        # A long result grows the dialog instead of squeezing the form's rows.
+        needed = self.layout().totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def _on_format_box_changed(self, _index: int = 0) -> None:
         fmt = self.fmt

@@ -141,3 +141,14 @@ def test_the_raw_choice_names_the_datas_values_and_fresh_weights_hide_the_checkp
     images = ExportDialog(b.graph, "digits", folder=tmp_path)
     qtbot.addWidget(images)
     assert images.input_box.itemText(0) == "Raw: what the data holds (pixel values 0–255)"
+
+
+def test_a_long_result_grows_the_dialog_instead_of_squeezing_the_form(
+        qtbot, dialog: ExportDialog, tmp_path: Path) -> None:
+    """The raw-input result names every preprocessing step; the rows above it keep their
+    height (at 1366x768 the Input box and the path were cut in half)."""
+    _export(qtbot, dialog, "onnx", tmp_path / "out" / "model.onnx")
+    qtbot.wait(50)
+    for row in (dialog.input_box, dialog.path_edit, dialog.format_box):
+        assert row.height() >= row.minimumSizeHint().height()
+    assert dialog.height() >= dialog.layout().totalHeightForWidth(dialog.width())
