@@ -254,7 +254,7 @@ class SettingsForm(QWidget):
     def settings(self, data: str | None = None) -> TrainSettings:
         """A checked TrainSettings from the widgets; TrainSettingsError names a bad field
         (and that widget is marked)."""
-        values: dict[str, Any] = {name: _value(w) for name, w in self.fields.items()}
+        values = self.values()
         values["data"] = self._data if data is None else data
         self._clear_marks()
         try:
@@ -267,6 +267,19 @@ class SettingsForm(QWidget):
                 widget.setStyleSheet(INVALID_STYLE)
                 widget.setToolTip(str(error))
             raise
+
+    def values(self) -> dict[str, Any]:
+        """What every field shows now, by TrainSettings field name (valid or not)."""
+        return {name: _value(widget) for name, widget in self.fields.items()}
+
+    def set_value(self, name: str, value: Any) -> None:
+        """Show `value` in one field without firing `changed` (a command's undo step)."""
+        widget = self.fields[name]
+        widget.blockSignals(True)
+        _set_value(widget, value)
+        widget.blockSignals(False)
+        self._clear_marks()
+        self._update_enabled()
 
     def set_start_weights(self, weights: str) -> None:
         """Show where training starts from now (an undo step of Load weights…)."""
