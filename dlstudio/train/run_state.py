@@ -2,7 +2,9 @@
 
 The best epoch is worked out from the history alone, so a resumed run picks up early
 stopping where it left off. Files: last.pt every epoch, best.pt when the monitored
-metric improves (a copy of last.pt), history.json; all written atomically.
+metric improves (a copy of last.pt), epoch-0004.pt after every N-th epoch when
+`checkpoint_every` is N (a copy of last.pt, kept for replay), history.json; all written
+atomically.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from dlstudio.train.events import EpochStats
 from dlstudio.train.preflight import Monitor
 
 LAST, BEST, HISTORY = "last.pt", "best.pt", "history.json"
+EPOCH_FILE = "epoch-{:04d}.pt"  # an epoch's weights kept for replay
+
+
+def epoch_file(epoch: int) -> str:
+    """The name of the checkpoint kept after `epoch`, e.g. 'epoch-0003.pt'."""
+    return EPOCH_FILE.format(epoch)
 
 
 class BestTracker:
@@ -79,11 +87,13 @@ class BestTracker:
 
 
 class RunFiles:
-    """The run's folder (None: write nothing, e.g. on ranks other than the first)."""
+    """The run's folder (None: write nothing, e.g. on ranks other than the first).
+    `checkpoint_every` N > 0 also keeps every N-th epoch's weights as epoch-NNNN.pt."""
 
-    def __init__(self, folder: Path | None, monitor: str) -> None:
+    def __init__(self, folder: Path | None, monitor: str, checkpoint_every: int = 0) -> None:
         self.folder = folder
         self.monitor = monitor
+        self.checkpoint_every = checkpoint_every
 
     def save(self, payload: dict[str, Any], improved: bool, best_epoch: int | None) -> None:
         if self.folder is None:
@@ -93,6 +103,9 @@ class RunFiles:
         save_checkpoint(last, **payload)
         if improved:
             copy_atomic(last, self.folder / BEST)
+        epoch = int(payload["epoch"])
+        if self.checkpoint_every > 0 and epoch % self.checkpoint_every == 0:
+            copy_atomic(last, self.folder / epoch_file(epoch))
         history = payload["history"]
         write_atomic(self.folder / HISTORY, json.dumps(
             {"epochs": [s.to_dict() for s in history], "best_epoch": best_epoch,

@@ -45,7 +45,10 @@ class TrainSettings:
     (a weights file, relative to the project's folder, or "pretrained:NAME") is where
     training starts from; `normalisation` is "auto" (measured from the data) or
     "imagenet" (the mean and std ImageNet weights expect). `memory_limit_gb` is the memory
-    one batch may need (10^9 bytes); 0 uses what is free on the device (see memory.py)."""
+    one batch may need (10^9 bytes); 0 uses what is free on the device (see memory.py).
+    `checkpoint_every` N > 0 keeps a copy of the weights after every N-th epoch
+    (checkpoints/epoch-0003.pt), so a run can be replayed epoch by epoch; each copy costs
+    one model's size on disk."""
 
     epochs: int = 10
     batch_size: int = 64
@@ -78,6 +81,7 @@ class TrainSettings:
     normalisation: str = "auto"
     target: str = "labels"  # "input": each sample is its own target (autoencoders)
     memory_limit_gb: float = 0.0  # 0: the memory free on the device; else this many GB
+    checkpoint_every: int = 0  # 0: off; N: keep the weights of every N-th epoch (replay)
 
     def __post_init__(self) -> None:
         _check(self)
@@ -160,6 +164,7 @@ def _check(s: TrainSettings) -> None:
     _choice(s, "normalisation", NORMALISATIONS)
     _choice(s, "target", TARGETS)
     _float(s, "memory_limit_gb", 0.0, 1e9)
+    _int(s, "checkpoint_every", 0, 1_000_000)
 
 
 def _number(s: TrainSettings, name: str, kinds: tuple[type, ...], what: str) -> Any:

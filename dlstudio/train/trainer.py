@@ -199,7 +199,8 @@ class Trainer:
         per_rank = len(dist.shard(torch.arange(len(train)), ctx))
         steps_per_epoch = train.num_batches(s.batch_size, per_rank)
         schedule = LrSchedule(s, steps_per_epoch, self.monitor.minimize)
-        files = RunFiles(self.out_dir if ctx.is_main else None, self.monitor.name)
+        files = RunFiles(self.out_dir if ctx.is_main else None, self.monitor.name,
+                         s.checkpoint_every)
         history: list[EpochStats] = []
         if self.resumed is not None:
             history = self._continue(step, schedule, generator)
