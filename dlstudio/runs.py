@@ -32,6 +32,7 @@ SETTINGS_FILE = "settings.json"
 HISTORY_FILE = "history.json"
 METRICS_FILE = "metrics.csv"
 CHECKPOINT_FOLDER = "checkpoints"
+EPOCH_CHECKPOINT = re.compile(r"epoch-(\d{4,})\.pt")  # the trainer's kept epochs
 STATUSES = ("running", "finished", "stopped", "failed")
 RUN_FORMAT = 1
 SPLITS = ("train", "val")
@@ -85,6 +86,28 @@ class Run:
                 and local.is_file()):
             return local
         return path
+
+    def epoch_checkpoints(self) -> dict[int, Path]:
+        """Epoch -> the file holding that epoch's weights, oldest first: the epochs kept by
+        `checkpoint_every` (checkpoints/epoch-0003.pt), the best epoch (best.pt, as the
+        trainer's checkpoints/history.json names it) and the newest epoch of the history
+        (last.pt). Empty for a run that kept no weights; an old run may have only last.pt."""
+        found: dict[int, Path] = {}
+        folder = self.checkpoint_dir
+        try:
+            names = [entry.name for entry in os.scandir(folder) if entry.is_file()]
+        except OSError:
+            return found
+        for name in names:
+            match = EPOCH_CHECKPOINT.fullmatch(name)
+            if match:
+                found[int(match.group(1))] = folder / name
+        best = _best_epoch(folder / HISTORY_FILE)
+        if best is not None and "best.pt" in names:
+            found.setdefault(best, folder / "best.pt")
+        if self.history and "last.pt" in names:
+            found.setdefault(int(self.history[-1]["epoch"]), folder / "last.pt")
+        return dict(sorted(found.items()))
 
     @property
     def label(self) -> str:
@@ -379,6 +402,15 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise RunError(f"{path}: field 'format' is {data.get('format')!r}; this DL Studio "
                        f"reads run format {RUN_FORMAT}")
     return data
+
+
+def _best_epoch(path: Path) -> int | None:
+    """The best epoch the trainer's own history.json names, if it can be read."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("best_epoch")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _field(data: dict[str, Any], key: str, kind: type, where: Path) -> Any:

@@ -66,6 +66,9 @@ _HELP = {
               "to train an autoencoder",
     "memory_limit_gb": "the memory in GB one training batch may need (weights, gradients, "
                        "optimizer state, activations); 0: what is free on the device",
+    "checkpoint_every": "keep the weights after every N-th epoch as checkpoints/"
+                        "epoch-NNNN.pt, to replay the run (0: off; each costs one model's "
+                        "size on disk)",
 }
 _AUGMENT_HELP = ("augmentation as NAME[=X],...: shift=F, rotation=DEG, scale=F, noise=SD, "
                  "crop=PIXELS, flip_horizontal, flip_vertical; 'none' turns it off. "
@@ -172,7 +175,7 @@ def settings_with(base: dict[str, Any], given: dict[str, Any]) -> TrainSettings:
 
 # Settings a resumed run may change; any other flag must repeat the run's own value.
 RESUMABLE = ("epochs", "device", "mixed_precision", "early_stopping", "patience",
-             "restore_best", "memory_limit_gb")
+             "restore_best", "memory_limit_gb", "checkpoint_every")
 
 
 def resumed_settings(run: TrainSettings, given: dict[str, Any], done: int) -> TrainSettings:
