@@ -140,6 +140,10 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("monitor", "Monitor", "The metric that picks the best epoch (best.pt)"),
         ("patience", "Patience", "Epochs without improvement before stopping"),
         ("restore_best", "Restore best weights", "End with the best epoch's weights"),
+        ("checkpoint_every", "Checkpoint every", "Keep the weights after every this many "
+                                                 "epochs, to replay the run epoch by epoch "
+                                                 "(mistakes, Try it, Evaluate); each costs "
+                                                 "one model's size on disk; 0 = off"),
     ]),
     ("Augmentation", [
         ("augment.shift", "Shift", "Largest move, as a share of the size (0.1 = 10 %)"),
@@ -189,6 +193,7 @@ def _make_field(name: str) -> Field:
                                + [(v, v) for v in LOSSES]),
         "monitor": lambda: _choices(MONITORS),
         "patience": lambda: _spin(1, 1000),
+        "checkpoint_every": lambda: _spin(0, 100_000),
         "augment.shift": lambda: _real(0.0, 1.0, 0.05),
         "augment.rotation": lambda: _real(0.0, 180.0, 5.0, 1),
         "augment.scale": lambda: _real(0.0, 0.9, 0.05),
