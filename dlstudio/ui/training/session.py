@@ -19,7 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from dlstudio.data import DataError
+from dlstudio.data import DataBundle, DataError
 from dlstudio.graph import Graph
 from dlstudio.graph.summary import summarize
 from dlstudio.runs import Run, RunError, RunStore
@@ -38,6 +38,10 @@ from dlstudio.ui.training.worker import Delivery
 STALE_TEXT = ("The graph changed after training: the trained weights no longer fit it. "
               "Train again to get weights for this version.")
 WEIGHTED_STATUSES = ("finished", "stopped")  # runs whose last checkpoint may be used
+
+
+class RunInputsError(Exception):
+    """Why a run (or the learning-rate finder) cannot start: one line for the user."""
 
 
 def network_signature(graph: Graph) -> str:
@@ -243,21 +247,10 @@ class TrainingSession(QObject):
         panel = self.panel
         panel.show_notice("")
         try:
-            settings = panel.form.settings(data=panel.data.spec())
-        except TrainSettingsError as error:
-            panel.tabs.setCurrentIndex(1)
+            settings, bundle = self.run_inputs()
+        except RunInputsError as error:
             return self._refuse(f"Training did not start: {error}")
-        problem = ensure_pretrained(panel, settings.weights)  # downloaded once, shown
-        if problem:
-            return self._refuse(f"Training did not start: {problem}")
-        try:
-            bundle = panel.data.load()
-            self._device = describe_device(resolve_device(settings.device))
-        except DataError as error:
-            panel.tabs.setCurrentIndex(0)
-            return self._refuse(f"Training did not start: {error}")
-        except TrainingError as error:
-            return self._refuse(f"Training did not start: {error}")
+        self._device = describe_device(resolve_device(settings.device))
         self._store_choices()
         controller = self.controller
         folder = self.document.path.parent if self.document.path is not None else None
@@ -274,6 +267,29 @@ class TrainingSession(QObject):
                              settings.epochs, weighted)
         panel.append_log(f"Training {title} on {self._device}")
         return True
+
+    def run_inputs(self) -> tuple[TrainSettings, DataBundle]:
+        """The settings and the loaded data a run starts with (the learning-rate finder
+        uses the same); RunInputsError (one line) names what is wrong, and the panel
+        shows the tab that has the problem."""
+        panel = self.panel
+        try:
+            settings = panel.form.settings(data=panel.data.spec())
+        except TrainSettingsError as error:
+            panel.tabs.setCurrentIndex(1)
+            raise RunInputsError(str(error)) from None
+        problem = ensure_pretrained(panel, settings.weights)  # downloaded once, shown
+        if problem:
+            raise RunInputsError(problem)
+        try:
+            bundle = panel.data.load()
+            resolve_device(settings.device)
+        except DataError as error:
+            panel.tabs.setCurrentIndex(0)
+            raise RunInputsError(str(error)) from None
+        except TrainingError as error:
+            raise RunInputsError(str(error)) from None
+        return settings, bundle
 
     def _refuse(self, message: str) -> bool:
         self._on_controller_refused(message)
