@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -39,6 +41,8 @@ from dlstudio.ui.wheel_guard import WheelGuard, guard_wheel
 
 Field = QSpinBox | QDoubleSpinBox | QComboBox | QCheckBox | StartWeightsRow
 INVALID_STYLE = "background: rgba(220, 50, 47, 60);"
+FIND_LR_TIP = ("Find a learning rate: a short range test on the chosen data shows where "
+               "the loss falls fastest (nothing is trained or saved)")
 
 
 def available_devices() -> list[tuple[str, str]]:
@@ -217,6 +221,7 @@ class SettingsForm(QWidget):
     """Every TrainSettings field as a widget; `changed` fires on any edit."""
 
     changed = Signal()
+    find_lr_requested = Signal()  # the "Find…" button beside the learning rate
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -226,6 +231,10 @@ class SettingsForm(QWidget):
         self.start = StartWeightsRow()
         self.start.setObjectName("setting_weights")
         self._wheel_guard = WheelGuard(self)
+        self.find_lr_button = QPushButton("Find…")
+        self.find_lr_button.setObjectName("find_lr_button")
+        self.find_lr_button.setToolTip(FIND_LR_TIP)
+        self.find_lr_button.clicked.connect(self.find_lr_requested)
         for title, rows in GROUPS:
             group = QGroupBox(title)
             form = QFormLayout(group)
@@ -236,7 +245,7 @@ class SettingsForm(QWidget):
                 widget = _make_field(name)
                 widget.setToolTip(tip)
                 widget.setObjectName(f"setting_{name}")
-                form.addRow(label, widget)
+                form.addRow(label, self._with_find(widget) if name == "lr" else widget)
                 self.fields[name] = widget
                 _connect(widget, self._on_field_changed)
             guard_wheel(group, self._wheel_guard)
@@ -244,6 +253,20 @@ class SettingsForm(QWidget):
         layout.addStretch(1)
         self._data = ""
         self.set_settings(TrainSettings())
+
+    def _with_find(self, field: QWidget) -> QWidget:
+        """The learning-rate box with the Find… button on its right."""
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(field, 1)
+        layout.addWidget(self.find_lr_button)
+        return row
+
+    def set_find_lr_available(self, available: bool, why: str = "") -> None:
+        """Enable Find…, or grey it out with `why` as its tooltip (a run is training)."""
+        self.find_lr_button.setEnabled(available)
+        self.find_lr_button.setToolTip(FIND_LR_TIP if available else why)
 
     def set_settings(self, settings: TrainSettings) -> None:
         """Show `settings` (a device this machine lacks falls back to automatic)."""
