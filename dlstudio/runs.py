@@ -102,11 +102,11 @@ class Run:
             match = EPOCH_CHECKPOINT.fullmatch(name)
             if match:
                 found[int(match.group(1))] = folder / name
+        if self.history and "last.pt" in names:
+            found.setdefault(int(self.history[-1]["epoch"]), folder / "last.pt")
         best = _best_epoch(folder / HISTORY_FILE)
         if best is not None and "best.pt" in names:
             found.setdefault(best, folder / "best.pt")
-        if self.history and "last.pt" in names:
-            found.setdefault(int(self.history[-1]["epoch"]), folder / "last.pt")
         return dict(sorted(found.items()))
 
     @property
