@@ -40,6 +40,7 @@ from dlstudio.cli.support import (
     weights_source,
 )
 from dlstudio.cli.train_flags import (
+    add_dry_run_flag,
     add_setting_flags,
     resumed_settings,
     setting_flags,
@@ -68,6 +69,7 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
     add_json_flag(parser)
     add_folds_flag(parser)
     add_setting_flags(parser)
+    add_dry_run_flag(parser)
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -76,6 +78,10 @@ def _run_train(args: argparse.Namespace) -> int:
     from dlstudio.train import TrainingError, TrainSettingsError
     from dlstudio.train.distributed import DistributedError
 
+    if args.dry_run:  # the pre-flight plan only (cli/dry_run.py)
+        from dlstudio.cli.dry_run import run_dry_run
+
+        return run_dry_run(args)
     if args.folds is not None:
         return run_folds(args)
     main_rank = os.environ.get("RANK", "0") == "0"

@@ -199,3 +199,10 @@ def resumed_settings(run: TrainSettings, given: dict[str, Any], done: int) -> Tr
         raise UserError(f"--epochs: the run has done {done} epochs already; give a total "
                         "above that to continue it")
     return settings_with(own, {k: v for k, v in given.items() if k in RESUMABLE})
+
+
+def add_dry_run_flag(parser: argparse.ArgumentParser) -> None:
+    """`train --dry-run`: the pre-flight plan (cli/dry_run.py) instead of a run."""
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the pre-flight plan (memory of one batch, time per "
+                             "epoch from a few timed steps) and train nothing, write nothing")

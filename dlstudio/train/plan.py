@@ -124,12 +124,12 @@ class Plan:
         return line
 
     def time_line(self) -> str:
-        """'about 3.1 s an epoch on CPU (94 batches), 31 s for 10 epochs'; '' unmeasured."""
+        """'about 3.1 s an epoch of 94 batches on cpu, 31 s for 10 epochs'; '' unmeasured."""
         t = self.time
         if t is None:
             return ""
         batches = f"{t.train_batches} batch{'es' if t.train_batches != 1 else ''}"
-        line = f"about {format_duration(t.epoch_seconds)} an epoch on {t.device} ({batches})"
+        line = f"about {format_duration(t.epoch_seconds)} an epoch of {batches} on {t.device}"
         if t.epochs > 1:
             line += f", {format_duration(t.run_seconds)} for {t.epochs} epochs"
         return line
