@@ -12,6 +12,7 @@ from dlstudio.ui.byom.install import Byom, install_byom
 from dlstudio.ui.evaluate import EvaluatePanel
 from dlstudio.ui.main_window import MainWindow
 from dlstudio.ui.training import TrainingUI, install_training
+from dlstudio.ui.training.lr_finder_dialog import install_lr_finder
 from dlstudio.ui.tryit import TryItPanel
 from dlstudio.ui.workspaces import evaluate, train
 from dlstudio.ui.workspaces.glance import GraphGlance
@@ -32,6 +33,7 @@ def install_workbench(window: MainWindow) -> Workbench:
     """Add the Train and Evaluate workspaces; follow each run's weights."""
     training = install_training(window)
     byom = install_byom(window, training.panel.form)
+    install_lr_finder(window, training.session)
     glance = GraphGlance()
     train.build_train(window.workspaces.add(train.KEY, train.TITLE, train.TIP),
                       training.dashboard,
