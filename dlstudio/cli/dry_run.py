@@ -10,7 +10,6 @@ A batch that cannot fit is a warning in the plan (exit 0): `train` would refuse 
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -37,8 +36,6 @@ def run_dry_run(args: argparse.Namespace) -> int:
         plan = plan_memory(graph, settings)
         if plan.fits:
             data = load_training_data(graph, settings)
-            if not args.json:
-                print(f"timing a few steps on {plan.device}…", file=sys.stderr, flush=True)
             plan = replace(plan, time=measure_time(graph, data, settings))
     except (CompileError, DataError, TrainSettingsError, TrainingError) as error:
         raise UserError(str(error)) from None
