@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlstudio.ui.byom.install import Byom, install_byom
+from dlstudio.ui.canvas.activation_overlay import ActivationOverlay, install_activations
+from dlstudio.ui.canvas.activation_panel import ActivationPanel
 from dlstudio.ui.evaluate import EvaluatePanel
+from dlstudio.ui.health.install import install_health
 from dlstudio.ui.main_window import MainWindow
 from dlstudio.ui.training import TrainingUI, install_training
 from dlstudio.ui.training.lr_finder_dialog import install_lr_finder
@@ -27,12 +30,15 @@ class Workbench:
     evaluation: EvaluatePanel
     glance: GraphGlance
     byom: Byom
+    activations: ActivationOverlay
+    network: ActivationPanel  # the Evaluate workspace's view of the network and outputs
 
 
 def install_workbench(window: MainWindow) -> Workbench:
     """Add the Train and Evaluate workspaces; follow each run's weights."""
     training = install_training(window)
     byom = install_byom(window, training.panel.form)
+    install_health(window, training)  # badges, Problems lines, one-click fixes
     install_lr_finder(window, training.session)
     glance = GraphGlance()
     train.build_train(window.workspaces.add(train.KEY, train.TITLE, train.TIP),
@@ -40,8 +46,10 @@ def install_workbench(window: MainWindow) -> Workbench:
                       {"Data and training": training.panel, "Network": glance})
     try_panel = TryItPanel()
     evaluation = EvaluatePanel()
+    activations = install_activations(window, try_panel, training.panel.data.load)
+    network = ActivationPanel(activations)
     evaluate.build_evaluate(window.workspaces.add(evaluate.KEY, evaluate.TITLE, evaluate.TIP),
-                            evaluation, {"Try it": try_panel})
+                            evaluation, {"Try it": try_panel, "Network": network})
     session = training.session
 
     def on_weights_ready(checkpoint: Path | None) -> None:
@@ -57,6 +65,7 @@ def install_workbench(window: MainWindow) -> Workbench:
 
     def on_document_changed(_document: object) -> None:
         glance.follow(window.view.canvas_scene)
+        network.glance.follow(window.view.canvas_scene)
 
     session.weights_ready.connect(on_weights_ready)
     session.runs_changed.connect(on_runs_changed)
@@ -65,7 +74,15 @@ def install_workbench(window: MainWindow) -> Workbench:
     window.action_map["train"].triggered.connect(session.train)
     glance.design_requested.connect(lambda: window.show_workspace("design"))
     window.closed.connect(evaluation.shutdown)
+    # Replay: an epoch chosen on either slider is tried in Try it (the run's own
+    # checkpoint, window.trained_checkpoint and Export stay as they are).
+    training.dashboard.replay.weights_chosen.connect(try_panel.set_model)
+    evaluation.weights_chosen.connect(try_panel.set_model)
+    window.closed.connect(training.dashboard.replay.shutdown)
     glance.follow(window.view.canvas_scene)
+    network.glance.follow(window.view.canvas_scene)
+    network.glance.design_requested.connect(lambda: window.show_workspace("design"))
+    training.panel.data.spec_changed.connect(lambda _spec: activations.forget_data())
     on_runs_changed()
     on_weights_ready(session.latest_checkpoint())
-    return Workbench(training, try_panel, evaluation, glance, byom)
+    return Workbench(training, try_panel, evaluation, glance, byom, activations, network)

@@ -1,6 +1,7 @@
 """The canvas's context menus: right-click a node (or press the Menu key or Shift+F10 with
 one selected) for its actions, right-click the empty canvas for the canvas's own.
 
+"Show output" toggles the node's activation preview (canvas/activation_overlay.py).
 "Freeze up to here" and "Train from here" are the transfer-learning gestures: the graph
 rule (dlstudio.graph.freeze) says which layers change, the editor records them as one
 undo step, and the summary's trainable count follows at once. The menu is shown with
@@ -85,6 +86,16 @@ def node_menu(view: CanvasView, node_id: str) -> QMenu:
     unfreeze = _add(menu, "&Unfreeze all", "", lambda: _apply(view, frozen, "unfreeze all"),
                     "Train every layer again")
     unfreeze.setEnabled(bool(frozen))
+    overlay = getattr(view, "activation_overlay", None)  # set by install_activations
+    if overlay is not None:
+        menu.addSeparator()
+        shown = overlay.is_shown(node_id)
+        action = _add(menu, "Show &output", "",
+                      lambda: overlay.set_shown(node_id, not shown),
+                      f"Draw what {node.name} outputs for the current sample (the Try it "
+                      "pad or a validation sample) beside its card")
+        action.setCheckable(True)
+        action.setChecked(shown)
     menu.addSeparator()
     _add(menu, "&Copy", "Ctrl+C", view.copy)
     _add(menu, "D&uplicate", "Ctrl+D", view.duplicate)

@@ -49,6 +49,9 @@ class ImageTryPanel(QWidget):
 
     predicted = Signal(object)  # the class probabilities shown (tuple), () when empty
     reconstructed = Signal(object)  # the Reconstruction shown, None when empty
+    # The model input just predicted (a tensor without batch dimension), None when the
+    # pad is empty: the canvas's activation previews follow it (canvas/activation_overlay).
+    sample_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -182,6 +185,7 @@ class ImageTryPanel(QWidget):
             else:
                 self.pad.set_overlay(None, None)
         self.predicted.emit(shown)
+        self.sample_changed.emit(sample.tensor)
 
     def load_image(self, path: Path) -> None:
         """Replace the drawing with a picture file; a problem shows in the panel."""
@@ -214,6 +218,7 @@ class ImageTryPanel(QWidget):
         self.pad.set_overlay(None, None)
         self._say("")
         self.reconstructed.emit(shown)
+        self.sample_changed.emit(sample.tensor)
 
     def _show_empty(self, text: str) -> None:
         assert self._predictor is not None
@@ -228,6 +233,7 @@ class ImageTryPanel(QWidget):
             self.reconstructed.emit(None)
         else:
             self.predicted.emit(())
+        self.sample_changed.emit(None)
 
     def _say(self, text: str) -> None:
         self.message.setText(text)

@@ -7,7 +7,7 @@ it asks to go back to the Design workspace.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent, QPainter, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
@@ -34,6 +34,7 @@ class GraphGlance(QGraphicsView):
         self.setToolTip("The network being trained. Double-click to edit it in Design.")
         self.setMinimumSize(120, 90)
         self._scene: CanvasScene | None = None
+        self._fitted: tuple[QRectF, QSize] | None = None  # what the last fit showed
         self._refit = QTimer(self)
         self._refit.setSingleShot(True)
         self._refit.setInterval(REFIT_MS)
@@ -44,6 +45,7 @@ class GraphGlance(QGraphicsView):
         if self._scene is not None:
             self._scene.changed.disconnect(self._on_scene_changed)
         self._scene = scene
+        self._fitted = None
         self.setScene(scene)
         scene.changed.connect(self._on_scene_changed)
         self.fit()
@@ -53,10 +55,16 @@ class GraphGlance(QGraphicsView):
             return
         bounds = QRectF()
         for item in self._scene.nodes.values():  # not the scene's far-reaching helpers
-            bounds = bounds.united(item.sceneBoundingRect())
+            # the card with what is drawn beside it (its activation preview)
+            bounds = bounds.united(item.sceneBoundingRect()).united(
+                item.mapRectToScene(item.childrenBoundingRect()))
         if bounds.isEmpty():
             bounds = QRectF(-100, -100, 200, 200)
         bounds.adjust(-MARGIN, -MARGIN, MARGIN, MARGIN)
+        fitted = (bounds, self.viewport().size())
+        if fitted == self._fitted:
+            return  # a preview redrawn as the pen moves changes the scene, not its extent
+        self._fitted = fitted
         self.fitInView(bounds, Qt.AspectRatioMode.KeepAspectRatio)
 
     def _on_scene_changed(self, _regions: object) -> None:
