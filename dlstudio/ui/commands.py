@@ -16,7 +16,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from dlstudio.graph import Graph, GraphError, ShapeReport, infer_shapes
 from dlstudio.graph.events import Event
 from dlstudio.graph.inference import connection_shape_problem
-from dlstudio.graph.layout import layered_layout
+from dlstudio.graph.layout import RANK_SPACING, layered_layout
 from dlstudio.graph.names import check_name
 
 Position = tuple[float, float]
@@ -217,6 +217,68 @@ class GraphEditor:
         if moves:
             self.undo_stack.push(MoveCommand(self.graph, moves, "Auto layout"))
         self.laid_out.emit()
+
+    def insert_after(self, node_id: str, type_name: str, params: dict[str, Any] | None = None,
+                     text: str | None = None) -> str:
+        """Put a new node on every wire out of `node_id`, as one step: it goes just below
+        the node and the nodes downstream of it (and lower) move down one rank to make
+        room. Returns the new node's id; a bad type or value raises GraphError first."""
+        node = self.graph.node(node_id)
+        Graph().add_node(type_name, params=params)  # validates only
+        if "out" not in node.output_ports:
+            raise GraphError(f"{node.name} has no output to insert after")
+        wires = [e for e in self.graph.edges_out_of(node_id) if e.src_port == "out"]
+        x, y = node.position
+        moves = {i: (p, (p[0], p[1] + RANK_SPACING)) for i in self._downstream(node_id)
+                 if (p := self.graph.nodes[i].position)[1] > y}
+        self.undo_stack.beginMacro(text or f"Insert {type_name} after {node.name}")
+        try:
+            if moves:
+                self.undo_stack.push(MoveCommand(self.graph, moves, "Make room"))
+            add = AddNodeCommand(self.graph, type_name, (x, y + RANK_SPACING), params)
+            self.undo_stack.push(add)
+            for edge in wires:
+                self.undo_stack.push(DisconnectCommand(self.graph, edge.id))
+            self.undo_stack.push(ConnectCommand(self.graph, node_id, add.node_id))
+            for edge in wires:
+                self.undo_stack.push(ConnectCommand(self.graph, add.node_id, edge.dst,
+                                                    "out", edge.dst_port))
+        finally:
+            self.undo_stack.endMacro()
+        return add.node_id
+
+    def replace_node(self, node_id: str, type_name: str, params: dict[str, Any] | None = None,
+                     text: str | None = None) -> None:
+        """Swap a node for one of another type (ReLU -> LeakyReLU) with the same id, name,
+        position and wires, as one step; the types must have the same ports."""
+        node = self.graph.node(node_id)
+        probe = Graph().add_node(type_name, params=params)  # validates only
+        if (probe.input_ports, probe.output_ports) != (node.input_ports, node.output_ports):
+            raise GraphError(f"a {type_name} does not have the ports of {node.name}")
+        wires = self.graph.edges_into(node_id) + self.graph.edges_out_of(node_id)
+        self.undo_stack.beginMacro(text or f"Make {node.name} a {type_name}")
+        try:
+            for edge in wires:
+                self.undo_stack.push(DisconnectCommand(self.graph, edge.id))
+            self.undo_stack.push(RemoveNodeCommand(self.graph, node_id))
+            self.undo_stack.push(AddNodeCommand(self.graph, type_name, node.position, params,
+                                                name=node.name, node_id=node.id))
+            for edge in wires:
+                self.undo_stack.push(ConnectCommand(self.graph, edge.src, edge.dst,
+                                                    edge.src_port, edge.dst_port, edge.id))
+        finally:
+            self.undo_stack.endMacro()
+
+    def _downstream(self, node_id: str) -> set[str]:
+        """Every node reachable from `node_id` along wires (not itself)."""
+        seen: set[str] = set()
+        todo = [e.dst for e in self.graph.edges_out_of(node_id)]
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                todo.extend(e.dst for e in self.graph.edges_out_of(current))
+        return seen
 
     # ----- wires ---------------------------------------------------------------------
     def connection_problem(self, src: str, dst: str, src_port: str = "out",
