@@ -8,7 +8,8 @@ The rule (docs/training.md, "Memory check"): every number is float32 (4 bytes).
 - optimizer state per trainable weight: SGD 1 with momentum, 0 without; Adam and AdamW
   2 (the two moments); RMSprop and Adagrad 1;
 - activations: every node's output (the Input's too; not Flatten, Reshape, Identity and
-  Output, whose outputs are views of their input) x the batch size, x 2 because the
+  Output, whose outputs are views of their input: the rule of `dlstudio.graph.cost`,
+  which the canvas and the summary show per node) x the batch size, x 2 because the
   backward pass keeps about as much again (saved inputs, masks and gradients of the
   activations). That is an estimate within a small factor, not an allocator's count:
   tests/train/test_memory.py measures it against the tensors autograd really keeps.
@@ -23,14 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlstudio.graph import Graph, infer_shapes
+from dlstudio.graph.cost import FLOAT_BYTES, activation_bytes
 from dlstudio.graph.inference import ShapeReport
 from dlstudio.train.faults import TrainingError
 from dlstudio.train.settings import TrainSettings
 
-FLOAT_BYTES = 4
 BACKWARD_FACTOR = 2
 GB = 10**9
-VIEWS = ("Flatten", "Reshape", "Identity", "Output")  # share their input's memory
 LIMIT_HINT = "raise the memory limit setting (memory_limit_gb, --memory-limit-gb)"
 
 
@@ -125,9 +125,8 @@ def estimate_memory(graph: Graph, batch_size: int, optimizer: str = "adam",
         inputs = report.input_shapes.get(node_id)
         count = 0 if inputs is None else int(node.spec.count_params(node.params, inputs))
         trains = bool(node.params.get("trainable", True))
-        shape = report.shapes.get(node_id)
-        size = _product(shape) if shape is not None and node.type not in VIEWS else 0
-        acts = size * batch_size * FLOAT_BYTES * BACKWARD_FACTOR
+        acts = (activation_bytes(node.type, report.shapes.get(node_id)) * batch_size
+                * BACKWARD_FACTOR)
         params += count
         trainable += count if trains else 0
         activations += acts
@@ -142,13 +141,6 @@ def estimate_for(graph: Graph, settings: TrainSettings,
                  report: ShapeReport | None = None) -> MemoryEstimate:
     return estimate_memory(graph, settings.batch_size, settings.optimizer, settings.momentum,
                            report)
-
-
-def _product(shape: tuple[int, ...]) -> int:
-    size = 1
-    for dim in shape:
-        size *= max(1, int(dim))
-    return size
 
 
 # ----- what is available ---------------------------------------------------------------
