@@ -104,6 +104,8 @@ class LrFinderDialog(QDialog):
         self.words.setObjectName("lr_finder_verdict")
         self.words.setWordWrap(True)
         self.words.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.words.setMinimumHeight(self.words.fontMetrics().lineSpacing() * 3 + 4)
+        self.words.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.problem = QLabel()
         self.problem.setObjectName("lr_finder_problem")
         self.problem.setWordWrap(True)

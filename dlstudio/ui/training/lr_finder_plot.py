@@ -28,6 +28,8 @@ class LrFinderPlot(pg.PlotWidget):
                    grid=True)
         plot.setLogMode(x=True, y=False)
         plot.getAxis("left").setWidth(48)
+        # bottom left: the curve starts flat at the top and ends rising on the right
+        plot.legend.anchor((0, 1), (0, 1), offset=(10, -10))
         self.raw = plot.plot([], [], name="loss per batch")
         self.smooth = plot.plot([], [], name="smoothed loss")
         self.marker = plot.plot([], [], name="suggested", symbol="o", symbolSize=11)
@@ -109,5 +111,5 @@ class LrFinderPlot(pg.PlotWidget):
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
-        if is_theme_change(event):
+        if is_theme_change(event) and "marker" in self.__dict__:  # not while being built
             self._colour()
