@@ -15,6 +15,7 @@ from dlstudio.ui.document import Document
 from dlstudio.ui.training.dashboard import Dashboard
 from dlstudio.ui.training.lock import GraphLock
 from dlstudio.ui.training.panel import TrainingPanel
+from dlstudio.ui.training.plan_install import install_plan
 from dlstudio.ui.training.session import TrainingSession
 
 
@@ -74,6 +75,7 @@ def install_training(window: QMainWindow) -> TrainingUI:
     session.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
     session.controller.failed.connect(on_failed)
     window.installEventFilter(_CloseGuard(session, window))
+    install_plan(window, panel, session)  # the pre-flight plan under the controls
     app = QApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(session.shutdown)

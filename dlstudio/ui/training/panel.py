@@ -1,5 +1,6 @@
 """The "Data and training" dock: the data choice and its preview, the settings form, the
-Train / Pause / Stop controls and a log of what the trainer said."""
+Train / Pause / Stop controls, the pre-flight plan (plan_view.py) and a log of what the
+trainer said."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 from dlstudio.ui.theme import current_ui_colors
 from dlstudio.ui.training.controls import TrainingControls
 from dlstudio.ui.training.data_panel import DataPanel
+from dlstudio.ui.training.plan_view import PlanPresenter, PlanView
 from dlstudio.ui.training.settings_form import SettingsForm
 
 LOG_LINES = 500
@@ -38,6 +40,8 @@ class TrainingPanel(QWidget):
         self.tabs.addTab(_scrolling(self.data), "Data")
         self.tabs.addTab(_scrolling(self.form), "Settings")
         self.controls = TrainingControls()
+        self.plan = PlanView()  # filled by a PlanPresenter (plan_install.py)
+        self.plan_presenter: PlanPresenter | None = None
         self.notice = QLabel()
         self.notice.setWordWrap(True)
         self.notice.hide()
@@ -50,6 +54,7 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.controls)
+        layout.addWidget(self.plan)
         layout.addWidget(self.notice)
         layout.addWidget(self.log)
 
