@@ -4,7 +4,9 @@ there: the metrics, the confusion matrix, per-class scores and the mistakes.
 Choosing a run (or a split) evaluates at once, on a worker thread; a run that was
 measured on a test split when it ended opens on that split; a choice made while
 one runs stops it and starts the new one when its thread has ended. A panel that is not
-on screen waits until it is shown, so an idle workspace loads no data.
+on screen waits until it is shown, so an idle workspace loads no data. The epoch slider
+(replay) evaluates the weights kept after an earlier epoch; an epoch whose weights were
+not kept shows the validation confusion matrix its history holds.
 """
 
 from __future__ import annotations
@@ -26,15 +28,18 @@ from PySide6.QtWidgets import (
 
 from dlstudio.infer.evaluate import SPLIT_NAMES, Evaluation
 from dlstudio.runs import Run, RunStore
+from dlstudio.train.events import EpochStats
 from dlstudio.ui.evaluate.views import (
     ClassTable,
     MetricsStrip,
     show_confusion,
+    show_history_epoch,
     show_mistakes,
 )
 from dlstudio.ui.evaluate.worker import EvaluationJob, EvaluationWorker
 from dlstudio.ui.training.dashboard.confusion import ConfusionPanel
 from dlstudio.ui.training.dashboard.mistakes import MistakesPanel
+from dlstudio.ui.training.epoch_slider import EpochSlider
 
 SPLIT_CHOICES = (("val", "Validation"), ("test", "Test"), ("all", "All data"))
 CHECKPOINT_NAMES = ("last.pt", "best.pt")
@@ -59,11 +64,13 @@ class EvaluatePanel(QWidget):
     """Runs of a `RunStore` evaluated on a split of their data.
 
     `evaluated(Evaluation)` fires when an evaluation's results are on screen;
-    `evaluation_failed(str)` when one could not run (the message is shown too).
+    `evaluation_failed(str)` when one could not run (the message is shown too);
+    `weights_chosen(Path)` when the epoch slider picks an epoch whose weights were kept.
     """
 
     evaluated = Signal(object)
     evaluation_failed = Signal(str)
+    weights_chosen = Signal(object)
 
     def __init__(self, store: RunStore | None = None, *, device: str = "cpu",
                  parent: QWidget | None = None) -> None:
@@ -73,6 +80,9 @@ class EvaluatePanel(QWidget):
         self.device = device
         self.evaluation: Evaluation | None = None
         self._checkpoints: dict[str, Path] = {}
+        self._runs: dict[str, Run] = {}
+        self._history_shown = False  # an epoch without weights is on show, not a result
+        self._class_names: dict[str, tuple[str, ...]] = {}  # per run, once evaluated
         self._tested: set[str] = set()  # runs measured on a test split when they ended
         self._thread: QThread | None = None
         self._worker: EvaluationWorker | None = None
@@ -105,6 +115,12 @@ class EvaluatePanel(QWidget):
         bar.addWidget(QLabel("Data:"))
         bar.addWidget(self.split_box)
         bar.addWidget(self.evaluate_button)
+        self.epochs = EpochSlider()
+        self.epochs.slider.setToolTip("Evaluate the run as it was after an earlier epoch "
+                                      "(its kept weights; 'Checkpoint every' keeps them). "
+                                      "Arrow keys step one epoch, Home and End go to the "
+                                      "first and the latest.")
+        self.epochs.moved.connect(self._on_epochs_moved)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.metrics = MetricsStrip()
@@ -130,6 +146,7 @@ class EvaluatePanel(QWidget):
         self.regression_note.hide()
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addWidget(self.epochs)
         layout.addWidget(self.status)
         layout.addWidget(self.metrics)
         layout.addWidget(self.splitter, 1)
@@ -150,6 +167,7 @@ class EvaluatePanel(QWidget):
         was_tested = current in self._tested
         self._tested = {run.id for run in runs if run.test_metrics()}
         self._checkpoints = {}
+        self._runs = {run.id: run for run in runs}
         for run in runs:
             checkpoint = run_checkpoint(run)
             if checkpoint is not None:
@@ -195,8 +213,16 @@ class EvaluatePanel(QWidget):
         run_id = self.run_id
         if run_id is None:
             return
-        self._pending = EvaluationJob(run_id, self._checkpoints[run_id], self.split,
-                                      self.device)
+        checkpoint = self._checkpoints[run_id]
+        epoch, run = self.epochs.epoch, self._runs.get(run_id)
+        if not self.epochs.latest and epoch is not None and run is not None:
+            kept = run.epoch_checkpoints().get(epoch)
+            if kept is None:
+                self._show_history_epoch(run, epoch)
+                return
+            checkpoint = kept
+        self._history_shown = False
+        self._pending = EvaluationJob(run_id, checkpoint, self.split, self.device)
         if self._worker is not None:
             self._worker.stop()
             self.status.setText("Stopping the evaluation in progress…")
@@ -236,9 +262,11 @@ class EvaluatePanel(QWidget):
                             "samples…")
 
     def _on_worker_succeeded(self, result: Evaluation) -> None:
-        if self._pending is not None:
+        if self._pending is not None or self._history_shown:
             return  # the choice changed meanwhile: these numbers are for another one
         self.evaluation = result
+        self._class_names[self._worker.job.run_id if self._worker else ""] = \
+            result.class_names
         self._enable_test(bool("test" in result.splits))
         self.status.setText(f"{result.samples:,} {result.split_name} samples of "
                             f"{result.data}, weights from {result.checkpoint.name}.")
@@ -253,7 +281,7 @@ class EvaluatePanel(QWidget):
         self.evaluated.emit(result)
 
     def _on_worker_failed(self, message: str, stopped: bool) -> None:
-        if stopped or self._pending is not None:
+        if stopped or self._pending is not None or self._history_shown:
             return
         self.status.setStyleSheet("color: #c62828;")
         self.status.setText(message)
@@ -273,6 +301,10 @@ class EvaluatePanel(QWidget):
         """A run measured on its test split when it ended opens there; for another run
         whether its data has a test split is known once the data has been loaded."""
         tested = self.run_id in self._tested
+        run = self._runs.get(self.run_id or "")
+        self.epochs.latest = True
+        self.epochs.set_count(max((e["epoch"] for e in run.history), default=0)
+                              if run is not None else 0)
         self._enable_test(tested)
         wanted = self.split_box.findData("test") if tested else (
             0 if self.split == "test" else self.split_box.currentIndex())
@@ -286,6 +318,28 @@ class EvaluatePanel(QWidget):
 
     def _on_evaluate_button_clicked(self) -> None:
         self.evaluate()
+
+    def _on_epochs_moved(self, epoch: int) -> None:
+        self.evaluate()
+        run = self._runs.get(self.run_id or "")
+        path = (self._checkpoints.get(run.id) if self.epochs.latest else
+                run.epoch_checkpoints().get(epoch)) if run is not None else None
+        if path is not None:
+            self.weights_chosen.emit(path)
+
+    def _show_history_epoch(self, run: Run, epoch: int) -> None:
+        """An epoch without kept weights: what the run's history holds of it."""
+        self._pending, self._history_shown = None, True
+        if self._worker is not None:
+            self._worker.stop()
+        self.evaluation = None
+        self.metrics.clear()
+        self.class_table.setRowCount(0)
+        entry = next((e for e in run.history if e.get("epoch") == epoch), None)
+        stats = EpochStats.from_dict(entry) if entry is not None else None
+        self.status.setStyleSheet("")
+        self.status.setText(show_history_epoch(
+            self.confusion, self.mistakes, self._class_names.get(run.id, ()), stats, epoch))
 
     def _enable_test(self, enabled: bool) -> None:
         item = self.split_box.model().item(1)  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from dlstudio.infer.evaluate import Evaluation
+from dlstudio.train.events import EpochStats
 from dlstudio.ui.training.dashboard.confusion import ConfusionPanel, readable_name
 from dlstudio.ui.training.dashboard.mistakes import MistakesPanel
 from dlstudio.ui.training.probe import Mistake, MistakeReport
@@ -145,6 +146,28 @@ def show_confusion(panel: ConfusionPanel, result: Evaluation) -> None:
     correct = sum(result.confusion[i][i] for i in range(len(result.confusion)))
     panel.caption.setText(f"{correct:,} of {_counted(result)} right. Colour = share of "
                           "the true class.")
+
+
+def show_history_epoch(confusion: ConfusionPanel, mistakes: MistakesPanel,
+                       class_names: tuple[str, ...], stats: EpochStats | None,
+                       epoch: int) -> str:
+    """An epoch whose weights were not kept: its validation confusion matrix from the
+    run's history (class numbers until the run has been evaluated once); the line to
+    show in the status."""
+    matrix = stats.confusion if stats is not None else None
+    names = class_names or tuple(str(i) for i in range(len(matrix or ())))
+    confusion.reset(names)
+    mistakes.reset(classification=True)
+    mistakes.caption.setText(f"No weights were kept for epoch {epoch}: its mistakes "
+                             "cannot be shown.")
+    if matrix:
+        confusion.set_matrix(matrix, epoch)
+        confusion.plot.setTitle(f"Confusion matrix (epoch {epoch}, from the history)")
+    val = stats.val if stats is not None else {}
+    numbers = ", ".join(f"{k} {v:.4g}" for k, v in (val or {}).items() if v is not None)
+    return (f"No weights were kept for epoch {epoch} (set 'Checkpoint every' to keep "
+            f"them), so it cannot be evaluated here. From the run's history: validation "
+            f"{numbers or 'not measured'}.")
 
 
 def _predictions(result: Evaluation) -> int:

@@ -2,7 +2,8 @@
 and validation, accuracy or the regression metrics, the learning rate and the speed.
 
 Every x axis counts epochs (batch b of n in epoch e sits at e - 1 + b / n), so the batch
-and epoch curves line up when the views are compared.
+and epoch curves line up when the views are compared, and one epoch cursor (replay)
+marks the same moment on all five: the end of the chosen epoch.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from dlstudio.ui.theme import is_theme_change, style_plot
@@ -75,6 +76,33 @@ class CurvesPanel(QWidget):
         self._ema: float | None = None
         self._ema_steps = 0
         self._last_report: tuple[int, int, float] = (0, 0, 0.0)
+        self.cursor_epoch: int | None = None  # the replayed epoch, marked on every plot
+        self.cursors: list[pg.InfiniteLine] = []
+        for plot in self._plots():
+            line = pg.InfiniteLine(angle=90, movable=False)
+            line.setZValue(-10)  # behind the curves
+            line.hide()
+            plot.addItem(line, ignoreBounds=True)
+            self.cursors.append(line)
+        self._style_cursors()
+
+    def _plots(self) -> list[pg.PlotItem]:
+        return [self.batch_plot, self.epoch_plot, self.metric_plot, self.lr_plot,
+                self.speed_plot]
+
+    def set_cursor(self, epoch: int | None) -> None:
+        """Mark the end of `epoch` on every plot (None: no mark)."""
+        self.cursor_epoch = epoch
+        for line in self.cursors:
+            if epoch is not None:
+                line.setValue(float(epoch))
+            line.setVisible(epoch is not None)
+
+    def _style_cursors(self) -> None:
+        colour = self.palette().color(self.foregroundRole())
+        colour.setAlpha(140)
+        for line in self.cursors:
+            line.setPen(pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine))
 
     @property
     def curves(self) -> list[LiveCurve]:
@@ -87,6 +115,7 @@ class CurvesPanel(QWidget):
         `metrics` it will report are made now, not while its first epoch is drawn."""
         for curve in self.curves:
             curve.clear()
+        self.set_cursor(None)
         for curve in self.metric_curves.values():
             self.metric_plot.removeItem(curve.item)
         self.metric_curves.clear()
@@ -190,11 +219,11 @@ class CurvesPanel(QWidget):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if is_theme_change(event):
-            for plot in (self.batch_plot, self.epoch_plot, self.metric_plot, self.lr_plot,
-                         self.speed_plot):
+            for plot in self._plots():
                 style_plot(plot)
             for curve in self.curves:
                 curve.restyle()
+            self._style_cursors()
 
     def flush(self) -> None:
         """Draw everything buffered since the last frame."""

@@ -8,7 +8,9 @@ machine, a large window), less often: the GUI thread keeps to a small share of a
 The epoch panels (epoch curves, layer norms, confusion matrix, mistakes) cost several
 times a batch frame, so they have a budget of their own: when epochs end faster than
 they can be drawn cheaply, the newest epoch is shown at least every
-EPOCH_MAX_INTERVAL seconds, and every epoch's points are in the curves.
+EPOCH_MAX_INTERVAL seconds, and every epoch's points are in the curves. The replay slider
+(replay.py) takes the epoch panels back to an earlier epoch; while it does, the live
+epochs still reach the curves but not the confusion matrix or the mistakes.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from dlstudio.ui.training.dashboard.mistakes import MistakesPanel
 from dlstudio.ui.training.dashboard.runs import RunsPanel, test_text
 from dlstudio.ui.training.dashboard.saving import CSV_FILES, PNG_FILES, save_as
 from dlstudio.ui.training.dashboard.series import FrameBudget
+from dlstudio.ui.training.replay import EpochSlider, TrainReplay
 from dlstudio.ui.training.worker import Delivery, EpochReport
 
 STEP_MS = 12
@@ -65,6 +68,9 @@ class Dashboard(QWidget):
         self.layers = LayerStatsPanel()
         self.runs = RunsPanel()
         self.runs.message.connect(self.message)
+        self.epochs = EpochSlider()
+        self.replay = TrainReplay(self.epochs, self.curves, self.confusion, self.mistakes,
+                                  self)
         self.run: Run | None = None
         self.budget = FrameBudget()
         self.epoch_budget = FrameBudget(EPOCH_SHARE, 0.0, EPOCH_MAX_INTERVAL)
@@ -103,6 +109,7 @@ class Dashboard(QWidget):
         layout.addLayout(buttons)
         # Under the title and the export buttons, the whole width: one line at 1366×768.
         layout.addWidget(self.test_summary)
+        layout.addWidget(self.epochs)
         layout.addWidget(self.tabs, 1)
 
     def set_store(self, store: RunStore | None) -> None:
@@ -118,6 +125,7 @@ class Dashboard(QWidget):
         self._step_timer.stop()
         self._steps, self._epoch, self._new_batches, self._dirty = [], None, False, False
         self.run = None
+        self.replay.reset(None)
         self.show_test(None)
         self.curves.reset()
         self.confusion.reset(())
@@ -131,6 +139,7 @@ class Dashboard(QWidget):
         """A run of `epochs` starts: clear every live panel and make the curves its
         metrics and `layers` (those with weights) will need."""
         self.run = run
+        self.replay.reset(run)
         self.show_test(None)
         classification = info.task == "classification"
         self.curves.reset(epochs, TASK_METRICS.get(info.task, ()))
@@ -146,6 +155,7 @@ class Dashboard(QWidget):
         stats = [report.stats for report in delivery.epochs]
         self.curves.add_epochs(stats)
         self.layers.add_epochs(stats)
+        self.replay.add_epochs(stats)
         if delivery.epochs:
             self._epoch = delivery.epochs[-1]
         self._new_batches = self._new_batches or bool(delivery.batches)
@@ -196,6 +206,10 @@ class Dashboard(QWidget):
             self._schedule()
 
     def _show_epoch(self, report: EpochReport) -> None:
+        if report.mistakes is not None:
+            self.replay.live_mistakes = report.mistakes
+        if not self.replay.latest:
+            return  # the slider looks back: the panels keep the chosen epoch
         if report.stats.confusion is not None:
             self.confusion.set_matrix(report.stats.confusion, report.stats.epoch)
         if report.mistakes is not None:
@@ -218,6 +232,8 @@ class Dashboard(QWidget):
         """The run ended: draw what is left; `test` is its final weights' test split."""
         self.draw()
         self.run = run
+        if run is not None:
+            self.replay.run = run  # a run that followed its project lives elsewhere now
         self.show_test(test)
         self.runs.refresh()
         if run is not None:
