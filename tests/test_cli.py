@@ -58,7 +58,8 @@ def test_summary_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["total_params"] == data["trainable_params"] == 11_689_512
     assert data["input_shape"] == [3, 224, 224] and data["output_shape"] == [1000]
     assert data["layers"][0] == {"name": "image", "type": "Input",
-                                 "output_shape": [3, 224, 224], "params": 0}
+                                 "output_shape": [3, 224, 224], "params": 0, "macs": 0,
+                                 "activation_bytes": 3 * 224 * 224 * 4}
     assert sum(row["params"] for row in data["layers"]) == 11_689_512
 
 

@@ -99,7 +99,7 @@ def _run_summary(args: argparse.Namespace) -> int:
 # ----- entry point -----------------------------------------------------------------------
 COMMANDS: tuple[Command, ...] = (
     Command("templates", "list the built-in templates", _add_templates, _run_templates),
-    Command("summary", "layers, output shapes and parameter counts of a network",
+    Command("summary", "layers, output shapes, parameters, multiply-adds and memory",
             _add_summary, _run_summary),
     train.COMMAND,
     export.COMMAND,
