@@ -239,7 +239,7 @@ class GraphEditor:
             self.undo_stack.push(add)
             for edge in wires:
                 self.undo_stack.push(DisconnectCommand(self.graph, edge.id))
-            self.undo_stack.push(ConnectCommand(self.graph, node_id, add.node_id))
+            self.undo_stack.push(ConnectCommand(self.graph, node_id, add.node_id, "out", "in"))
             for edge in wires:
                 self.undo_stack.push(ConnectCommand(self.graph, add.node_id, edge.dst,
                                                     "out", edge.dst_port))

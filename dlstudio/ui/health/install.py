@@ -63,7 +63,10 @@ class HealthView(QObject):
         self.badges.schedule()
 
     def _on_document_report_updated(self, _report: object) -> None:
-        self.badges.schedule()  # cards may have been made anew (an undone replace)
+        if self.board.current() or self.window.problems_panel.health.lines:
+            self._show()  # names, shapes and so what each fix can do may have changed
+        else:
+            self.badges.schedule()  # cards may have been made anew (an undone replace)
 
     # ----- showing -------------------------------------------------------------------
     def _show(self) -> None:
