@@ -19,7 +19,6 @@ from PySide6.QtCore import QObject, QThread, Signal
 from dlstudio.infer.evaluate import Evaluation
 from dlstudio.runs import Run
 from dlstudio.train.events import EpochStats
-from dlstudio.ui.evaluate.views import show_mistakes
 from dlstudio.ui.evaluate.worker import EvaluationJob, EvaluationWorker
 from dlstudio.ui.training.dashboard.confusion import ConfusionPanel
 from dlstudio.ui.training.dashboard.curves import CurvesPanel
@@ -166,6 +165,9 @@ class TrainReplay(QObject):
         if isinstance(outcome, str):
             self._say_mistakes(f"The mistakes of epoch {epoch} could not be found: {outcome}")
             return
+        # Imported here: evaluate.views imports the dashboard, which imports this module.
+        from dlstudio.ui.evaluate.views import show_mistakes
+
         show_mistakes(self.mistakes, outcome)
         self.mistakes.caption.setText(f"Epoch {epoch}: {self.mistakes.caption.text()}")
 
