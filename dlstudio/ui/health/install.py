@@ -70,14 +70,14 @@ class HealthView(QObject):
 
     # ----- showing -------------------------------------------------------------------
     def _show(self) -> None:
-        rows = [HealthRow(self._title(s), s.sign.message, s.node_id,
+        rows = [HealthRow(self._title(s), sentence(s.sign.message), s.node_id,
                           tuple(self._options(s)), s) for s in self.board.current()]
         self.window.problems_panel.show_health(rows)
         self.badges.schedule()
 
     def _title(self, shown: ShownSign) -> str:
         where = self.board.node_name(shown) if shown.node_id else RUN_WIDE
-        return f"{where} (epoch {shown.sign.epoch})"
+        return f"{where} · since epoch {shown.sign.epoch}"
 
     def _options(self, shown: ShownSign) -> list[fixes.FixOption]:
         return fixes.options(self.document, self.form, shown.sign, shown.node_id,
@@ -90,7 +90,8 @@ class HealthView(QObject):
         for shown in self.board.current():
             if shown.node_id is not None:
                 lines.setdefault(shown.node_id, []).append(
-                    f"Training health (epoch {shown.sign.epoch}): {shown.sign.message}")
+                    f"Training health (since epoch {shown.sign.epoch}): "
+                    f"{sentence(shown.sign.message)}")
                 if shown.sign.fixes:
                     fixable.add(shown.node_id)
         return {node_id: "\n".join(text) + (f"\n{CLICK_HINT}" if node_id in fixable else "")
@@ -104,8 +105,8 @@ class HealthView(QObject):
         for shown in self.board.current():
             if shown.node_id != node_id:
                 continue
-            menu.addSection(shown.sign.message if len(shown.sign.message) < 70
-                            else shown.sign.message[:67] + "…")
+            text = sentence(shown.sign.message)
+            menu.addSection(text if len(text) < 70 else text[:67] + "…")
             for option in self._options(shown):
                 action = menu.addAction(option.label)
                 action.setEnabled(not option.problem)
@@ -143,6 +144,15 @@ class HealthView(QObject):
             return False
         status.showMessage(f"{done}. Ctrl+Z undoes it.", MESSAGE_MS)
         return True
+
+
+def sentence(message: str) -> str:
+    """A check's message as a sentence: capital first letter, full stop."""
+    message = message.strip()
+    if not message:
+        return message
+    message = message[0].upper() + message[1:]
+    return message if message[-1] in ".!?" else message + "."
 
 
 def install_health(window: QMainWindow, training: TrainingUI) -> HealthView:
