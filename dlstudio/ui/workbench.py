@@ -11,6 +11,7 @@ from pathlib import Path
 from dlstudio.ui.byom.install import Byom, install_byom
 from dlstudio.ui.canvas.activation_overlay import ActivationOverlay, install_activations
 from dlstudio.ui.canvas.activation_panel import ActivationPanel
+from dlstudio.ui.canvas.cost_overlay import install_cost_overlay
 from dlstudio.ui.evaluate import EvaluatePanel
 from dlstudio.ui.health.install import install_health
 from dlstudio.ui.main_window import MainWindow
@@ -40,6 +41,7 @@ def install_workbench(window: MainWindow) -> Workbench:
     byom = install_byom(window, training.panel.form)
     install_health(window, training)  # badges, Problems lines, one-click fixes
     install_lr_finder(window, training.session)
+    install_cost_overlay(window)  # View ▸ Show layer costs
     glance = GraphGlance()
     train.build_train(window.workspaces.add(train.KEY, train.TITLE, train.TIP),
                       training.dashboard,
