@@ -72,6 +72,7 @@ class LrFinderDialog(QDialog):
         self.job: LrFindJob | None = None
         self.result: LrFindResult | None = None
         self._closing = False
+        self._busy = False
         intro = QLabel(
             f"Trains a copy of the network for up to the batches below while the "
             f"learning rate grows from {DEFAULT_START_LR:g} to {DEFAULT_END_LR:g}, and "
@@ -163,13 +164,15 @@ class LrFinderDialog(QDialog):
         self.progress.setRange(0, self.batches.value())
         self.progress.setValue(0)
         self.words.setText("Building the network and running the test…")
+        self._busy = True
         self.job.start()
         self._show_running()
         return True
 
     @property
     def running(self) -> bool:
-        return self.job is not None and self.job.running
+        """A test started and has not reported its end yet."""
+        return self._busy
 
     def cancel(self) -> None:
         """Stop the test at the next batch; the dialog says when it has."""
@@ -214,6 +217,7 @@ class LrFinderDialog(QDialog):
         self._job_ended()
 
     def _job_ended(self) -> None:
+        self._busy = False
         if self._closing:  # closed mid-run: the thread has ended, the dialog may go
             super().done(QDialog.DialogCode.Rejected)
             if self.testAttribute(Qt.WidgetAttribute.WA_DeleteOnClose):
@@ -275,7 +279,7 @@ class LrFinderDialog(QDialog):
         super().closeEvent(event)
 
     def _on_app_about_to_quit(self) -> None:
-        if self.job is not None and self.running:
+        if self.job is not None and self.job.running:
             self.job.cancel()
             self.job.wait(QUIT_WAIT_SECONDS)
 

@@ -17,13 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from PySide6.QtCore import QObject, Signal
 
 from dlstudio.compile import CompileError
 from dlstudio.data import DataBundle, DataError
 from dlstudio.graph import Graph
 from dlstudio.train import TrainingError, TrainSettings, TrainSettingsError
-from dlstudio.train.lr_finder import DEFAULT_END_LR, DEFAULT_START_LR, find_lr
+from dlstudio.train.lr_finder import (
+    DEFAULT_END_LR,
+    DEFAULT_START_LR,
+    LrFindResult,
+    find_lr,
+)
 
 EXPECTED = (CompileError, DataError, TrainSettingsError, TrainingError, ValueError)
 
@@ -81,30 +87,37 @@ class LrFindJob(QObject):
         return not self.running
 
     def _work(self) -> None:
+        rng = torch.get_rng_state()  # building the model seeds torch; the core keeps the rest
+        outcome: tuple[Any, ...]
+        try:
+            outcome = (self.finished, self._test())
+        except Cancelled:
+            outcome = (self.cancelled,)
+        except EXPECTED as error:
+            outcome = (self.failed, one_line(str(error)))
+        except Exception as error:  # noqa: BLE001 - torch may raise anything (memory...)
+            outcome = (self.failed, one_line(f"{type(error).__name__}: {error}"))
+        finally:
+            torch.set_rng_state(rng)
+        signal, *value = outcome
+        signal.emit(*value)
+
+    def _test(self) -> LrFindResult:
         from dlstudio.train.trainer import Trainer  # the same checks and model as a run
 
         request = self.request
+        trainer = Trainer(request.graph, request.data, request.settings,
+                          base_dir=request.base_dir)
+        if self._cancel.is_set():
+            raise Cancelled
+        self._count = 0
+        hook = trainer.model.register_forward_pre_hook(self._on_batch)
         try:
-            trainer = Trainer(request.graph, request.data, request.settings,
-                              base_dir=request.base_dir)
-            if self._cancel.is_set():
-                raise Cancelled
-            hook = trainer.model.register_forward_pre_hook(self._on_batch)
-            self._count = 0
-            try:
-                result = find_lr(trainer.model, trainer.data, trainer.settings,
-                                 graph=trainer.graph, batches=request.batches,
-                                 start_lr=request.start_lr, end_lr=request.end_lr)
-            finally:
-                hook.remove()
-        except Cancelled:
-            self.cancelled.emit()
-        except EXPECTED as error:
-            self.failed.emit(one_line(str(error)))
-        except Exception as error:  # noqa: BLE001 - torch may raise anything (memory...)
-            self.failed.emit(one_line(f"{type(error).__name__}: {error}"))
-        else:
-            self.finished.emit(result)
+            return find_lr(trainer.model, trainer.data, trainer.settings,
+                           graph=trainer.graph, batches=request.batches,
+                           start_lr=request.start_lr, end_lr=request.end_lr)
+        finally:
+            hook.remove()
 
     def _on_batch(self, _module: Any, _inputs: Any) -> None:
         if self._cancel.is_set():
@@ -114,9 +127,13 @@ class LrFindJob(QObject):
 
 
 def one_line(text: str) -> str:
-    """The first line of a message (a graph's problems come one per line)."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    """A message as one line: "the graph cannot be compiled:" followed by its first
+    problem, the others counted (a graph's problems come one per line)."""
+    lines = [line.strip().removeprefix("- ").strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
     if not lines:
         return "the test failed without a message"
-    extra = len(lines) - 1
-    return lines[0] + (f" (and {extra} more)" if extra else "")
+    head, rest = lines[0], lines[1:]
+    if head.endswith(":") and rest:
+        head, rest = f"{head} {rest[0]}", rest[1:]
+    return head + (f" (and {len(rest)} more)" if rest else "")
