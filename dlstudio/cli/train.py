@@ -253,6 +253,10 @@ def _print_epoch(stats: EpochStats) -> None:
     if stats.warning:  # once per run: the first epoch far above where the loss began
         line += f"  |  warning: {stats.warning}"
     print(line, file=sys.stderr, flush=True)
+    from dlstudio.train.health import new_signs
+
+    for sign in new_signs(stats):  # each health sign once, under the epoch it appeared at
+        print(f"  warning: {shown(sign.line())}", file=sys.stderr, flush=True)
 
 
 def _print_log(message: str) -> None:

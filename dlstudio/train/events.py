@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlstudio.graph.events import Event
+from dlstudio.train.health_signs import HealthSign
 
 Metrics = dict[str, float]
 LayerStats = dict[str, dict[str, float]]
@@ -42,6 +43,11 @@ class EpochStats:
     parameters, gradient of the epoch's last batch). `seconds` excludes paused time.
     `warning` is set on the first epoch whose training loss is far above where the run
     began (runaway.py: the learning rate may be too high), else "".
+    `dead_units` maps each ReLU layer to the fraction of its units that never fired over
+    the epoch's last few batches (dead_units.py). `health` holds the training health
+    signs that hold at this epoch (health.py), each with the epoch it first appeared at:
+    a sign whose `epoch` is this one is new. An epoch with a `warning` also has a
+    LOSS_JUMPS sign that says the same.
     """
 
     epoch: int
@@ -55,6 +61,8 @@ class EpochStats:
     confusion: list[list[int]] | None = None
     layer_stats: LayerStats = field(default_factory=dict)
     warning: str = ""
+    dead_units: dict[str, float] = field(default_factory=dict)
+    health: tuple[HealthSign, ...] = ()
 
     def metric(self, name: str) -> float | None:
         """A monitor name such as "val_loss" or "train_accuracy", or None if absent."""
@@ -62,7 +70,8 @@ class EpochStats:
         return (self.val if split == "val" else self.train).get(metric)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain values; "warning" only when the epoch has one."""
+        """Plain values; "warning", "dead_units" and "health" only when the epoch has
+        them (files written before they existed read the same)."""
         data = {
             "epoch": self.epoch, "epochs": self.epochs,
             "train": _finite(self.train), "val": _finite(self.val),
@@ -74,6 +83,10 @@ class EpochStats:
         }
         if self.warning:
             data["warning"] = self.warning
+        if self.dead_units:
+            data["dead_units"] = _finite(self.dead_units)
+        if self.health:
+            data["health"] = [sign.to_dict() for sign in self.health]
         return data
 
     @classmethod
@@ -93,6 +106,8 @@ class EpochStats:
                                                       for row in confusion],
             layer_stats={str(k): metrics(v) for k, v in data.get("layer_stats", {}).items()},
             warning=str(data.get("warning") or ""),
+            dead_units=metrics(data.get("dead_units") or {}),
+            health=tuple(HealthSign.from_dict(sign) for sign in data.get("health") or ()),
         )
 
 

@@ -5,6 +5,10 @@ accumulate in device tensors (`MetricMeter`), and the loop reads them back only 
 progress report is due (every `report_seconds`, and at the end of the epoch). That read
 is also where a NaN or infinite loss is noticed, so a run stops within one report
 interval of it, before any checkpoint of the bad weights is written.
+
+The last `MEASURED_BATCHES` of each training pass are the health checks' window: their
+losses are kept as device scalars (no sync) and a `DeadUnitProbe` watches the ReLU
+layers only while they run.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from torch import nn
 
 from dlstudio.graph.events import Event
 from dlstudio.train.control import RunControl
+from dlstudio.train.dead_units import MEASURED_BATCHES, DeadUnitProbe, DeadUnits
 from dlstudio.train.events import BatchStats
 from dlstudio.train.feed import Feed
 from dlstudio.train.metrics import MetricMeter, layer_norms
@@ -44,6 +49,8 @@ class TrainPass:
     seconds: float  # excluding paused time
     lr: float
     norms: tuple[list[str], torch.Tensor] | None
+    losses: list[float]  # the measured window's batch losses, oldest first
+    dead: DeadUnits | None  # dead-unit fractions of the ReLU layers (device)
 
 
 @dataclass
@@ -84,6 +91,7 @@ class EpochLoop:
         self.paused_seconds = 0.0
         self.first_loss: float | None = None  # the run's first batch, before any step
         self.on_pause: Callable[[bool], None] = lambda paused: None
+        self.probe: DeadUnitProbe | None = None  # the model's ReLU layers, if any
 
     def interrupted(self) -> bool:
         """Called when pause or stop was requested: wait out a pause; True means stop."""
@@ -97,12 +105,25 @@ class EpochLoop:
               meter: MetricMeter, schedule: LrSchedule, first_step: int, epoch: int,
               batch_size: int) -> TrainPass | None:
         """One pass over `order`; None when stopped (the partial epoch is dropped)."""
+        try:
+            return self._train(feed, order, generator, meter, schedule, first_step, epoch,
+                               batch_size)
+        finally:
+            if self.probe is not None:
+                self.probe.stop()  # no hook may outlive the pass (a stop, an error)
+
+    def _train(self, feed: Feed, order: torch.Tensor, generator: torch.Generator,
+               meter: MetricMeter, schedule: LrSchedule, first_step: int, epoch: int,
+               batch_size: int) -> TrainPass | None:
         s, control = self.step, self.control
         optimizer, forward, loss_fn = s.optimizer, s.forward, s.loss_fn
         scaler, l1, l1_params = s.scaler, s.l1, s.l1_params
         batches = feed.num_batches(batch_size, len(order))
         per_batch_lr = schedule.per_batch
         norms = None
+        window = max(1, batches - MEASURED_BATCHES + 1)  # first batch the checks measure
+        losses: list[torch.Tensor] = []
+        probe = self.probe
         start = time.perf_counter()
         paused_before = self.paused_seconds
         last_report = start
@@ -112,12 +133,16 @@ class EpochLoop:
                 return None
             if per_batch_lr:
                 set_lr(optimizer, schedule.lr_at(first_step + number - 1))
+            if number == window and probe is not None:
+                probe.start()
             with s.autocast():
                 output = forward(x)
                 loss = loss_fn(output, y)
                 total = loss + l1 * sum(p.abs().sum() for p in l1_params) if l1 else loss
             if self.first_loss is None:  # one read-back per run: where the loss began
                 self.first_loss = float(loss.detach())
+            if number >= window:
+                losses.append(loss.detach())
             optimizer.zero_grad(set_to_none=True)
             if scaler is None:
                 total.backward()
@@ -143,7 +168,9 @@ class EpochLoop:
                 seconds = now - start - (self.paused_seconds - paused_before)
                 self._report(meter, epoch, number, batches, seconds)
         seconds = time.perf_counter() - start - (self.paused_seconds - paused_before)
-        return TrainPass(meter.samples, seconds, optimizer.param_groups[0]["lr"], norms)
+        dead = probe.stop() if probe is not None else None
+        return TrainPass(meter.samples, seconds, optimizer.param_groups[0]["lr"], norms,
+                         torch.stack(losses).float().tolist() if losses else [], dead)
 
     def _report(self, meter: MetricMeter, epoch: int, number: int, batches: int,
                 seconds: float) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from dlstudio.graph import Graph
 from dlstudio.train import distributed as dist
 from dlstudio.train.checkpoint import CheckpointError, load_checkpoint
 from dlstudio.train.control import RunControl
+from dlstudio.train.dead_units import DeadUnitProbe, dead_fractions
 from dlstudio.train.devices import (
     autocast_dtype,
     describe_device,
@@ -35,6 +37,7 @@ from dlstudio.train.events import EpochStats, RunResult, TrainerEvents
 from dlstudio.train.faults import TrainingError, is_out_of_memory, non_finite_loss, out_of_memory
 from dlstudio.train.feed import make_feed
 from dlstudio.train.final_test import measure_test
+from dlstudio.train.health import HealthWatch
 from dlstudio.train.loop import EpochLoop, NonFiniteLoss, Step
 from dlstudio.train.metrics import MetricMeter, layer_stats, meter_for
 from dlstudio.train.optim import LrSchedule, build_optimizer, set_lr
@@ -208,6 +211,10 @@ class Trainer:
         loop = EpochLoop(step, self._control, self.events.batch_ended,
                          self.batch_event_seconds, raise_on_non_finite=not ctx.active)
         loop.on_pause = self._on_pause
+        loop.probe = DeadUnitProbe.for_model(model)
+        health = HealthWatch(self.graph, [n for n, m in model.named_children() if any(
+            p.requires_grad for p in m.parameters())], early_stopping=s.early_stopping)
+        health.resume(history)
         self._log(self._opening(device, amp, per_rank, steps_per_epoch))
         if self.weights_match is not None and self.resumed is None:
             self._log(f"starting from {self.weights_match.summary_line()}")
@@ -252,7 +259,10 @@ class Trainer:
                 index + 1, s.epochs, train_metrics, val_metrics, done.lr, seconds,
                 done.samples * ctx.world_size / done.seconds if done.seconds > 0 else 0.0,
                 sum(run_seconds) / len(run_seconds) * (s.epochs - index - 1), confusion,
-                layer_stats(done.norms), runaway.check(train_metrics.get("loss")))
+                layer_stats(done.norms), runaway.check(train_metrics.get("loss")),
+                dead_fractions(done.dead))
+            stats = replace(stats, health=health.check(
+                stats, history, done.losses, None if self.resumed else runaway.start))
             self._check_weights(params, done.lr)
             history.append(stats)
             improved = tracker.update(stats, model if s.early_stopping and s.restore_best
