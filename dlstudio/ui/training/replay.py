@@ -39,6 +39,7 @@ class BackgroundEvaluation(QObject):
         self._thread: QThread | None = None
         self._worker: EvaluationWorker | None = None
         self._pending: tuple[EvaluationJob, Callable[[Evaluation | str], None]] | None = None
+        self._done: Callable[[Evaluation | str], None] | None = None  # the running one's
 
     def start(self, job: EvaluationJob, done: Callable[[Evaluation | str], None]) -> None:
         """Evaluate `job`; `done` gets the Evaluation or a one-line problem."""
@@ -49,7 +50,7 @@ class BackgroundEvaluation(QObject):
             self._start_pending()
 
     def cancel(self) -> None:
-        self._pending = None
+        self._pending, self._done = None, None
         if self._worker is not None:
             self._worker.stop()
 
@@ -65,23 +66,31 @@ class BackgroundEvaluation(QObject):
         thread, worker = QThread(self), EvaluationWorker(job)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
-        worker.succeeded.connect(lambda result: self._deliver(done, result))
-        worker.failed.connect(lambda text, stopped: stopped or self._deliver(done, text))
+        # Bound slots of this (GUI-thread) object, so the outcome arrives queued on the
+        # GUI thread; a lambda would run on the worker's thread.
+        worker.succeeded.connect(self._on_worker_succeeded)
+        worker.failed.connect(self._on_worker_failed)
         thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker = thread, worker
+        self._thread, self._worker, self._done = thread, worker, done
         thread.start()
 
-    def _deliver(self, done: Callable[[Evaluation | str], None],
-                 outcome: Evaluation | str) -> None:
-        if self._pending is None:  # else a newer request makes this one stale
-            done(outcome)
+    def _on_worker_succeeded(self, result: Evaluation) -> None:
+        self._deliver(result)
+
+    def _on_worker_failed(self, message: str, stopped: bool) -> None:
+        if not stopped:
+            self._deliver(message)
+
+    def _deliver(self, outcome: Evaluation | str) -> None:
+        if self._pending is None and self._done is not None:  # else a newer one is asked
+            self._done(outcome)
 
     def _on_thread_finished(self) -> None:
         if self._thread is None or self._worker is None or not self._thread.isFinished():
             return
         self._thread.deleteLater()
         self._worker.deleteLater()
-        self._thread = self._worker = None
+        self._thread = self._worker = self._done = None
         self._start_pending()
 
     def shutdown(self) -> None:

@@ -61,7 +61,7 @@ class MistakeTile(QWidget):
         # of a vector sample were cut and ran into the next row. The tile asks for the
         # height its wrapped text needs at the tile's width.
         self.values.setFixedWidth(VALUES_WIDTH)
-        self.values.setMinimumHeight(self.values.heightForWidth(VALUES_WIDTH))
+        self.values.setMinimumHeight(max(0, self.values.heightForWidth(VALUES_WIDTH)))
         self.picture.setVisible(mistake.image is not None)
         self.values.setVisible(mistake.image is None)
         self.caption.setText(f"{mistake.true} → <b>{mistake.predicted}</b>")
