@@ -63,8 +63,9 @@ class HealthBadge(QGraphicsObject):
     def __init__(self, card: NodeItem, tooltip: str) -> None:
         super().__init__(card)
         self.node_id = card.node_id
-        rect = card.boundingRect().adjusted(2, 2, -2, -2)
-        self.setPos(rect.left() - 2, rect.top() - 2)
+        rect = card.boundingRect().adjusted(2, 2, -2, -2)  # the card itself
+        # Just above the type in the header, clear of the cost text on the card's left.
+        self.setPos(rect.left() + 3, rect.top() - 6)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.setZValue(3)
         self.setCursor(Qt.CursorShape.PointingHandCursor)

@@ -27,9 +27,10 @@ from dlstudio.ui.health.badges import mark_icon
 if TYPE_CHECKING:
     from dlstudio.ui.health.fixes import FixOption
 
-LINE_STYLE = ("HealthLine { border-left: 3px solid #e08a00; border-radius: 3px; }"
-              "HealthLine:focus { background: palette(highlight); }"
-              "HealthLine:focus QLabel { color: palette(highlighted-text); }")
+LINE_STYLE = ("HealthLine { border: 1px solid transparent; border-left: 3px solid #e08a00;"
+              " border-radius: 3px; }"
+              "HealthLine:focus { border: 1px solid palette(highlight);"
+              " border-left: 3px solid palette(highlight); }")
 
 
 @dataclass(frozen=True)
