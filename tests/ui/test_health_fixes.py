@@ -2,16 +2,15 @@
 Problems line; clicking the badge offers the fixes; each fix is one undo step (Ctrl+Z
 takes it back whole, names and positions included) and leaves every shape valid.
 
-Signs here are made by hand (HealthSign records, as the checks give them); a real run
-that ends in a badge is in test_health_training.py."""
+Signs here are made by hand (HealthSign records in an EpochStats, as the checks give
+them), to reach every fix; a real run that ends in a badge is in test_health_training.py."""
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
+from dlstudio.train.events import EpochStats
 from dlstudio.train.health_signs import (
     ADD_DROPOUT,
     DEAD_RELU,
@@ -26,6 +25,7 @@ from dlstudio.train.health_signs import (
 )
 from dlstudio.ui.health.install import HealthView, install_health
 from dlstudio.ui.health.lines import HealthLine
+from dlstudio.ui.training.worker import EpochReport
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -39,8 +39,10 @@ def _setup(gui, template: str = "mlp") -> tuple:
 
 def _epoch(ui, *signs: HealthSign) -> None:
     """An epoch's report as the controller emits it, carrying `signs`."""
-    stats = SimpleNamespace(health=tuple(signs))
-    ui.session.controller.epoch_ended.emit(SimpleNamespace(stats=stats, mistakes=None))
+    epoch = max((s.epoch for s in signs), default=1)
+    stats = EpochStats(epoch, epoch, {"loss": 1.0}, {"loss": 1.0}, 1e-3, 1.0, 100.0, 0.0,
+                       health=tuple(signs))
+    ui.session.controller.epoch_ended.emit(EpochReport(stats, None))
 
 
 def _snapshot(window) -> dict:
