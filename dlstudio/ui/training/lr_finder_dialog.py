@@ -55,9 +55,10 @@ def verdict(result: LrFindResult) -> str:
         return (ended + f"The loss did not fall over this range, so no rate stands out; "
                 f"it was lowest at {lowest}. Check the data and the network, or run "
                 "more batches.")
+    other = "a more careful" if result.min_rate < result.suggestion else "a bolder"
     return (ended + f"The loss fell fastest at a learning rate of "
             f"{result.suggestion:.1e}: a good rate to train with. It was lowest at "
-            f"{lowest}; a tenth of that, {result.min_rate:.1e}, is the careful choice.")
+            f"{lowest}; a tenth of that, {result.min_rate:.1e}, is {other} choice.")
 
 
 class LrFinderDialog(QDialog):
@@ -163,7 +164,7 @@ class LrFinderDialog(QDialog):
         self.plot.clear_result()
         self.progress.setRange(0, self.batches.value())
         self.progress.setValue(0)
-        self.words.setText("Building the network and running the test…")
+        self.words.setText("Running the test; the curve appears when it ends.")
         self._busy = True
         self.job.start()
         self._show_running()
@@ -230,6 +231,7 @@ class LrFinderDialog(QDialog):
         self.cancel_button.setEnabled(True)
         self.run_button.setEnabled(False)
         self.batches.setEnabled(False)
+        self.use_button.setText("Use")
         self.use_button.setEnabled(False)
 
     def _show_idle(self) -> None:
