@@ -237,3 +237,18 @@ def test_signs_clear_when_a_run_starts_and_follow_renames(gui, qtbot) -> None:
     assert not health.board.current()
     qtbot.waitUntil(lambda: not window.problems_panel.health.lines)
     qtbot.waitUntil(lambda: not health.badges.badges)
+
+
+def test_the_assembled_window_has_training_health(workbench, qtbot) -> None:
+    window, bench = workbench
+    health = window.findChild(HealthView)
+    assert health is not None and health.session is bench.training.session
+    window.files.new_from_template("mlp")
+    _epoch(bench.training, HealthSign(DEAD_RELU, "relu1", 2, "most units never fire",
+                                      (USE_LEAKY_RELU,)))
+    qtbot.waitUntil(lambda: len(window.problems_panel.health.lines) == 1)
+    relu = window.document.graph.node_by_name("relu1").id
+    qtbot.waitUntil(lambda: relu in health.badges.badges)
+    window.files.new_from_template("cnn-small")  # another project: no signs
+    qtbot.waitUntil(lambda: not window.problems_panel.health.lines)
+    qtbot.waitUntil(lambda: not health.badges.badges)

@@ -38,6 +38,7 @@ class HealthView(QObject):
         controller.epoch_ended.connect(self._on_controller_epoch_ended)
         self.session.locked_changed.connect(self._on_session_locked_changed)
         window.document_changed.connect(self._on_window_document_changed)
+        self._followed = window.document
         window.document.report_updated.connect(self._on_document_report_updated)
         window.problems_panel.fix_requested.connect(self._on_problems_fix_requested)
         self.board.changed.connect(self._show)
@@ -58,6 +59,8 @@ class HealthView(QObject):
         self._show()
 
     def _on_window_document_changed(self, document: Document) -> None:
+        self._followed.report_updated.disconnect(self._on_document_report_updated)
+        self._followed = document
         document.report_updated.connect(self._on_document_report_updated)
         self.board.set_document(document)
         self.badges.schedule()
