@@ -162,7 +162,7 @@ def show_history_epoch(confusion: ConfusionPanel, mistakes: MistakesPanel,
                              "cannot be shown.")
     if matrix:
         confusion.set_matrix(matrix, epoch)
-        confusion.plot.setTitle(f"Confusion matrix (epoch {epoch}, from the history)")
+        confusion.plot.setTitle(f"Confusion matrix (epoch {epoch})")  # from the history
     val = stats.val if stats is not None else {}
     numbers = ", ".join(f"{k} {v:.4g}" for k, v in (val or {}).items() if v is not None)
     return (f"No weights were kept for epoch {epoch} (set 'Checkpoint every' to keep "
