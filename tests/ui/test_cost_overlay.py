@@ -10,7 +10,13 @@ from PySide6.QtGui import QColor, QImage, QPainter, QTransform
 
 from dlstudio.graph.project import Project
 from dlstudio.graph.templates import build_template
-from dlstudio.ui.canvas.cost_overlay import LEFT, RIGHT, CostLabel, install_cost_overlay
+from dlstudio.ui.canvas.cost_overlay import (
+    COST_LOD,
+    LEFT,
+    RIGHT,
+    CostLabel,
+    install_cost_overlay,
+)
 from dlstudio.ui.document import Document
 from dlstudio.ui.main_window import MainWindow
 
@@ -37,6 +43,14 @@ def _labels(window: MainWindow) -> dict[str, CostLabel]:
             if isinstance(item, CostLabel)}
 
 
+def _look(qtbot, window: MainWindow) -> dict[str, CostLabel]:
+    """Draw the canvas as the user sees it; the labels of what it shows are made then."""
+    window.view.viewport().grab()
+    qtbot.wait(20)  # the labels are made just after the paint
+    window.view.viewport().grab()
+    return _labels(window)
+
+
 def _ink(window: MainWindow, area: QRectF) -> int:
     """Pixels of the canvas's muted text colour drawn in `area` (scene units, 1:1)."""
     image = QImage(int(area.width()), int(area.height()), QImage.Format.Format_ARGB32)
@@ -50,14 +64,16 @@ def _ink(window: MainWindow, area: QRectF) -> int:
 
 def test_every_card_shows_its_cost_and_follows_an_edit(qtbot, window) -> None:
     overlay = install_cost_overlay(window)
-    labels = _labels(window)
+    window.view.fit_all()
+    assert window.view.zoom() >= COST_LOD
+    labels = _look(qtbot, window)
     assert set(labels) == {node.name for node in window.document.graph.nodes.values()}
     assert labels["conv1"].text() == "320 params · 195 k MACs · 86.5 kB"
     assert "194,688 multiply-adds" in labels["conv1"].toolTip()
     assert labels["flatten"].text() == ""  # a view: no params, no MACs, no memory
     conv1 = window.document.graph.node_by_name("conv1").id
     window.document.editor.set_param(conv1, "filters", 64)
-    qtbot.waitUntil(lambda: _labels(window)["conv1"].text().startswith("640 params"))
+    qtbot.waitUntil(lambda: _look(qtbot, window)["conv1"].text().startswith("640 params"))
     assert _labels(window)["fc1"].text().startswith("1.38 M params")  # 10,816 inputs now
     window.document.undo_stack.undo()
     qtbot.waitUntil(lambda: _labels(window)["conv1"].text().startswith("320 params"))
@@ -66,12 +82,14 @@ def test_every_card_shows_its_cost_and_follows_an_edit(qtbot, window) -> None:
 
 def test_drawn_left_of_the_card_and_toggled_from_the_view_menu(qtbot, window) -> None:
     overlay = install_cost_overlay(window)
+    window.view.set_zoom(1.0)
     action = next(a for a in window.workspaces.menu.actions()
                   if a.text() == "Show layer costs")
     assert action is overlay.action and action.isChecked()
     card = window.view.canvas_scene.nodes[window.document.graph.node_by_name("conv1").id]
     left = card.sceneBoundingRect().adjusted(-100, 0, 0, 0)
     left.setWidth(95)
+    _look(qtbot, window)
     assert _ink(window, left) > 30
     assert _labels(window)["conv1"].side == LEFT
     action.trigger()
@@ -79,19 +97,21 @@ def test_drawn_left_of_the_card_and_toggled_from_the_view_menu(qtbot, window) ->
     assert _ink(window, left) == 0
     assert window.settings.value("canvas/show_costs") in (False, "false")
     action.trigger()
-    assert _labels(window)["conv1"].text().startswith("320 params")
+    assert _look(qtbot, window)["conv1"].text().startswith("320 params")
     assert _ink(window, left) > 30
 
 
 def test_a_branch_beside_the_main_chain_writes_on_its_right(qtbot, tmp_path) -> None:
     window = _window(qtbot, tmp_path, "resnet18")
     install_cost_overlay(window)
-    labels = _labels(window)
     view = window.view
+    view.set_zoom(0.3)  # too small to read: nothing is made, nothing costs
+    assert _look(qtbot, window) == {}
     view.setTransform(QTransform())  # 100 %: the text is drawn
+    scene = view.canvas_scene
     for name in ("layer2_0_down_conv", "layer2_0_conv1"):
-        view.centerOn(labels[name].parentItem())
-        view.viewport().grab()
+        view.centerOn(scene.nodes[window.document.graph.node_by_name(name).id])
+        labels = _look(qtbot, window)
     assert labels["layer2_0_conv1"].side == LEFT
     assert labels["layer2_0_down_conv"].side == RIGHT
 
@@ -102,4 +122,4 @@ def test_hidden_setting_is_remembered(qtbot, tmp_path) -> None:
     settings.sync()
     window = _window(qtbot, tmp_path)
     overlay = install_cost_overlay(window)
-    assert not overlay.action.isChecked() and _labels(window) == {}
+    assert not overlay.action.isChecked() and _look(qtbot, window) == {}

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QAction, QPainter, QPainterPath, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from dlstudio.graph import ShapeReport
-from dlstudio.graph.cost import NodeCost, cost_parts, format_size, graph_costs
+from dlstudio.graph.cost import NodeCost, cost_parts, format_size, node_cost
 from dlstudio.ui.canvas.lod import level_of_detail, pixel_font
 from dlstudio.ui.canvas.node_item import NODE_HEIGHT, NODE_WIDTH, NodeItem, PortItem, static_text
 from dlstudio.ui.canvas.scene import CanvasScene
@@ -137,8 +137,33 @@ def _tooltip(cost: NodeCost | None) -> str:
             "for one sample")
 
 
+class _Watcher(QGraphicsItem):
+    """Spans the scene and draws nothing: it is asked to paint whatever part of the
+    scene a view draws, and hands that part to the overlay, so labels are made only for
+    the cards someone looks at closely enough to read them (none at a fitted 10,000)."""
+
+    def __init__(self, overlay: CostOverlay, extent: QRectF) -> None:
+        super().__init__()
+        self._overlay, self._extent = overlay, extent
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setZValue(-3)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+        return self._extent
+
+    def shape(self) -> QPainterPath:
+        return QPainterPath()  # never under the mouse
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        if level_of_detail(option, painter) >= COST_LOD:
+            self._overlay.seen(option.exposedRect)
+
+
 class CostOverlay(QObject):
-    """Keeps a `CostLabel` on every card of the followed scene while shown."""
+    """Keeps a `CostLabel` on the cards of the followed scene that have been drawn
+    close enough to read, while shown; their costs follow the shape report."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -146,6 +171,12 @@ class CostOverlay(QObject):
         self.shown = True
         self.labels: dict[str, CostLabel] = {}
         self.action: QAction | None = None  # View ▸ Show layer costs
+        self._watcher: _Watcher | None = None
+        self._seen: list[QRectF] = []  # drawn areas whose cards may need labels
+        self._label_timer = QTimer(self)  # labels are made after the paint, not in it
+        self._label_timer.setSingleShot(True)
+        self._label_timer.setInterval(0)
+        self._label_timer.timeout.connect(self._on_label_timer_timeout)
         self._shapes_shown: object = None  # the labels show costs of these shapes
 
     def follow(self, scene: CanvasScene) -> None:
@@ -154,49 +185,65 @@ class CostOverlay(QObject):
             return
         if self.scene is not None:
             self._disconnect()
-        self.scene, self.labels = scene, {}
+        self.scene, self.labels, self._seen = scene, {}, []
+        self._watcher = _Watcher(self, scene.sceneRect())
+        scene.addItem(self._watcher)
+        self._shapes_shown = scene.document.report.shapes
         scene.document.report_updated.connect(self._on_document_report_updated)
         scene.document.graph.events.node_moved.connect(self._on_graph_node_moved)
-        self.refresh()
 
     def set_shown(self, shown: bool) -> None:
-        if shown != self.shown:
-            self.shown = shown
-            self.refresh()
-
-    def refresh(self, report: ShapeReport | None = None) -> None:
-        """Put each node's cost on its card (or take every label off when hidden)."""
-        scene = self.scene
-        if scene is None:
+        if shown == self.shown:
             return
-        if not self.shown:
+        self.shown = shown
+        if self.scene is None:
+            return
+        if not shown:
             for label in self.labels.values():
-                if label.parentItem() is not None:
-                    scene.removeItem(label)
-            self.labels, self._shapes_shown = {}, None
+                if label.scene() is not None:
+                    self.scene.removeItem(label)
+            self.labels = {}
+        self._watcher.update()  # drawn again: labels come back for what is in view
+
+    def seen(self, area: QRectF) -> None:
+        """A view drew `area` (scene units) close up: label its cards soon."""
+        if self.shown:
+            self._seen.append(QRectF(area))
+            self._label_timer.start()
+
+    def _on_label_timer_timeout(self) -> None:
+        scene, areas, self._seen = self.scene, self._seen, []
+        if scene is None or not self.shown:
             return
-        document = scene.document
-        report = report if report is not None else document.report
-        self._shapes_shown = report.shapes
-        costs = graph_costs(document.graph, report)
-        labels = {}
-        for node_id, item in scene.nodes.items():
-            label = self.labels.get(node_id)
-            if label is None or label.parentItem() is not item:
-                label = CostLabel(item)
-            label.set_cost(costs.get(node_id))
-            labels[node_id] = label
-        self.labels = labels
+        reach = GAP + WIDTH  # a card just outside the area may write into it
+        report = scene.document.report
+        for area in areas:
+            for item in scene.items(area.adjusted(-reach - NODE_WIDTH, 0, reach, 0)):
+                if isinstance(item, NodeItem) and item.node_id not in self.labels \
+                        and item.node_id in scene.nodes:
+                    label = CostLabel(item)
+                    label.set_cost(node_cost(scene.document.graph, report, item.node_id))
+                    self.labels[item.node_id] = label
 
     def _on_document_report_updated(self, report: ShapeReport) -> None:
+        """New shapes: the labels made so far take their nodes' new costs (a label whose
+        node is gone went with its card)."""
+        scene = self.scene
         # The same shapes checked against other data (a data set chosen): costs stand.
-        if self.shown and report.shapes is not self._shapes_shown:
-            self.refresh(report)
+        if scene is None or report.shapes is self._shapes_shown:
+            return
+        self._shapes_shown = report.shapes
+        graph = scene.document.graph
+        self.labels = {node_id: label for node_id, label in self.labels.items()
+                       if node_id in scene.nodes and label.parentItem() is scene.nodes[node_id]}
+        for node_id, label in self.labels.items():
+            label.set_cost(node_cost(graph, report, node_id))
+        self._watcher.update()  # new cards get theirs when next drawn
 
     def _on_graph_node_moved(self, node: object, old: object, new: object) -> None:
         """A card moved: labels near where it was and is choose their side again."""
         scene = self.scene
-        if scene is None or not self.shown:
+        if scene is None or not self.labels:
             return
         reach = NODE_WIDTH + 2 * (GAP + WIDTH)
         for x, y in (old, new):
@@ -206,10 +253,12 @@ class CostOverlay(QObject):
                     item.update()
 
     def _disconnect(self) -> None:
-        document = self.scene.document
-        document.report_updated.disconnect(self._on_document_report_updated)
-        document.graph.events.node_moved.disconnect(self._on_graph_node_moved)
-
+        scene = self.scene
+        scene.document.report_updated.disconnect(self._on_document_report_updated)
+        scene.document.graph.events.node_moved.disconnect(self._on_graph_node_moved)
+        if self._watcher is not None and self._watcher.scene() is scene:
+            scene.removeItem(self._watcher)
+        self._watcher = None
 
 def install_cost_overlay(window: MainWindow) -> CostOverlay:
     """Layer costs on `window`'s canvas, and View ▸ Show layer costs (remembered)."""
