@@ -84,3 +84,35 @@ def test_problems_panel_lists_errors_first(qtbot) -> None:
     assert signal.args == [1, 1]
     assert [p.severity for p in problems.problems] == ["error", "warning"]
     assert "is not connected" in problems.list.item(0).text()
+
+
+def test_macs_column_totals_and_tooltips(qtbot, panel) -> None:
+    macs = panel.mac_texts()
+    assert macs["conv1"] == "195 k" and macs["fc1"] == "692 k" and macs["relu1"] == "0"
+    totals = panel.totals.text()
+    assert "MACs: 888 k" in totals and "Activations: 199 kB (one sample)" in totals
+    conv1 = next(panel.table.topLevelItem(i) for i in range(panel.table.topLevelItemCount())
+                 if panel.table.topLevelItem(i).text(0) == "conv1")
+    assert "194,688 multiply-adds" in conv1.toolTip(4)
+    assert "output 86.5 kB" in conv1.toolTip(0)
+    fc1 = panel.document.graph.node_by_name("fc1").id
+    with qtbot.waitSignal(panel.summary_changed, timeout=2000):
+        panel.document.editor.set_param(fc1, "units", 64)
+    assert panel.mac_texts()["fc1"] == "346 k"
+
+
+@pytest.mark.parametrize("width", [300, 420])
+def test_every_column_readable_in_a_narrow_dock(qtbot, width) -> None:
+    """The dock is about 300 pixels wide at 1366x768: names, shapes, counts and MACs
+    keep their full text (only the Type column gives way)."""
+    widget = SummaryPanel(_document("vgg16"))
+    qtbot.addWidget(widget)
+    widget.resize(width, 500)
+    widget.show()
+    qtbot.waitExposed(widget)
+    header = widget.table.header()
+    metrics = widget.table.fontMetrics()
+    for column in (0, 2, 3, 4):
+        widest = max(metrics.horizontalAdvance(widget.table.topLevelItem(i).text(column))
+                     for i in range(widget.table.topLevelItemCount()))
+        assert header.sectionSize(column) >= widest, column

@@ -1,7 +1,10 @@
-"""The model summary panel: layers, output shapes, parameter counts and totals, live.
+"""The model summary panel: layers, output shapes, parameter counts, multiply-adds and
+totals, live.
 
 It shows `dlstudio.graph.summary.summarize`, the same numbers `dlstudio summary` prints,
 and refreshes whenever the document's shape report does. Clicking a row selects the layer.
+The dock is about 300 pixels wide at 1366x768, so a row's activation memory and exact
+multiply-adds are in its tooltip, and their totals under the table.
 """
 
 from __future__ import annotations
@@ -21,11 +24,18 @@ from PySide6.QtWidgets import (
 )
 
 from dlstudio.graph import GraphError, ShapeReport, format_shape
-from dlstudio.graph.summary import ModelSummary, summarize
+from dlstudio.graph.cost import format_quantity, format_size
+from dlstudio.graph.summary import LayerRow, ModelSummary, summarize
 from dlstudio.ui.document import Document
 from dlstudio.ui.theme import current_ui_colors
 
-COLUMNS = ("Layer", "Type", "Output shape", "Params")
+COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs")
+MACS = 4  # the column
+MACS_TIP = "Multiply-adds of one forward pass of one sample (docs/insight.md)"
+TOTALS_TIP = ("MACs: multiply-adds of one forward pass of one sample. Activations: the "
+              "layers' outputs for one sample, float32 (Flatten, Reshape and other views "
+              "share their input's). Training needs this per sample in the batch, about "
+              "twice over.")
 
 
 class SummaryPanel(QWidget):
@@ -53,11 +63,14 @@ class SummaryPanel(QWidget):
         for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.headerItem().setTextAlignment(3, Qt.AlignmentFlag.AlignRight)
+        for column in (3, MACS):
+            self.table.headerItem().setTextAlignment(column, Qt.AlignmentFlag.AlignRight)
+        self.table.headerItem().setToolTip(MACS, MACS_TIP)
         self.table.itemClicked.connect(self._on_table_item_clicked)
         self.totals = QLabel(self)
         self.totals.setWordWrap(True)
         self.totals.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.totals.setToolTip(TOTALS_TIP)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.table, 1)
@@ -91,9 +104,13 @@ class SummaryPanel(QWidget):
         items = []
         for row in self.summary.layers:
             count = "?" if row.params is None else f"{row.params:,}"
-            item = QTreeWidgetItem([row.name, row.type, format_shape(row.output_shape), count])
-            item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            tip = f"{row.name} ({row.type})"
+            macs = "?" if row.macs is None else format_quantity(row.macs)
+            item = QTreeWidgetItem([row.name, row.type, format_shape(row.output_shape), count,
+                                    macs])
+            for column in (3, MACS):
+                item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight
+                                      | Qt.AlignmentFlag.AlignVCenter)
+            tip = f"{row.name} ({row.type}){_cost_words(row)}"
             if row.params and not row.trainable:
                 # Greyed and slanted rather than a word in the cell: a "(frozen)" suffix
                 # widened the Params column until the Layer names were cut to "b…".
@@ -112,17 +129,25 @@ class SummaryPanel(QWidget):
             f"<b>Total params: {summary.total_params:,}</b><br>"
             f"Trainable: {summary.trainable_params:,} &nbsp; "
             f"Non-trainable (greyed): {summary.non_trainable_params:,}<br>"
+            f"MACs: {format_quantity(summary.total_macs)} &nbsp; "
+            f"Activations: {format_size(summary.activation_bytes)} (one sample)<br>"
             f"Input {format_shape(summary.input_shape)} → "
             f"Output {format_shape(summary.output_shape)}")
         self.summary_changed.emit(summary)
 
     def row_texts(self) -> list[tuple[str, str, str, str]]:
-        """What the table shows, row by row (for tests and copy/paste)."""
+        """Layer, type, output shape and params as the table shows them, row by row (for
+        tests and copy/paste); `mac_texts` has the MACs column."""
         rows = []
         for index in range(self.table.topLevelItemCount()):
             item = self.table.topLevelItem(index)
-            rows.append(tuple(item.text(c) for c in range(len(COLUMNS))))
+            rows.append(tuple(item.text(c) for c in range(MACS)))
         return rows
+
+    def mac_texts(self) -> dict[str, str]:
+        """The MACs column by layer name."""
+        items = (self.table.topLevelItem(i) for i in range(self.table.topLevelItemCount()))
+        return {item.text(0): item.text(MACS) for item in items}
 
     def _on_table_item_clicked(self, item: QTreeWidgetItem, column: int) -> None:
         if self.document is None:
@@ -133,3 +158,13 @@ class SummaryPanel(QWidget):
             return
         self.document.set_selection([node.id])
         self.node_activated.emit(node.id)
+
+
+def _cost_words(row: LayerRow) -> str:
+    """': 195 k MACs (194,688), output 86.5 kB for one sample' (nothing while unknown)."""
+    if row.macs is None or row.activation_bytes is None:
+        return ""
+    memory = ("a view of its input (no memory of its own)" if not row.activation_bytes
+              else f"output {format_size(row.activation_bytes)}")
+    return (f"\n{format_quantity(row.macs)} MACs ({row.macs:,} multiply-adds), {memory}, "
+            "for one sample")
