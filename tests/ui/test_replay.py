@@ -110,3 +110,37 @@ def test_evaluate_measures_the_chosen_epochs_weights(qtbot, replayed) -> None:
         assert panel.confusion.matrix.tolist() == history[1]["confusion"]
         assert panel.evaluation is None
     qtbot.waitUntil(lambda: not panel.is_busy(), timeout=60_000)
+
+
+def test_looking_back_while_a_run_trains_leaves_the_run_alone(qtbot, workbench) -> None:
+    window, bench = workbench
+    window.files.new_from_template("mlp")
+    form = bench.training.panel.form
+    form.fields["epochs"].setValue(12)
+    form.fields["checkpoint_every"].setValue(1)
+    controller, dashboard = bench.training.session.controller, bench.training.dashboard
+    slider = dashboard.epochs
+    qtbot.mouseClick(bench.training.panel.controls.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: slider.count >= 2 or not controller.active, timeout=120_000)
+    assert controller.active and slider.latest  # it follows the newest epoch so far
+    slider.slider.setFocus()
+    qtbot.keyClick(slider.slider, Qt.Key.Key_Home)
+    looked_back_at = slider.count
+    assert slider.epoch == 1 and not slider.latest
+    with qtbot.waitSignal(controller.run_ended, timeout=180_000):
+        pass
+    run = dashboard.replay.run
+    assert controller.state == "finished" and len(run.history) == 12
+    assert sorted(run.epoch_checkpoints()) == list(range(1, 13))
+    # the slider stayed on epoch 1 while the run went on; the curves got every epoch
+    assert slider.count == 12 > looked_back_at and slider.epoch == 1
+    assert slider.label.text() == "Epoch 1 of 12"
+    assert dashboard.curves.cursor_epoch == 1
+    assert dashboard.confusion.matrix.tolist() == run.history[0]["confusion"]
+    assert len(dashboard.curves.train_loss.item.xData) == 12
+    qtbot.waitUntil(lambda: dashboard.mistakes.caption.text().startswith("Epoch 1:"),
+                    timeout=60_000)
+    qtbot.keyClick(slider.slider, Qt.Key.Key_End)  # back to the live view: the newest
+    assert slider.latest and dashboard.confusion.matrix.tolist() == \
+        run.history[-1]["confusion"]
+    assert dashboard.mistakes.caption.text().startswith("Epoch 12:")
