@@ -6,15 +6,16 @@ free), so it is cheap enough to show on every edit. Time is measured, not guesse
 model is built as the Trainer builds it (its own copy, seeded; the user's weights and run
 folders are never touched), fed by the trainer's own feed (augmentation and
 preprocessing included), and a warm-up step then `steps` real training steps (forward,
-backward, optimizer step, metrics) are timed on the device, synchronised, plus one
-validation batch and the checkpoint an epoch writes (serialised in memory). The means are
-scaled by the batches of an epoch (docs/training.md, "Pre-flight plan").
+backward, optimizer step, metrics) are timed on the device, synchronised (each alone on a
+CPU, the median kept), plus one validation batch and the checkpoint an epoch writes
+(serialised in memory), and scaled by the batches of an epoch (docs/training.md, "Pre-flight plan").
 """
 
 from __future__ import annotations
 
 import io
 import math
+import statistics
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -238,11 +239,7 @@ def _measure(trainer: Any, steps: int, control: RunControl) -> TimeEstimate:
     set_train_mode(model, frozen_batchnorms(model, trainer.graph))
     schedule = LrSchedule(s, batches, trainer.monitor.minimize)
     _train(loop, train, s, generator, schedule, 1, trainer)  # warm-up: first-call costs
-    _sync(device)
-    started = time.perf_counter()
-    _train(loop, train, s, generator, schedule, steps, trainer)
-    _sync(device)
-    step_seconds = (time.perf_counter() - started) / steps
+    step_seconds = _time_steps(loop, train, s, generator, schedule, steps, trainer, device)
     val_seconds, val_batches = 0.0, 0
     if val is not None:
         val_size = s.batch_size * EVAL_BATCH_FACTOR
@@ -269,6 +266,25 @@ def _train(loop: EpochLoop, feed: Feed, s: TrainSettings, generator: torch.Gener
     meter = meter_for(trainer.data.info, trainer.model, loop.step.device)
     if loop.train(feed, order, generator, meter, schedule, 0, 1, s.batch_size) is None:
         raise PlanCancelled("the plan was stopped")
+
+
+def _time_steps(loop: EpochLoop, feed: Feed, s: TrainSettings, generator: torch.Generator,
+                schedule: LrSchedule, steps: int, trainer: Any, device: torch.device) -> float:
+    """Seconds of one training step. A GPU queues work ahead, so its steps are timed
+    together, as an epoch runs them; on a CPU each is timed alone and the median taken,
+    which a busy machine's stalls do not move."""
+    if device.type == "cuda":
+        _sync(device)
+        started = time.perf_counter()
+        _train(loop, feed, s, generator, schedule, steps, trainer)
+        _sync(device)
+        return (time.perf_counter() - started) / steps
+    timings = []
+    for _ in range(steps):
+        started = time.perf_counter()
+        _train(loop, feed, s, generator, schedule, 1, trainer)
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
 
 
 def _time_val_batch(loop: EpochLoop, feed: Feed, size: int, trainer: Any,
