@@ -38,7 +38,9 @@ from dlstudio.ui.training.settings_command import ChangeSettingsCommand
 UNDO_TEXT = "Use the suggested learning rate"
 TRAINING_TEXT = "Not available while a run trains: stop the run, or wait for it to end."
 QUIT_WAIT_SECONDS = 5.0
-SIZE = (760, 600)  # shrunk to fit the screen (a 1366×768 one has ~730 px free)
+# (share of the free screen, least, most) for the width and the height; never more
+# than the screen (a 1366×768 one has ~730 px free in height)
+WIDTH, HEIGHT = (0.55, 720, 1000), (0.62, 580, 720)
 
 
 def shown_rate(rate: float) -> float:
@@ -286,12 +288,16 @@ class LrFinderDialog(QDialog):
             self.job.wait(QUIT_WAIT_SECONDS)
 
     def _fit_screen(self) -> None:
+        """Bigger on a big screen, and never taller or wider than the screen."""
         screen = self.screen() or QGuiApplication.primaryScreen()
-        width, height = SIZE
-        if screen is not None:
-            free = screen.availableGeometry()
-            width, height = min(width, free.width() - 40), min(height, free.height() - 60)
-        self.resize(width, height)
+        if screen is None:
+            self.resize(WIDTH[1], HEIGHT[1])
+            return
+        free = screen.availableGeometry()
+        sizes = [min(max(int(room * share), least), most, room - margin)
+                 for room, (share, least, most), margin in
+                 ((free.width(), WIDTH, 40), (free.height(), HEIGHT, 60))]
+        self.resize(sizes[0], sizes[1])
 
 
 def open_lr_finder(session: TrainingSession, parent: QWidget) -> LrFinderDialog:

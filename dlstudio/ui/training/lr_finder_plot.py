@@ -69,7 +69,7 @@ class LrFinderPlot(pg.PlotWidget):
         off the top), with a little room."""
         plot = self.getPlotItem()
         plot.setXRange(math.log10(result.rates[0]), math.log10(result.rates[-1]),
-                       padding=0.02)
+                       padding=0.04)  # room for the end ticks' labels
         finite = [v for v in result.losses if math.isfinite(v)]
         low, high = min(finite), max(finite)
         room = (high - low) * 0.08 or abs(high) * 0.1 or 1.0
