@@ -101,18 +101,25 @@ def test_macs_column_totals_and_tooltips(qtbot, panel) -> None:
     assert panel.mac_texts()["fc1"] == "346 k"
 
 
-@pytest.mark.parametrize("width", [300, 420])
-def test_every_column_readable_in_a_narrow_dock(qtbot, width) -> None:
-    """The dock is about 300 pixels wide at 1366x768: names, shapes, counts and MACs
-    keep their full text (only the Type column gives way)."""
-    widget = SummaryPanel(_document("vgg16"))
+@pytest.mark.parametrize(("template", "width", "type_shown"),
+                         [("resnet18", 320, False), ("cnn-small", 300, False),
+                          ("cnn-small", 500, True), ("resnet18", 700, True)])
+def test_columns_fit_a_narrow_dock(qtbot, template, width, type_shown) -> None:
+    """The dock is about 320 pixels wide at 1366x768: shapes, params and MACs keep
+    their whole text without scrolling sideways; the Type column goes first, then long
+    names are cut at the end."""
+    widget = SummaryPanel(_document(template))
     qtbot.addWidget(widget)
     widget.resize(width, 500)
     widget.show()
     qtbot.waitExposed(widget)
-    header = widget.table.header()
-    metrics = widget.table.fontMetrics()
-    for column in (0, 2, 3, 4):
-        widest = max(metrics.horizontalAdvance(widget.table.topLevelItem(i).text(column))
-                     for i in range(widget.table.topLevelItemCount()))
-        assert header.sectionSize(column) >= widest, column
+    table = widget.table
+    assert table.isColumnHidden(1) is not type_shown
+    shown = [c for c in range(table.columnCount()) if not table.isColumnHidden(c)]
+    assert sum(table.header().sectionSize(c) for c in shown) <= table.viewport().width()
+    metrics = table.fontMetrics()
+    for column in (0, 2, 3, 4) if type_shown else (2, 3, 4):
+        widest = max(metrics.horizontalAdvance(table.topLevelItem(i).text(column))
+                     for i in range(table.topLevelItemCount()))
+        assert table.header().sectionSize(column) >= widest, column
+    assert table.header().sectionSize(0) >= metrics.horizontalAdvance("layer1_0")

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 
 GAP = 6.0  # between the card and the text
 WIDTH = 84.0  # room the text may take on either side
-LINE = 12.0
-COST_LOD = 0.6  # below this zoom the 10-pixel text is too small to read: not drawn
+LINE = 13.0
+FONT_PX = 11
+COST_LOD = 0.6  # below this zoom the 11-pixel text is too small to read: not drawn
 SETTING = "canvas/show_costs"
 LEFT, RIGHT, NOWHERE = "left", "right", ""
 
@@ -93,7 +94,7 @@ class CostLabel(QGraphicsItem):
         if self.cost is None or level_of_detail(option, painter) < COST_LOD:
             return
         if self._lines is None:
-            font = pixel_font(10)
+            font = pixel_font(FONT_PX)
             self._lines = [static_text(part, font) for part in self.parts()]
         if not self._lines:
             return
@@ -103,7 +104,7 @@ class CostLabel(QGraphicsItem):
         if not side:
             return
         area = side_rect(side, self._width())
-        painter.setFont(pixel_font(10))
+        painter.setFont(pixel_font(FONT_PX))
         painter.setPen(self.scene().colors.color("text_dim"))
         top = -len(self._lines) * LINE / 2
         for index, line in enumerate(self._lines):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -31,6 +31,7 @@ from dlstudio.ui.theme import current_ui_colors
 
 COLUMNS = ("Layer", "Type", "Output shape", "Params", "MACs")
 MACS = 4  # the column
+TYPE_ROOM = 70  # pixels the Type column needs to say anything useful
 MACS_TIP = "Multiply-adds of one forward pass of one sample (docs/insight.md)"
 TOTALS_TIP = ("MACs: multiply-adds of one forward pass of one sample. Activations: the "
               "layers' outputs for one sample, float32 (Flatten, Reshape and other views "
@@ -133,7 +134,26 @@ class SummaryPanel(QWidget):
             f"Activations: {format_size(summary.activation_bytes)} (one sample)<br>"
             f"Input {format_shape(summary.input_shape)} → "
             f"Output {format_shape(summary.output_shape)}")
+        self._fit_columns()
         self.summary_changed.emit(summary)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """In a narrow dock the Type column goes (each row's tooltip, and its card, say
+        the type), and long layer names are cut at the end as the canvas cuts them, so
+        shapes, params and MACs keep their whole text without scrolling sideways."""
+        table = self.table
+        needed = sum(table.sizeHintForColumn(c) + 12 for c in (0, 2, 3, MACS))
+        needed += TYPE_ROOM + table.verticalScrollBar().sizeHint().width() + 16
+        narrow = self.width() < needed
+        if narrow != table.isColumnHidden(1):
+            table.setColumnHidden(1, narrow)
+            mode = QHeaderView.ResizeMode
+            table.header().setSectionResizeMode(
+                0, mode.Stretch if narrow else mode.ResizeToContents)
 
     def row_texts(self) -> list[tuple[str, str, str, str]]:
         """Layer, type, output shape and params as the table shows them, row by row (for
