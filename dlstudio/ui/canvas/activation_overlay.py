@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import QGraphicsView
 
+from dlstudio.compile import GraphModule
 from dlstudio.data import DataBundle, DataError
 from dlstudio.graph import Graph, Node
 from dlstudio.infer import Predictor
@@ -76,6 +77,7 @@ class ActivationOverlay(QObject):
                 if item.scene() is not None:
                     item.scene().removeItem(item)
         self.scene, self.items, self.shown = scene, {}, set()
+        self.try_panel.image_panel.record_names = set()
         scene.document.graph.events.node_removed.connect(self._on_node_removed)
         self.shown_changed.emit()
 
@@ -108,6 +110,8 @@ class ActivationOverlay(QObject):
             item.stale = True
             self.items[node_id] = item
         self.shown = node_ids
+        graph = scene.document.graph
+        self.try_panel.image_panel.record_names = {_value_name(graph, n) for n in node_ids}
         self.refresh()
         self.shown_changed.emit()
 
@@ -184,9 +188,16 @@ class ActivationOverlay(QObject):
         assert predictor is not None and self._sample is not None
         graph = self.scene.document.graph
         names = {node_id: _value_name(graph, node_id) for node_id in node_ids}
+        values: dict[str, torch.Tensor] = {}
+        if self.source == PAD:  # what Try it's own forward pass kept, and the input
+            values.update(self.try_panel.image_panel.recorded)
+            values.update(zip(predictor.model.input_names, self._sample, strict=False))
+        missing = _run_single_steps(predictor.model, graph, values,
+                                    set(names.values()) - set(values))
         try:
-            with one_torch_thread():
-                values = capture(predictor.model, self._sample, set(names.values()))
+            if missing:
+                with one_torch_thread():
+                    values.update(capture(predictor.model, self._sample, missing))
         except (RuntimeError, ValueError, TypeError) as error:
             for node_id in node_ids:
                 self.items[node_id].set_message(f"The model cannot take this sample: "
@@ -195,7 +206,7 @@ class ActivationOverlay(QObject):
         for node_id, name in names.items():
             item = self.items[node_id]
             if name in values:
-                item.set_preview(preview(name, values[name]))
+                item.set_preview(preview(name, values[name].cpu()))
             else:
                 item.set_message(NOT_TRAINED)
 
@@ -244,6 +255,29 @@ class ActivationOverlay(QObject):
             self.shown.discard(node_id)
             self.items.pop(node_id, None)  # went with its node's item
             self.shown_changed.emit()
+
+
+def _run_single_steps(model: GraphModule, graph: Graph, values: dict[str, torch.Tensor],
+                      missing: set[str]) -> set[str]:
+    """Compute the missing outputs of one-input layers whose input is known (the final
+    Softmax that Try it's prediction leaves to the loss, typically) instead of a
+    second forward pass; returns what is still missing."""
+    modules = dict(model.named_children())
+    by_name = {node.name: node for node in graph.nodes.values()}
+    sources: dict[str, str] = {}
+    for name in missing:
+        edges = graph.edges_into(by_name[name].id) if name in by_name else []
+        if name in modules and len(edges) == 1:
+            sources[name] = graph.nodes[edges[0].src].name
+    progress = True
+    while progress:  # a chain of such layers, in any order
+        progress = False
+        for name, source in sources.items():
+            if name not in values and source in values:
+                with torch.inference_mode():
+                    values[name] = modules[name](values[source][None])[0]
+                progress = True
+    return missing - set(values)
 
 
 def _value_name(graph: Graph, node_id: str) -> str:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from dlstudio.data import DataError
 from dlstudio.graph import format_shape
 from dlstudio.infer import Predictor
+from dlstudio.infer.activations import recording
 from dlstudio.infer.pad import PadInput, paper_value, preprocess_drawing
 from dlstudio.infer.reconstruct import reconstruct_input
 from dlstudio.infer.saliency import saliency
@@ -58,6 +59,10 @@ class ImageTryPanel(QWidget):
         self._predictor: Predictor | None = None
         self._paper: torch.Tensor | None = None
         self.last_input: PadInput | None = None  # what the model received last
+        # Nodes whose outputs the prediction's forward pass keeps (by submodule name),
+        # and what it kept: the canvas's activation previews reuse the same pass.
+        self.record_names: set[str] = set()
+        self.recorded: dict[str, torch.Tensor] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -75,6 +80,10 @@ class ImageTryPanel(QWidget):
         font.setBold(True)
         self.guess.setFont(font)
         self.certainty = QLabel()
+        # A fixed size: a label whose size may change asks the whole window to lay
+        # itself out again on every new text, ~1 ms a prediction in the full window.
+        self.certainty.setFixedSize(self.certainty.fontMetrics().horizontalAdvance(
+            "error (MSE) 0.00000") + 8, self.certainty.fontMetrics().height() + 4)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.hide()
@@ -167,6 +176,7 @@ class ImageTryPanel(QWidget):
             self._show_empty(str(error))
             return
         self.last_input = sample
+        self.recorded = {}
         if sample is None:
             self._show_empty("Draw something: the model's guess appears as you draw."
                              if not self.reconstructs() else
@@ -176,7 +186,9 @@ class ImageTryPanel(QWidget):
             self._show_reconstruction(sample)
             return
         with one_torch_thread():
-            probabilities = predictor.probabilities(sample.tensor).numpy()
+            with recording(predictor.model, self.record_names) as found:
+                probabilities = predictor.probabilities(sample.tensor).numpy()
+            self.recorded = found
             shown = self._show_probabilities(probabilities)
             self.preview.set_picture(sample.picture)
             self._say("")
@@ -209,8 +221,9 @@ class ImageTryPanel(QWidget):
         """The drawing as the model receives it beside what the model gives back."""
         assert self._predictor is not None
         target = torch.from_numpy(np.ascontiguousarray(sample.picture)).permute(2, 0, 1)
-        with one_torch_thread():
+        with one_torch_thread(), recording(self._predictor.model, self.record_names) as found:
             shown = reconstruct_input(self._predictor, sample.tensor, target)
+        self.recorded = found
         self.preview.set_picture(sample.picture)
         self.output_preview.set_picture(shown.output)
         self.guess.setText("")
