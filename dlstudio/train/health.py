@@ -162,10 +162,12 @@ class HealthWatch:
             elif later and name not in behind_dead and math.isfinite(max(later)) \
                     and ratios[name] < VANISHING_SHARE * max(later):
                 share = ratios[name] / max(later)
+                amount = "no gradient at all" if share == 0 else \
+                    f"gradients {short(share)} the size of the later layers' (each " \
+                    "measured against its weights)"
                 found.append(_Found(VANISHING_GRADIENTS, name, (
-                    f"its gradients, for the size of its weights, are {short(share)} of "
-                    "those of the layers after it: it barely learns (vanishing gradients, "
-                    "as in deep stacks of Sigmoid or Tanh)"), (INSERT_BATCHNORM,)))
+                    f"it gets {amount}, so it barely learns (vanishing gradients, as in "
+                    "deep or saturated stacks of Sigmoid or Tanh)"), (INSERT_BATCHNORM,)))
         return found
 
     def _exploding(self, name: str, grad: float, ratio: float,
