@@ -194,3 +194,26 @@ def test_not_available_while_a_run_trains(workbench, qtbot) -> None:
         controller.stop()
     assert form.find_lr_button.isEnabled()
     assert "range test" in form.find_lr_button.toolTip()
+
+
+def _result(suggestion: float, min_rate: float, how: str, reason: str = ""):
+    from dlstudio.train.lr_finder import LrFindResult
+
+    rates = [1e-5, 1e-4, 1e-3, 1e-2]
+    return LrFindResult(rates, [2.3, 2.0, 1.5, 3.0], [2.3, 2.0, 1.5, 3.0], suggestion,
+                        min_rate, how, bool(reason), reason)
+
+
+def test_the_verdict_says_which_rule_is_the_careful_one() -> None:
+    from dlstudio.train.lr_finder import NO_FALL, STEEPEST
+    from dlstudio.ui.training.lr_finder_dialog import verdict
+
+    bolder = verdict(_result(1e-4, 1e-3, STEEPEST))
+    assert "fastest at a learning rate of 1.0e-04" in bolder and "bolder" in bolder
+    assert "ran 4 batches" in bolder
+    careful = verdict(_result(1e-2, 1e-3, STEEPEST, "the loss diverged at rate 1.00e-02"))
+    assert "more careful" in careful and "stopped after 4 batches: the loss diverged" \
+        in careful
+    flat = verdict(_result(1e-3, 1e-4, NO_FALL))
+    assert "did not fall" in flat and "fastest" not in flat
+    assert shown_rate(0.0023456) == 0.0023
