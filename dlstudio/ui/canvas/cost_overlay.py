@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
 GAP = 6.0  # between the card and the text
 WIDTH = 84.0  # room the text may take on either side
-LINE = 13.0
-FONT_PX = 11
-COST_LOD = 0.6  # below this zoom the 11-pixel text is too small to read: not drawn
+LINE = 12.0
+FONT_PX = 10  # as the card's own parameters
+COST_LOD = 0.6  # below this zoom the 10-pixel text is too small to read: not drawn
 SETTING = "canvas/show_costs"
 LEFT, RIGHT, NOWHERE = "left", "right", ""
 
@@ -116,14 +116,16 @@ class CostLabel(QGraphicsItem):
         """Left unless a card (or something drawn beside one) is there, then right."""
         for side in (LEFT, RIGHT):
             area = self.mapRectToScene(side_rect(side, self._width()))
-            if not any(_blocks(item, self) for item in self.scene().items(area)):
+            if not any(_blocks(item, self, area) for item in self.scene().items(area)):
                 return side
         return NOWHERE
 
 
-def _blocks(item: QGraphicsItem, label: CostLabel) -> bool:
-    if isinstance(item, NodeItem):
-        return item is not label.parentItem()
+def _blocks(item: QGraphicsItem, label: CostLabel, area: QRectF) -> bool:
+    """Whether `item` stands in `area` (scene units), where `label` would write."""
+    if isinstance(item, NodeItem):  # its card, not the margin round it
+        return item is not label.parentItem() and item.sceneBoundingRect().adjusted(
+            2, 2, -2, -2).intersects(area)
     parent = item.parentItem()
     return (isinstance(parent, NodeItem) and not isinstance(item, (PortItem, CostLabel))
             and item.isVisible())
