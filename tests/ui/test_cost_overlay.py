@@ -8,11 +8,14 @@ import pytest
 from PySide6.QtCore import QRectF, QSettings
 from PySide6.QtGui import QColor, QImage, QPainter, QTransform
 
+from dlstudio.graph import Graph
+from dlstudio.graph.layout import apply_layout
 from dlstudio.graph.project import Project
 from dlstudio.graph.templates import build_template
 from dlstudio.ui.canvas.cost_overlay import (
     COST_LOD,
     LEFT,
+    NOWHERE,
     RIGHT,
     CostLabel,
     install_cost_overlay,
@@ -21,11 +24,13 @@ from dlstudio.ui.document import Document
 from dlstudio.ui.main_window import MainWindow
 
 
-def _window(qtbot, tmp_path, template: str = "cnn-small") -> MainWindow:
+def _window(qtbot, tmp_path, template: str = "cnn-small",
+            graph: Graph | None = None) -> MainWindow:
     window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
                         recovery_dir=tmp_path / "recovery")
     qtbot.addWidget(window)
-    window.set_document(Document(Project(graph=build_template(template), name=template)))
+    graph = graph if graph is not None else build_template(template)
+    window.set_document(Document(Project(graph=graph, name=template)))
     window.resize(1366, 768)
     window.show()
     return window
@@ -101,7 +106,36 @@ def test_drawn_left_of_the_card_and_toggled_from_the_view_menu(qtbot, window) ->
     assert _ink(window, left) > 30
 
 
-def test_a_branch_beside_the_main_chain_writes_on_its_right(qtbot, tmp_path) -> None:
+def _fork() -> Graph:
+    """data -> main1 -> main2 -> add <- side <- data: `side` is laid out beside main1."""
+    graph = Graph()
+    data = graph.add_node("Input", name="data", params={"kind": "vector", "shape": (8,)})
+    main1, main2, side = (graph.add_node("Dense", name=name, params={"units": 8})
+                          for name in ("main1", "main2", "side"))
+    add = graph.add_node("Add", name="add")
+    graph.connect(data.id, main1.id)
+    graph.connect(main1.id, main2.id)
+    graph.connect(main2.id, add.id, dst_port="in1")
+    graph.connect(data.id, side.id)
+    graph.connect(side.id, add.id, dst_port="in2")
+    graph.connect(add.id, graph.add_node("Output", params={"loss": "mse"}).id)
+    apply_layout(graph)
+    return graph
+
+
+def test_a_branch_beside_the_chain_writes_on_its_right(qtbot, tmp_path) -> None:
+    window = _window(qtbot, tmp_path, graph=_fork())
+    install_cost_overlay(window)
+    window.view.setTransform(QTransform())
+    window.view.centerOn(85, 80)
+    labels = _look(qtbot, window)
+    assert labels["main1"].side == LEFT and labels["side"].side == RIGHT
+    assert labels["side"].text() == "72 params · 64 MACs · 32 B"
+
+
+def test_no_text_where_both_sides_are_taken(qtbot, tmp_path) -> None:
+    """ResNet-18's downsampling branch stands between its own column and the next one
+    of the snake: its cost stays in the summary rather than over another card's."""
     window = _window(qtbot, tmp_path, "resnet18")
     install_cost_overlay(window)
     view = window.view
@@ -109,11 +143,11 @@ def test_a_branch_beside_the_main_chain_writes_on_its_right(qtbot, tmp_path) -> 
     assert _look(qtbot, window) == {}
     view.setTransform(QTransform())  # 100 %: the text is drawn
     scene = view.canvas_scene
-    for name in ("layer2_0_down_conv", "layer2_0_conv1"):
-        view.centerOn(scene.nodes[window.document.graph.node_by_name(name).id])
-        labels = _look(qtbot, window)
+    view.centerOn(scene.nodes[window.document.graph.node_by_name("layer2_0_down_conv").id])
+    labels = _look(qtbot, window)
     assert labels["layer2_0_conv1"].side == LEFT
-    assert labels["layer2_0_down_conv"].side == RIGHT
+    assert labels["layer2_0_down_conv"].side == NOWHERE
+    assert labels["layer2_0_down_conv"].shape().isEmpty()  # the card keeps its tooltip
 
 
 def test_hidden_setting_is_remembered(qtbot, tmp_path) -> None:

@@ -113,10 +113,13 @@ class CostLabel(QGraphicsItem):
             painter.drawStaticText(QPointF(x, top + index * LINE), line)
 
     def _free_side(self) -> str:
-        """Left unless a card (or something drawn beside one) is there, then right."""
-        for side in (LEFT, RIGHT):
+        """Left unless a card (or something drawn beside one) is there, then right; the
+        right is also taken where a card stands close enough to write its own cost to
+        its left, into the same gap (a branch beside the next column of a snake)."""
+        for side, reach in ((LEFT, 0.0), (RIGHT, GAP + WIDTH)):
             area = self.mapRectToScene(side_rect(side, self._width()))
-            if not any(_blocks(item, self, area) for item in self.scene().items(area)):
+            wide = area.adjusted(0, 0, reach, 0)
+            if not any(_blocks(item, self, wide) for item in self.scene().items(wide)):
                 return side
         return NOWHERE
 
