@@ -111,8 +111,11 @@ def summarize(graph: Graph, report: ShapeReport | None = None) -> ModelSummary:
     for node_id in report.order:
         node = graph.nodes[node_id]
         inputs = report.input_shapes.get(node_id)
-        params = None if inputs is None else node.spec.count_params(node.params, inputs)
-        cost = node_cost(graph, report, node_id)
+        cost = node_cost(graph, report, node_id)  # None while a shape is unknown
+        if cost is not None:
+            params: int | None = cost.params
+        else:
+            params = None if inputs is None else node.spec.count_params(node.params, inputs)
         summary.layers.append(LayerRow(node.name, node.type, report.shapes.get(node_id),
                                        params, bool(node.params.get("trainable", True)),
                                        None if cost is None else cost.macs,
