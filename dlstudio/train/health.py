@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dlstudio.graph import Graph
 from dlstudio.train.dead_units import MEASURED_BATCHES
@@ -95,6 +96,17 @@ class HealthWatch:
         self.dropout_node = _dropout_node(graph, self.layers)
         self.current: dict[tuple[str, str], HealthSign] = {}
         self._jump_floor: float | None = None  # the loss before a jump that still holds
+
+    @classmethod
+    def for_model(cls, graph: Graph, model: Any, early_stopping: bool,
+                  history: Sequence[EpochStats] = ()) -> HealthWatch:
+        """The watch for `model` (an nn.Module: its layers with trainable weights, by
+        name), carrying on from `history` when the run was resumed."""
+        layers = [name for name, layer in model.named_children()
+                  if any(p.requires_grad for p in layer.parameters())]
+        watch = cls(graph, layers, early_stopping=early_stopping)
+        watch.resume(history)
+        return watch
 
     def resume(self, history: Sequence[EpochStats]) -> None:
         """Carry on from a resumed run: its last epoch's signs still hold until checked."""

@@ -212,9 +212,7 @@ class Trainer:
                          self.batch_event_seconds, raise_on_non_finite=not ctx.active)
         loop.on_pause = self._on_pause
         loop.probe = DeadUnitProbe.for_model(model)
-        health = HealthWatch(self.graph, [n for n, m in model.named_children() if any(
-            p.requires_grad for p in m.parameters())], early_stopping=s.early_stopping)
-        health.resume(history)
+        health = HealthWatch.for_model(self.graph, model, s.early_stopping, history)
         self._log(self._opening(device, amp, per_rank, steps_per_epoch))
         if self.weights_match is not None and self.resumed is None:
             self._log(f"starting from {self.weights_match.summary_line()}")

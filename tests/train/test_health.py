@@ -128,6 +128,12 @@ def test_a_big_net_on_a_tiny_training_set_overfits(
     saved = json.loads((tmp_path / "history.json").read_text(encoding="utf-8"))
     assert [EpochStats.from_dict(e) for e in saved["epochs"]] == history
     assert load_checkpoint(tmp_path / "last.pt").history == history
+    # resumed, the run carries its sign on with the epoch it first appeared at
+    settings = TrainSettings(epochs=10, batch_size=10, lr=0.01, device="cpu")
+    resumed = Trainer(mlp(hidden=256), shrink(digits, 30, 270), settings, out_dir=tmp_path,
+                      resume_from=tmp_path / "last.pt").run().history
+    assert resumed[:8] == history
+    assert [s for stats in resumed[8:] for s in stats.health] == [sign, sign]
 
 
 def test_overfitting_with_early_stopping_on_offers_only_dropout(
