@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlstudio.graph import Graph
-from dlstudio.train.dead_units import MEASURED_BATCHES
 from dlstudio.train.events import EpochStats
 from dlstudio.train.health_signs import (
     ADD_DROPOUT,
@@ -114,7 +113,7 @@ class HealthWatch:
             self.current = {(s.kind, s.node): s for s in history[-1].health}
             losses = [h.train.get("loss", math.nan) for h in history]
             if (LOSS_JUMPS, "") in self.current:
-                self._jump_floor = min(losses)
+                self._jump_floor = min((v for v in losses if math.isfinite(v)), default=None)
 
     def check(self, stats: EpochStats, history: Sequence[EpochStats],
               batch_losses: Sequence[float], start: float | None) -> tuple[HealthSign, ...]:
@@ -146,8 +145,8 @@ class HealthWatch:
     # ----- per layer ---------------------------------------------------------------------
     def _dead(self, stats: EpochStats) -> list[_Found]:
         return [_Found(DEAD_RELU, name, f"{fraction:.0%} of its units gave 0 for every "
-                       f"sample of the last {MEASURED_BATCHES} batches: dead units pass no "
-                       "gradient back and stop learning (dying ReLU)", (USE_LEAKY_RELU,))
+                       "sample of the epoch's last batches: dead units pass no gradient "
+                       "back and stop learning (dying ReLU)", (USE_LEAKY_RELU,))
                 for name, fraction in stats.dead_units.items()
                 if math.isfinite(fraction) and fraction >= DEAD_FRACTION]
 
