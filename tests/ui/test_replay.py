@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 
 from dlstudio.infer.predict import Predictor
 
@@ -144,3 +145,30 @@ def test_looking_back_while_a_run_trains_leaves_the_run_alone(qtbot, workbench) 
     assert slider.latest and dashboard.confusion.matrix.tolist() == \
         run.history[-1]["confusion"]
     assert dashboard.mistakes.caption.text().startswith("Epoch 12:")
+
+
+def test_a_kept_run_is_replayed_from_the_runs_tab(qtbot, replayed) -> None:
+    window, bench = replayed
+    dashboard = bench.training.dashboard
+    run = dashboard.replay.run
+    dashboard.clear()  # as after reopening the project: the live tabs are empty
+    assert dashboard.epochs.count == 0 and dashboard.curves.cursor_epoch is None
+    runs = dashboard.runs
+    runs.refresh()
+    dashboard.tabs.setCurrentWidget(runs)
+    runs.list.setCurrentRow(0)  # the newest run
+    replay_button = next(b for b in runs.findChildren(QPushButton) if b.text() == "Replay")
+    qtbot.mouseClick(replay_button, Qt.MouseButton.LeftButton)
+    assert dashboard.tabs.currentWidget() is not runs
+    assert dashboard.epochs.count == 4 and dashboard.epochs.latest
+    assert dashboard.title.text().startswith("Replaying run")
+    assert len(dashboard.curves.train_loss.item.xData) == 4
+    assert dashboard.confusion.matrix.tolist() == run.history[-1]["confusion"]
+    assert dashboard.confusion.table.rowCount() == 10
+    qtbot.waitUntil(lambda: dashboard.mistakes.caption.text().startswith("Epoch 4:"),
+                    timeout=60_000)
+    dashboard.epochs.slider.setFocus()
+    qtbot.keyClick(dashboard.epochs.slider, Qt.Key.Key_Home)
+    assert dashboard.curves.cursor_epoch == 1
+    assert dashboard.confusion.matrix.tolist() == run.history[0]["confusion"]
+    qtbot.waitUntil(lambda: not dashboard.replay.evaluation.is_busy(), timeout=60_000)

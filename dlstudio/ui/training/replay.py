@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from dlstudio.infer.evaluate import Evaluation
 from dlstudio.runs import Run
+from dlstudio.train.checkpoint import CheckpointError, load_checkpoint
 from dlstudio.train.events import EpochStats
 from dlstudio.ui.evaluate.worker import EvaluationJob, EvaluationWorker
 from dlstudio.ui.training.dashboard.confusion import ConfusionPanel
@@ -182,3 +183,18 @@ class TrainReplay(QObject):
 
     def shutdown(self) -> None:
         self.evaluation.shutdown()
+
+
+def kept_class_names(run: Run) -> tuple[str, ...]:
+    """The class names a kept run's newest checkpoint records (class numbers when none
+    can be read), for its confusion matrix."""
+    paths = list(run.epoch_checkpoints().values())
+    try:
+        names = load_checkpoint(paths[-1]).data_info.class_names if paths else ()
+    except CheckpointError:
+        names = ()
+    if names:
+        return tuple(names)
+    matrix = next((e.get("confusion") for e in reversed(run.history) if e.get("confusion")),
+                  None)
+    return tuple(str(i) for i in range(len(matrix or ())))

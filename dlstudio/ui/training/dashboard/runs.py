@@ -43,6 +43,7 @@ class RunsPanel(QWidget):
     """The list of runs, the overlay plot and the differing settings."""
 
     message = Signal(str)  # a short outcome for the status bar (export done / failed)
+    replay_requested = Signal(object)  # a Run to show in the live tabs (Replay, double-click)
 
     def __init__(self, store: RunStore | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +52,7 @@ class RunsPanel(QWidget):
         self.list = QListWidget()
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.itemChanged.connect(self._on_list_item_changed)
+        self.list.itemActivated.connect(self._on_list_item_activated)
         self.split = QComboBox()
         self.split.addItem("validation", "val")
         self.split.addItem("training", "train")
@@ -67,10 +69,13 @@ class RunsPanel(QWidget):
         buttons = QHBoxLayout()
         for text, slot in (("Refresh", self.refresh), ("Export CSV…", self._on_export_csv),
                            ("Export PNG…", self._on_export_png),
-                           ("Delete", self._on_delete)):
+                           ("Delete", self._on_delete), ("Replay", self._on_replay)):
             button = QPushButton(text)
             button.clicked.connect(slot)
             buttons.addWidget(button)
+            if text == "Replay":
+                button.setToolTip("Show the selected run in the live tabs, to step through "
+                                  "its epochs with the Replay slider (or double-click it)")
         buttons.addStretch(1)
         choices = QHBoxLayout()
         choices.addWidget(QLabel("Show"))
@@ -133,6 +138,18 @@ class RunsPanel(QWidget):
 
     def checked_runs(self) -> list[Run]:
         return [self.runs[i] for i in reversed(self.checked_ids()) if i in self.runs]
+
+    def _on_list_item_activated(self, item: QListWidgetItem) -> None:
+        run = self.runs.get(item.data(ID_ROLE))
+        if run is not None:
+            self.replay_requested.emit(run)
+
+    def _on_replay(self) -> None:
+        item = self.list.currentItem()
+        if item is None:
+            self.message.emit("Select a run to replay first.")
+        else:
+            self._on_list_item_activated(item)
 
     def _on_list_item_changed(self, item: QListWidgetItem) -> None:
         self._update()

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from dlstudio.atomic import write_atomic
 from dlstudio.data import DataInfo
 from dlstudio.runs import Run, RunError, RunStore, metrics_csv
-from dlstudio.train.events import TestResult
+from dlstudio.train.events import EpochStats, TestResult
 from dlstudio.train.metrics import TASK_METRICS
 from dlstudio.ui.training.dashboard.arrangement import Arrangement
 from dlstudio.ui.training.dashboard.confusion import ConfusionPanel
@@ -43,7 +43,7 @@ from dlstudio.ui.training.dashboard.mistakes import MistakesPanel
 from dlstudio.ui.training.dashboard.runs import RunsPanel, test_text
 from dlstudio.ui.training.dashboard.saving import CSV_FILES, PNG_FILES, save_as
 from dlstudio.ui.training.dashboard.series import FrameBudget
-from dlstudio.ui.training.replay import EpochSlider, TrainReplay
+from dlstudio.ui.training.replay import EpochSlider, TrainReplay, kept_class_names
 from dlstudio.ui.training.worker import Delivery, EpochReport
 
 STEP_MS = 12
@@ -68,6 +68,7 @@ class Dashboard(QWidget):
         self.layers = LayerStatsPanel()
         self.runs = RunsPanel()
         self.runs.message.connect(self.message)
+        self.runs.replay_requested.connect(self.show_kept_run)
         self.epochs = EpochSlider()
         self.replay = TrainReplay(self.epochs, self.curves, self.confusion, self.mistakes,
                                   self)
@@ -148,6 +149,31 @@ class Dashboard(QWidget):
         self.layers.reset(epochs, layers)
         self.title.setText(title)
         self.runs.refresh()
+
+    def show_kept_run(self, run: Run) -> None:
+        """A kept run in the live tabs, to replay it: its epoch curves, layer norms and
+        confusion matrices from its history, its mistakes from its kept weights. Not
+        while a run trains (the live tabs are that run's)."""
+        if self.run is not None and self.run.status == "running":
+            self.message.emit("A run is training: replay a kept run once it has ended.")
+            return
+        stats = [EpochStats.from_dict(entry) for entry in run.history]
+        self.clear()
+        self.run = run
+        names = kept_class_names(run) if any(s.confusion for s in stats) else ()
+        self.curves.reset(len(stats) or 1, [k for k in run.metric_keys() if k != "loss"])
+        self.confusion.reset(names)
+        self.mistakes.reset(classification=bool(names))
+        self.layers.reset(len(stats) or 1, list(stats[-1].layer_stats) if stats else [])
+        self.curves.add_epochs(stats)
+        self.layers.add_epochs(stats)
+        self.curves.flush_epochs()
+        self.layers.flush()
+        self.replay.load_history(run)
+        self.title.setText(f"Replaying run {run.label}")
+        self.tabs.setCurrentIndex(0)
+        if stats:
+            self.epochs.choose(stats[-1].epoch)
 
     def show_delivery(self, delivery: Delivery) -> None:
         """One tick's events: buffered at once, drawn when the frame budget allows."""
