@@ -64,9 +64,11 @@ class DeadUnitProbe:
 
 
 def fired_units(output: torch.Tensor) -> torch.Tensor:
-    """Which units of one batch's ReLU output fired for some sample: (F,) or (C,)."""
-    fired = (output > 0).any(0) if output.dim() > 1 else (output > 0).any().reshape(1)
-    return fired.flatten(1).any(1) if fired.dim() > 1 else fired
+    """Which units of one batch's ReLU output fired for some sample: (F,) or (C,). One
+    max-reduction in whatever memory layout the output has (channels-last included)."""
+    if output.dim() < 2:
+        return (output.amax() > 0).reshape(1)
+    return output.amax(dim=(0, *range(2, output.dim()))) > 0
 
 
 def dead_fractions(measured: DeadUnits | None) -> dict[str, float]:
