@@ -206,7 +206,7 @@ def _vector_picture(vector: np.ndarray) -> tuple[np.ndarray, str, int]:
     if size > MAX_CELLS:
         strongest = np.sort(np.argpartition(-np.abs(vector), MAX_CELLS)[:MAX_CELLS])
         vector = vector[strongest]
-        note = f"strongest {MAX_CELLS} of {size} values"
+        note = f"{MAX_CELLS} strongest of {size}"
     levels, table = _levels(vector)
     if len(levels) <= ROW_CELLS:
         return table[levels[None]], note, dead

@@ -99,7 +99,7 @@ def test_every_node_of_a_template_gets_a_small_picture(template: str) -> None:
         assert shown["conv1"].shape == (32, 26, 26)
         assert shown["conv1"].note == "8 of 32 channels"
         assert shown["conv1"].pixels.shape == (2 * 26 + 1, 4 * 26 + 3, 4)
-        assert shown["flatten"].note == "strongest 128 of 5408 values"
+        assert shown["flatten"].note == "128 strongest of 5408"
         assert shown["flatten"].pixels.shape == (7, 32, 4)  # 4 rows of 32, 3 gaps
         assert shown["fc2"].pixels.shape == (1, 10, 4)
     if template == "lstm-text":
@@ -118,7 +118,7 @@ def test_strongest_values_of_a_long_vector_are_kept_in_order() -> None:
     assert coloured == [DIVERGING[int(1 * 127.5 / 3 + 128)].tolist(),  # index 7
                         DIVERGING[0].tolist(),  # index 300, -3
                         DIVERGING[int(2 * 127.5 / 3 + 128)].tolist()]  # index 499
-    assert shown.note == "strongest 128 of 500 values" and shown.dead == 497
+    assert shown.note == "128 strongest of 500" and shown.dead == 497
     gray = preview("g", torch.tensor([0.0, 1.0, 4.0]))
     assert [p[0] for p in rgb(gray.pixels)[0]] == [0, 64, 255]
     assert gray.pixels[0, 2].tolist() == GRAY[255].tolist()

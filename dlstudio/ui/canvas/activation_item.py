@@ -11,10 +11,11 @@ pixel or vector cell stays a crisp square: a scaled RGB888 image with antialiasi
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QStaticText
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QStaticText, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from dlstudio.graph import format_shape
@@ -23,10 +24,16 @@ from dlstudio.ui.canvas.lod import pixel_font
 from dlstudio.ui.canvas.node_item import NODE_HEIGHT, NODE_WIDTH
 
 GAP = 12.0  # from the card's right edge
-BOX_WIDTH = 172.0  # the most a picture takes, in scene units
+BOX_WIDTH = 128.0  # the most a picture takes, in scene units (narrow: the Network panel fits more)
 BOX_HEIGHT = 54.0
 CAPTION = 13.0  # the line under the picture
 MAX_ZOOM = 10.0  # a 1×10 vector is drawn with 10-unit cells, not stretched to the box
+
+
+@cache
+def caption_font() -> QFont:
+    """Made once (a QFont needs a running application), not at every paint."""
+    return pixel_font(10)
 
 
 def picture_rect(width: int, height: int) -> QRectF:
@@ -40,7 +47,8 @@ class ActivationItem(QGraphicsItem):
     """The preview beside one node; shows a line of text when there is no picture."""
 
     def __init__(self, parent: QGraphicsItem, colors: Callable[[], QColor]) -> None:
-        super().__init__(parent)
+        super().__init__()  # the parent comes last: it asks for our bounds at once
+        self._width = BOX_WIDTH  # wider when the caption is (a view fitted to it shows it)
         self.setPos(NODE_WIDTH / 2 + GAP, -NODE_HEIGHT / 2)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setZValue(2)
@@ -56,9 +64,10 @@ class ActivationItem(QGraphicsItem):
         self.serial = 0  # bumped by each new picture
         self.painted_serial = -1  # the picture last painted (the benchmark reads it)
         self.on_paint_stale: Callable[[], None] | None = None  # asks for a fresh picture
+        self.setParentItem(parent)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
-        return QRectF(-1.0, -1.0, BOX_WIDTH + 2.0, BOX_HEIGHT + CAPTION + 2.0)
+        return QRectF(-1.0, -1.0, self._width + 2.0, BOX_HEIGHT + CAPTION + 2.0)
 
     def set_preview(self, preview: Preview) -> None:
         """Draw `preview` from now on (its array is shared, not copied)."""
@@ -76,6 +85,11 @@ class ActivationItem(QGraphicsItem):
             self.caption = caption
             self._caption = QStaticText(caption)
             self._caption.setTextFormat(Qt.TextFormat.PlainText)
+            self._caption.prepare(QTransform(), caption_font())
+            width = max(BOX_WIDTH, self._caption.size().width() + 2.0)
+            if width != self._width:
+                self.prepareGeometryChange()
+                self._width = width
         self.setToolTip(_tooltip(preview))
         self.update()
 
@@ -94,7 +108,7 @@ class ActivationItem(QGraphicsItem):
         if self.stale and self.on_paint_stale is not None:
             self.on_paint_stale()  # shown again after a change made while out of sight
         colour = self._text_colour()
-        painter.setFont(pixel_font(10))
+        painter.setFont(caption_font())
         if self._image is None:
             painter.setPen(colour)
             painter.drawText(QRectF(0, 0, BOX_WIDTH, BOX_HEIGHT),

@@ -15,7 +15,7 @@ TIP = "Measure a trained run on held-out data and try it by hand"
 
 PLACES = {
     "Try it": PanelPlace(Area.RightDockWidgetArea, share=0.4, least=380, most=760),
-    "Network": PanelPlace(Area.LeftDockWidgetArea, share=0.24, least=280, most=560),
+    "Network": PanelPlace(Area.LeftDockWidgetArea, share=0.2, least=240, most=480),
 }
 
 
