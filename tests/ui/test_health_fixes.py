@@ -252,3 +252,25 @@ def test_the_assembled_window_has_training_health(workbench, qtbot) -> None:
     window.files.new_from_template("cnn-small")  # another project: no signs
     qtbot.waitUntil(lambda: not window.problems_panel.health.lines)
     qtbot.waitUntil(lambda: not health.badges.badges)
+
+
+def test_a_fix_already_in_place_is_disabled_with_the_reason(gui, qtbot) -> None:
+    window, ui, health = _setup(gui)
+    graph = window.document.graph
+    bn = window.document.editor.insert_after(graph.node_by_name("fc1").id, "BatchNorm1d")
+    bn_name = graph.nodes[bn].name
+    _epoch(ui, HealthSign(VANISHING_GRADIENTS, "fc1", 2, "fc1 learns slowly.",
+                          (INSERT_BATCHNORM, ADD_DROPOUT)),
+           HealthSign(VANISHING_GRADIENTS, bn_name, 2, "it learns slowly.",
+                      (INSERT_BATCHNORM,)))
+    panel = window.problems_panel
+    qtbot.waitUntil(lambda: len(panel.health.lines) == 2)
+    fc1_line, bn_line = panel.health.lines
+    assert not fc1_line.buttons[INSERT_BATCHNORM].isEnabled()
+    assert "already has" in fc1_line.buttons[INSERT_BATCHNORM].toolTip()
+    assert fc1_line.buttons[ADD_DROPOUT].isEnabled()
+    assert not bn_line.buttons[INSERT_BATCHNORM].isEnabled()
+    count = window.document.undo_stack.count()
+    (shown, _) = health.board.current()
+    assert not health.apply_fix(shown, INSERT_BATCHNORM)
+    assert window.document.undo_stack.count() == count

@@ -27,6 +27,8 @@ NODE_FIXES = (INSERT_BATCHNORM, USE_LEAKY_RELU, ADD_DROPOUT)
 LOCKED = "Fixes wait until the run ends: the graph and settings are locked while it trains."
 LEAKY = "LeakyReLU"
 LEAKY_CHOICE = "leaky_relu"
+# A node that is, or already feeds, one of these gains nothing from the fix again.
+ALREADY = {INSERT_BATCHNORM: ("BatchNorm1d", "BatchNorm2d"), ADD_DROPOUT: ("Dropout", "Dropout2d")}
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,11 @@ def _node_problem(graph: Graph, report: ShapeReport, target: str, fix: str) -> s
     if fix == INSERT_BATCHNORM and batchnorm_type(shape) is None:
         return (f"BatchNorm needs a vector or an image, and {node.name} gives "
                 f"{format_shape(shape)}.")
+    kinds = ALREADY[fix]
+    after = [graph.nodes[e.dst] for e in graph.edges_out_of(target)]
+    there = node if node.type in kinds else next((n for n in after if n.type in kinds), None)
+    if there is not None:
+        return f"{node.name} already has {there.name} ({there.type}) there."
     return ""
 
 
