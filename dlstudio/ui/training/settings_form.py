@@ -147,7 +147,8 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("checkpoint_every", "Checkpoint every", "Keep the weights after every this many "
                                                  "epochs, to replay the run epoch by epoch "
                                                  "(mistakes, Try it, Evaluate); each costs "
-                                                 "one model's size on disk; 0 = off"),
+                                                 "one checkpoint on disk (about 3× the "
+                                                 "weights with Adam); 0 = off"),
     ]),
     ("Augmentation", [
         ("augment.shift", "Shift", "Largest move, as a share of the size (0.1 = 10 %)"),
