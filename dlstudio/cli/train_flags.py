@@ -66,9 +66,9 @@ _HELP = {
               "to train an autoencoder",
     "memory_limit_gb": "the memory in GB one training batch may need (weights, gradients, "
                        "optimizer state, activations); 0: what is free on the device",
-    "checkpoint_every": "keep the weights after every N-th epoch as checkpoints/"
-                        "epoch-NNNN.pt, to replay the run (0: off; each costs one model's "
-                        "size on disk)",
+    "checkpoint_every": "also keep the weights after every N-th epoch as epoch-NNNN.pt "
+                        "beside last.pt, to replay the run (0: off; each costs one "
+                        "checkpoint's size on disk)",
 }
 _AUGMENT_HELP = ("augmentation as NAME[=X],...: shift=F, rotation=DEG, scale=F, noise=SD, "
                  "crop=PIXELS, flip_horizontal, flip_vertical; 'none' turns it off. "
