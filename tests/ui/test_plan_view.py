@@ -48,7 +48,7 @@ def test_estimate_time_runs_on_a_thread_and_shows_the_epoch(gui, qtbot) -> None:
     assert time.perf_counter() - started < 1.0  # the click returns: timing is off-thread
     assert "timing a few steps" in _text(ui) and not view.button.isEnabled()
     qtbot.waitUntil(lambda: "an epoch" in _text(ui), timeout=60_000)
-    assert "for 4" in _text(ui) and view.button.isEnabled()
+    assert "for 4 epochs" in _text(ui) and view.button.isEnabled()
     tip = view.label.toolTip()
     assert "A training batch took" in tip and "timed steps after a warm-up" in tip
     plan = ui.panel.plan_presenter.plan

@@ -33,6 +33,7 @@ AUTO_MS = 4000  # idle this long (data loaded, nothing training): the time is me
 REFRESH_MS = 150  # edits within this are one memory update
 APP_LIMIT_HINT = "raise Memory limit (Settings > Run)"
 ACTIVE_STATES = ("starting", "running", "paused", "stopping")
+NBSP = "\u00a0"
 
 
 @dataclass(frozen=True)
@@ -87,24 +88,32 @@ class PlanView(QWidget):
 
 
 def short_text(plan: Plan, timing: bool = False) -> str:
-    """The one or two lines shown: memory, then the time (or that it is being timed)."""
+    """The one or two lines shown: memory, then the time (or that it is being timed).
+    A number and its unit never part at the end of a line."""
     m = plan.memory
+
+    def size(count: int) -> str:
+        return format_bytes(count).replace(" ", NBSP)
+
+    def duration(seconds: float) -> str:
+        return format_duration(seconds).replace(" ", NBSP)
+
     if not plan.fits:
-        limit = format_bytes(plan.limit or 0)
         allowed = "allowed" if plan.limit_where.startswith("the memory limit") else "free"
-        return (f"Plan: a batch of {m.batch_size} needs {format_bytes(m.total)} but "
-                f"{limit} is {allowed}: it cannot fit. Lower the batch size or units.")
-    text = f"Plan: {format_bytes(m.total)} for a batch of {m.batch_size}"
+        return (f"Plan: a batch of {m.batch_size} needs {size(m.total)} but "
+                f"{size(plan.limit or 0)} is {allowed}: it cannot fit. Lower the batch "
+                "size or units.")
+    text = f"Plan: {size(m.total)} for a batch of {m.batch_size}"
     if plan.limit is not None:
-        text += f" ({format_bytes(plan.limit)} free)" if "free" in plan.limit_where \
-            else f" ({format_bytes(plan.limit)} allowed)"
+        text += f" ({size(plan.limit)} free)" if "free" in plan.limit_where \
+            else f" ({size(plan.limit)} allowed)"
     if timing:
         return text + " · timing a few steps…"
     t = plan.time
     if t is not None:
-        text += f" · about {format_duration(t.epoch_seconds)} an epoch"
+        text += f" · about {duration(t.epoch_seconds)} an epoch"
         if t.epochs > 1:
-            text += f", {format_duration(t.run_seconds)} for {t.epochs}"
+            text += f", {duration(t.run_seconds)} for {t.epochs} epochs"
     return text
 
 
