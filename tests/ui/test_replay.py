@@ -139,6 +139,9 @@ def test_looking_back_while_a_run_trains_leaves_the_run_alone(qtbot, workbench) 
     assert dashboard.curves.cursor_epoch == 1
     assert dashboard.confusion.matrix.tolist() == run.history[0]["confusion"]
     assert len(dashboard.curves.train_loss.item.xData) == 12
+    # Try it keeps the chosen epoch's weights; Export keeps the run's own
+    assert "epoch-0001.pt" in bench.try_panel.header.text()
+    assert window.trained_checkpoint.name in ("last.pt", "best.pt")
     qtbot.waitUntil(lambda: dashboard.mistakes.caption.text().startswith("Epoch 1:"),
                     timeout=60_000)
     qtbot.keyClick(slider.slider, Qt.Key.Key_End)  # back to the live view: the newest

@@ -143,6 +143,14 @@ class TrainReplay(QObject):
         self.reset(run)
         self.add_epochs([EpochStats.from_dict(entry) for entry in run.history])
 
+    def keep_try_it(self) -> None:
+        """The run ended (and handed Try it its final weights): a slider that looks back
+        gives Try it its chosen epoch's weights again, so the two agree."""
+        epoch = self.slider.epoch
+        path = self.checkpoints().get(epoch) if epoch is not None else None
+        if not self.latest and path is not None:
+            self.weights_chosen.emit(path)
+
     def checkpoints(self) -> Mapping[int, Path]:
         return self.run.epoch_checkpoints() if self.run is not None else {}
 

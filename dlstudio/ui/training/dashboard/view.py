@@ -260,6 +260,7 @@ class Dashboard(QWidget):
         self.run = run
         if run is not None:
             self.replay.run = run  # a run that followed its project lives elsewhere now
+            self.replay.keep_try_it()
         self.show_test(test)
         self.runs.refresh()
         if run is not None:
