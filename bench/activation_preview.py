@@ -7,8 +7,9 @@ the right, the Network panel with cnn-small at the left, every node's output sho
 125 Hz mouse sends them (one every 8 ms); each pointer move is timed until the previews
 in view have painted a picture made from ink that includes it (the pad's 0 ms timer may
 answer several moves at once, as it does for a real pen). Meanwhile a 10 ms timer on the
-main thread records how late it fires. References measured in the same run: the bare
-forward pass Try it makes, and the core's previews for all nodes (no Qt).
+main thread records how late it fires. References measured in the same run: the same
+drawing with no outputs showing, timed until Try it's probability bars have painted the
+new prediction; the bare forward pass Try it makes; the core's previews of all nodes.
 
 Goal: p99 < 30 ms from pen to previews; the timer's p99 lateness is printed beside it.
 
@@ -31,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as main.py sets it
 
-from PySide6.QtCore import QEvent, QPointF, QSettings, Qt, QTimer  # noqa: E402, TID251
+from PySide6.QtCore import QEvent, QObject, QPointF, QSettings, Qt, QTimer  # noqa: E402, TID251
 from PySide6.QtGui import QMouseEvent  # noqa: E402, TID251
-from PySide6.QtWidgets import QApplication  # noqa: E402, TID251
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402, TID251
 
 from bench.drawpad_latency import DIGITS, percentile  # noqa: E402
 from dlstudio.compile import compile_graph  # noqa: E402
@@ -46,6 +47,21 @@ from dlstudio.ui.tryit.threads import one_torch_thread  # noqa: E402
 GOAL_P99_MS = 30.0
 MOVE_MS = 8  # a 125 Hz mouse
 TIMER_MS = 10
+
+
+class PaintCounter(QObject):
+    """Counts a widget's paint events: the reference run is done when the probability
+    bars have painted the new prediction (as the previews are when painted)."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self.painted_serial = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
+        if event.type() == QEvent.Type.Paint:
+            self.painted_serial += 1
+        return False
 
 
 class Pen:
@@ -61,6 +77,14 @@ class Pen:
         self.latencies: list[float] = []
         self.visible_counts: list[int] = []
         self.overlay.updated.connect(self._on_overlay_updated)
+        # With no outputs showing (the reference run), a move is done when predicted.
+        bench.try_panel.image_panel.predicted.connect(self._on_panel_predicted)
+        self.bars = PaintCounter(bench.try_panel.image_panel.bars)
+
+    def _on_panel_predicted(self, _shown: object) -> None:
+        if not self.overlay.items and self.waiting:
+            self.painting.append((self.waiting, {self.bars: self.bars.painted_serial + 1}))
+            self.waiting = []
 
     def _on_overlay_updated(self) -> None:
         # Every move sent so far is in this picture: the pad read the newest ink.
@@ -208,6 +232,14 @@ def main() -> int:
         bench.try_panel.set_model(model_source(args.train, folder))
         bench.activations.show_all()
         app.processEvents()
+        # The reference: the same drawing with no outputs showing, pen to prediction.
+        bench.activations.hide_all()
+        bare = Pen(app, bench)
+        bare_late = lateness_while(app, lambda: bare.draw_all(args.rounds))
+        bare.overlay.updated.disconnect(bare._on_overlay_updated)
+        bench.try_panel.image_panel.predicted.disconnect(bare._on_panel_predicted)
+        bench.activations.show_all()
+        app.processEvents()
         pen = Pen(app, bench)
         collections = Collections()
         late = lateness_while(app, lambda: pen.draw_all(args.rounds))
@@ -223,6 +255,13 @@ def main() -> int:
         print(f"  references: forward pass {forward:.3f} ms, core previews of all nodes "
               f"{core:.3f} ms; pen p50 = {p50 / forward:.1f}x, p99 = {p99 / forward:.1f}x "
               "the forward pass")
+        b50, b99 = percentile(bare.latencies, 0.5), percentile(bare.latencies, 0.99)
+        print("  reference in this run, no outputs showing, pen move -> probability bars "
+              f"painted: p50 {b50:.2f} ms  p99 {b99:.2f} ms;")
+        print(f"  with every output showing: p50 {p50 / b50:.1f}x, p99 {p99 / b99:.1f}x "
+              "the reference")
+        print(f"  (no outputs showing, the timer fired late by p99 "
+              f"{percentile(bare_late, 0.99):.2f} ms)")
         print(f"main thread: a {TIMER_MS} ms timer fired late by p50 "
               f"{percentile(late, 0.5):.2f} ms, p99 {percentile(late, 0.99):.2f} ms, "
               f"max {max(late):.2f} ms ({len(late)} ticks while drawing)")

@@ -177,6 +177,12 @@ class ActivationOverlay(QObject):
         self.updated.emit()
 
     def _draw(self, node_ids: list[str]) -> None:
+        # One torch thread for all of it: a small tensor split between two threads waits
+        # for the slower one, which on a busy machine is most of the time (threads.py).
+        with one_torch_thread():
+            self._draw_pictures(node_ids)
+
+    def _draw_pictures(self, node_ids: list[str]) -> None:
         if not node_ids or self.scene is None:
             return
         predictor = self.try_panel.predictor
@@ -196,8 +202,7 @@ class ActivationOverlay(QObject):
                                     set(names.values()) - set(values))
         try:
             if missing:
-                with one_torch_thread():
-                    values.update(capture(predictor.model, self._sample, missing))
+                values.update(capture(predictor.model, self._sample, missing))
         except (RuntimeError, ValueError, TypeError) as error:
             for node_id in node_ids:
                 self.items[node_id].set_message(f"The model cannot take this sample: "
