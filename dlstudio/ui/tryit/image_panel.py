@@ -196,8 +196,10 @@ class ImageTryPanel(QWidget):
                 self._show_saliency(sample, int(np.argmax(probabilities)))
             else:
                 self.pad.set_overlay(None, None)
-        self.predicted.emit(shown)
-        self.sample_changed.emit(sample.tensor)
+            self.predicted.emit(shown)
+            # Still on one thread: the activation previews follow at once, and changing
+            # torch's thread count costs milliseconds on a busy machine.
+            self.sample_changed.emit(sample.tensor)
 
     def load_image(self, path: Path) -> None:
         """Replace the drawing with a picture file; a problem shows in the panel."""
