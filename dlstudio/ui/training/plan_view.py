@@ -100,9 +100,8 @@ def short_text(plan: Plan, timing: bool = False) -> str:
 
     if not plan.fits:
         allowed = "allowed" if plan.limit_where.startswith("the memory limit") else "free"
-        return (f"Plan: a batch of {m.batch_size} needs {size(m.total)} but "
-                f"{size(plan.limit or 0)} is {allowed}: it cannot fit. Lower the batch "
-                "size or units.")
+        return (f"Plan: cannot fit: a batch of {m.batch_size} needs {size(m.total)}, "
+                f"{size(plan.limit or 0)} is {allowed} (lower the batch size)")
     text = f"Plan: {size(m.total)} for a batch of {m.batch_size}"
     if plan.limit is not None:
         text += f" ({size(plan.limit)} free)" if "free" in plan.limit_where \
