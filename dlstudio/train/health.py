@@ -183,9 +183,12 @@ class HealthWatch:
 
     def _exploding(self, name: str, grad: float, ratio: float,
                    history: Sequence[EpochStats]) -> str:
-        if ratio > EXPLODING_RATIO or grad > EXPLODING_NORM:
-            return (f"its gradient norm {short(grad)} is huge ({short(ratio)} times its "
-                    "weights): a step can throw the layer far off (exploding gradients)")
+        if ratio > EXPLODING_RATIO:
+            return (f"its gradient is {short(ratio)} times the size of its weights: one "
+                    "step can throw the layer far off (exploding gradients)")
+        if grad > EXPLODING_NORM:
+            return (f"its gradient norm {short(grad)} is huge: one step can throw the "
+                    "layer far off (exploding gradients)")
         before = [h.layer_stats.get(name, {}).get("grad_norm", math.nan) for h in history[-2:]]
         if len(before) == 2 and all(math.isfinite(g) and g > 0 for g in before) \
                 and ratio > 1 and grad >= EXPLODING_GROWTH * before[1] \

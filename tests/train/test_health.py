@@ -15,7 +15,13 @@ import torch
 from dlstudio.data import DataBundle, load_data
 from dlstudio.graph import Graph
 from dlstudio.graph.templates import build_template
-from dlstudio.train import EpochStats, Trainer, TrainSettings, load_checkpoint
+from dlstudio.train import (
+    EpochStats,
+    Trainer,
+    TrainSettings,
+    defaults_for_template,
+    load_checkpoint,
+)
 from dlstudio.train.dead_units import fired_units
 from dlstudio.train.health import HealthWatch, new_signs
 from dlstudio.train.health_signs import (
@@ -227,6 +233,20 @@ def test_gradients_that_grow_tenfold_each_epoch_explode() -> None:
     # a huge gradient on the last layer: no BatchNorm after the output layer
     last = next(s for s in history[3].health if s.node == "fc2")
     assert last.kind == EXPLODING_GRADIENTS and last.fixes == (HALVE_LR,)
+
+
+def test_a_rate_far_too_high_on_a_regression_explodes_the_gradients() -> None:
+    settings = TrainSettings.from_dict({**defaults_for_template("linear-regression").to_dict(),
+                                        "epochs": 3, "lr": 3.0, "device": "cpu"})
+    first, *rest = Trainer(build_template("linear-regression"),
+                           load_data("builtin:linear", seed=0), settings).run().history
+    exploding, jump = first.health
+    assert (exploding.kind, exploding.node, exploding.epoch) == (EXPLODING_GRADIENTS,
+                                                                 "linear", 1)
+    assert exploding.fixes == (HALVE_LR,)  # no BatchNorm after the output layer
+    assert "is huge" in exploding.message
+    assert jump.kind == LOSS_JUMPS and jump.message == first.warning
+    assert all(later.health == first.health for later in rest)
 
 
 def test_a_resumed_run_keeps_its_signs_and_their_epochs() -> None:
