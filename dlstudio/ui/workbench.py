@@ -51,7 +51,7 @@ def install_workbench(window: MainWindow) -> Workbench:
     activations = install_activations(window, try_panel, training.panel.data.load)
     network = ActivationPanel(activations)
     evaluate.build_evaluate(window.workspaces.add(evaluate.KEY, evaluate.TITLE, evaluate.TIP),
-                            evaluation, {"Try it": try_panel, "Network": network})
+                            evaluation, {"Try it": try_panel, "Layer outputs": network})
     session = training.session
 
     def on_weights_ready(checkpoint: Path | None) -> None:

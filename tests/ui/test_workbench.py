@@ -7,7 +7,10 @@ from PySide6.QtCore import Qt
 
 def test_a_finished_run_can_be_tried_and_exported(qtbot, workbench) -> None:
     window, bench = workbench
-    assert set(window.docks) >= {"Data and training", "Network", "Try it"}
+    assert set(window.docks) >= {"Data and training", "Network", "Try it", "Layer outputs"}
+    # Panels are found by name (View > Panels, saved layouts): a name used twice hides one.
+    per_workspace = [name for w in window.workspaces.workspaces.values() for name in w.docks]
+    assert len(per_workspace) == len(set(per_workspace))
     assert bench.try_panel.kind() == "none" and window.trained_checkpoint is None
 
     window.files.new_from_template("xor")

@@ -1,4 +1,4 @@
-"""The Evaluate workspace's "Network" panel: the design canvas's own scene (with the
+"""The Evaluate workspace's "Layer outputs" panel: the design canvas's own scene (with the
 activation previews drawn in it) beside the Try it pad, and a small sample chooser:
 the pad, or validation sample #k."""
 

@@ -1,7 +1,7 @@
 """The Evaluate workspace: a run's metrics on its validation or test data, its confusion
 matrix and mistakes in the middle, Try it (the drawing pad at a generous size) at the
-right, and the network with each node's output for the sample (Network) at the left, so
-the previews follow the pen in sight of the pad."""
+right, and the network with each node's output for the sample (Layer outputs) at the
+left, so the previews follow the pen in sight of the pad."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ TIP = "Measure a trained run on held-out data and try it by hand"
 
 PLACES = {
     "Try it": PanelPlace(Area.RightDockWidgetArea, share=0.4, least=380, most=760),
-    "Network": PanelPlace(Area.LeftDockWidgetArea, share=0.2, least=240, most=480),
+    "Layer outputs": PanelPlace(Area.LeftDockWidgetArea, share=0.2, least=240, most=480),
 }
 
 
