@@ -2,7 +2,7 @@
 preview updated, for cnn-small on the CPU, with the window responsive.
 
 The main window (offscreen, 1920×1050) shows the Evaluate workspace: the Try it pad at
-the right, the Network panel with cnn-small at the left, every node's output showing
+the right, the Layer outputs panel with cnn-small at the left, every node's output showing
 (View > Show all outputs). The ten digits are drawn with mouse events paced as a
 125 Hz mouse sends them (one every 8 ms); each pointer move is timed until the previews
 in view have painted a picture made from ink that includes it (the pad's 0 ms timer may
