@@ -53,7 +53,7 @@ class CostLabel(QGraphicsItem):
         super().__init__(parent)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.setZValue(-1)  # under a preview or a dragged card, never over one
+        self.setZValue(-1)  # under its card's ports and a preview beside it
         self.cost: NodeCost | None = None
         self.side = LEFT
         self._lines: list[QStaticText] | None = None  # laid out when first drawn
