@@ -141,3 +141,21 @@ def test_a_validation_sample_is_shown_in_the_evaluate_network_panel(workbench, q
                     and not np.array_equal(fc1.preview.pixels, before))
     qtbot.mouseClick(network.hide_button, Qt.MouseButton.LeftButton)
     assert bench.activations.items == {}
+
+
+def test_a_renamed_node_says_it_is_not_in_the_model_and_a_deleted_one_goes(workbench, qtbot):
+    window, bench = workbench
+    graph = _setup(window, bench, qtbot)
+    overlay = bench.activations
+    fc1 = graph.node_by_name("fc1").id
+    pool = graph.node_by_name("pool1").id
+    overlay.show_only({fc1, pool})
+    _stroke(qtbot, bench.try_panel.image_panel.pad, BAR)
+    qtbot.waitUntil(lambda: overlay.items[fc1].preview is not None)
+    window.document.editor.rename(fc1, "hidden")  # the trained model knows it as fc1
+    _stroke(qtbot, bench.try_panel.image_panel.pad, ARC)
+    qtbot.waitUntil(lambda: overlay.items[fc1].preview is None)
+    assert "Not in the trained model" in overlay.items[fc1].message
+    assert overlay.items[pool].preview is not None
+    window.document.editor.delete_nodes([pool])
+    assert pool not in overlay.items and overlay.shown == {fc1}
