@@ -90,3 +90,16 @@ def test_nothing_is_timed_while_a_run_trains(gui, qtbot) -> None:
     controller.stop()
     qtbot.waitUntil(lambda: not controller.active, timeout=30_000)
     assert view.button.isEnabled()
+
+
+def test_a_graph_with_problems_has_no_plan_until_fixed(gui, qtbot) -> None:
+    window, ui = gui
+    _template(window, ui, "mlp", batch_size=32)
+    qtbot.waitUntil(lambda: "for a batch of 32" in _text(ui), timeout=5000)
+    document = window.document
+    (dense,) = [node for node in document.graph.nodes.values() if node.name == "fc2"]
+    document.editor.delete_nodes([dense.id])  # the Output now has no input
+    qtbot.waitUntil(lambda: "once the graph has no problems" in _text(ui), timeout=3000)
+    assert not ui.panel.plan.button.isEnabled()
+    document.undo_stack.undo()
+    qtbot.waitUntil(lambda: "for a batch of 32" in _text(ui), timeout=3000)

@@ -34,6 +34,7 @@ REFRESH_MS = 150  # edits within this are one memory update
 APP_LIMIT_HINT = "raise Memory limit (Settings > Run)"
 ACTIVE_STATES = ("starting", "running", "paused", "stopping")
 NBSP = "\u00a0"
+EMPTY_TEXT = "Plan: the memory and time of a run appear here."
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class PlanView(QWidget):
         layout.addWidget(self.label, 1)
         layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
         self.warning = False
-        self.show_text("Plan: the memory and time of a run appear here.", "")
+        self.show_text(EMPTY_TEXT, "")
 
     def show_text(self, text: str, tooltip: str, warning: bool = False) -> None:
         self.warning = warning
@@ -173,6 +174,10 @@ class PlanPresenter(QObject):
         self._refresh.stop()
         try:
             inputs = self.inputs()
+            if not inputs.graph.nodes or (inputs.report is not None
+                                          and not inputs.report.ok):
+                return self._clear("Plan: shown once the graph has no problems"
+                                   if inputs.graph.nodes else EMPTY_TEXT)
             plan = plan_memory(inputs.graph, inputs.settings, report=inputs.report)
         except (TrainSettingsError, TrainingError) as error:
             self.plan = self._key = None
@@ -190,6 +195,14 @@ class PlanPresenter(QObject):
                 and key not in self._problems:
             self._auto.start()
         return self.plan
+
+    def _clear(self, text: str) -> None:
+        """No plan to show (an empty or broken graph): say why, offer no timing."""
+        if self._control is not None:
+            self._control.stop()
+        self.plan = self._key = None
+        self.view.show_text(text, "")
+        self._enable()
 
     def _show(self) -> None:
         plan = self.plan
