@@ -156,8 +156,8 @@ class HealthWatch:
         for name in self.layers:
             norms = stats.layer_stats.get(name, {})
             weight, grad = norms.get("weight_norm", math.nan), norms.get("grad_norm", math.nan)
-            if math.isfinite(weight) and math.isfinite(grad):
-                ratios[name] = grad / weight if weight > 0 else math.inf
+            if math.isfinite(weight) and math.isfinite(grad) and weight > 0:
+                ratios[name] = grad / weight  # how fast a step would move the layer
         behind_dead = self._upstream(dead)
         found = []
         for index, name in enumerate(self.layers):
