@@ -82,9 +82,13 @@ def test_nothing_is_timed_while_a_run_trains(gui, qtbot) -> None:
     qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=5000)
     qtbot.mouseClick(view.button, Qt.MouseButton.LeftButton)  # timing under way …
     controller = ui.session.controller
+    timing = presenter._thread
+    assert timing is not None and timing.is_alive()
     with qtbot.waitSignal(controller.epoch_ended, timeout=30_000):
         qtbot.mouseClick(ui.panel.controls.train_button, Qt.MouseButton.LeftButton)
-    # … cancelled by the run: its thread ends, and no new one may start
+        # … ended by the run before its thread started (the random state is back)
+        assert not timing.is_alive()
+    # no new timing may start while it trains
     qtbot.waitUntil(lambda: presenter._thread is None, timeout=10_000)
     assert not view.button.isEnabled() and presenter.estimate() is False
     controller.stop()

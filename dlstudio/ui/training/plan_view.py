@@ -34,6 +34,7 @@ REFRESH_MS = 150  # edits within this are one memory update
 APP_LIMIT_HINT = "raise Memory limit (Settings > Run)"
 ACTIVE_STATES = ("starting", "running", "paused", "stopping")
 NBSP = "\u00a0"
+JOIN_SECONDS = 10.0  # the most a starting run waits for a timing to end
 EMPTY_TEXT = "Plan: the memory and time of a run appear here."
 
 
@@ -290,6 +291,10 @@ class PlanPresenter(QObject):
             self._wanted = False
             if self._control is not None:
                 self._control.stop()
+            if self._thread is not None and state == "starting":
+                # "starting" comes before the run's thread starts: let the timing end
+                # (within a step) and put the random state back before the run seeds it
+                self._thread.join(JOIN_SECONDS)
         self._enable()
 
     def shutdown(self, timeout: float = 5.0) -> None:
