@@ -2,6 +2,8 @@
 one selected) for its actions, right-click the empty canvas for the canvas's own.
 
 "Show output" toggles the node's activation preview (canvas/activation_overlay.py).
+A node with a training health badge lists the badge's fixes first (health/install.py),
+so Shift+F10 or the Menu key reaches them without the mouse.
 "Freeze up to here" and "Train from here" are the transfer-learning gestures: the graph
 rule (dlstudio.graph.freeze) says which layers change, the editor records them as one
 undo step, and the summary's trainable count follows at once. The menu is shown with
@@ -68,6 +70,9 @@ def node_menu(view: CanvasView, node_id: str) -> QMenu:
     menu = QMenu(view)
     menu.setObjectName("node_menu")
     menu.setToolTipsVisible(True)
+    health = getattr(view, "health_fixes", None)  # set by install_health
+    if health is not None and health.add_fixes(menu, node_id):
+        menu.addSeparator()  # a health badge's fixes first: the keyboard's way to them
     _add(menu, "&Rename…", "F2", lambda: view.rename_node(node_id))
     menu.addSeparator()
     for text, rule, tip in (

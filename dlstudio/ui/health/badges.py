@@ -2,8 +2,10 @@
 health sign (the top-right corner holds the shape-problem badge; the sides are the cost
 and activation overlays'). Its tooltip says what was seen; a click offers the fixes.
 
-A badge is a child item of the node's card, so it moves with it, and keeps its size on
-screen at any zoom. The layer rebuilds the badges when the signs or the scene change.
+A badge is a child item of the node's card, so it moves with it. It keeps its size on
+screen when zoomed in, and shrinks with the card when zoomed out (down to 40%): the Train
+workspace's glance shows the same scene fitted small, where a full-size badge covered
+most of a card. The layer rebuilds the badges when the signs or the scene change.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from dlstudio.ui.canvas.node_item import NodeItem
 
 AMBER = QColor("#e08a00")
 RADIUS = 9.0
-CLICK_HINT = "Click for one-click fixes."
+CLICK_HINT = "Click it (or select the node and press Shift+F10) for one-click fixes."
+SMALLEST = 0.4  # of RADIUS: the badge on a zoomed-out view (the Train glance) still shows
 
 
 def paint_mark(painter: QPainter, centre: QPointF, radius: float) -> None:
@@ -55,6 +58,15 @@ def mark_icon(size: int = 16) -> QIcon:
     return QIcon(pixmap)
 
 
+def drawn_scale(viewport: QWidget | None) -> float:
+    """The badge's size on the view drawing it, as a share of its full size: the view's
+    zoom, between SMALLEST and 1."""
+    view = viewport.parent() if viewport is not None else None
+    transform = getattr(view, "transform", None)
+    zoom = transform().m11() if callable(transform) else 1.0
+    return min(1.0, max(SMALLEST, zoom))
+
+
 class HealthBadge(QGraphicsObject):
     """The badge on one node's card; `clicked` with the screen point to open a menu at."""
 
@@ -77,7 +89,7 @@ class HealthBadge(QGraphicsObject):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        paint_mark(painter, QPointF(0, 0), RADIUS)
+        paint_mark(painter, QPointF(0, 0), RADIUS * drawn_scale(widget))
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         event.accept()  # not a press on the card: it is not selected or dragged

@@ -42,6 +42,7 @@ class HealthView(QObject):
         window.document.report_updated.connect(self._on_document_report_updated)
         window.problems_panel.fix_requested.connect(self._on_problems_fix_requested)
         self.board.changed.connect(self._show)
+        window.view.health_fixes = self  # the node's context menu lists the fixes too
 
     @property
     def document(self) -> Document:
@@ -105,6 +106,14 @@ class HealthView(QObject):
         """The fixes of every sign on one node, as a menu (a disabled entry says why)."""
         menu = QMenu(self.window)
         menu.setToolTipsVisible(True)
+        self.add_fixes(menu, node_id)
+        return menu
+
+    def add_fixes(self, menu: QMenu, node_id: str) -> bool:
+        """Add a section per sign on the node, with its fixes, to `menu` (the badge's
+        own menu, or the node's context menu: the keyboard's way to a badge's fixes).
+        False when the node has no sign."""
+        added = False
         for shown in self.board.current():
             if shown.node_id != node_id:
                 continue
@@ -118,7 +127,8 @@ class HealthView(QObject):
                     lambda _=False, s=shown, f=option.fix: self.apply_fix(s, f))
             if not shown.sign.fixes:
                 menu.addAction("No one-click fix for this sign").setEnabled(False)
-        return menu
+            added = True
+        return added
 
     def _on_badge_clicked(self, node_id: str, screen_pos: object) -> None:
         self.document.set_selection([node_id])
