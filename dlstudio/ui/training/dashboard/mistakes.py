@@ -118,16 +118,25 @@ class MistakesPanel(QWidget):
         while len(self._pool) < shown:
             self._pool.append(MistakeTile())
             self._columns = 0  # place the new tiles
-        self._arrange()
-        for index, tile in enumerate(self._pool):  # a tile that stays shown is not hidden
-            if index < shown:                       # first: that would redo the layout
-                tile.show_mistake(report.mistakes[index])
-            tile.setVisible(index < shown)
+        for index, tile in enumerate(self._pool[:shown]):
+            tile.show_mistake(report.mistakes[index])
         self.tiles = self._pool[:shown]
+        self._arrange()  # a picture tile is narrower than a values tile: more columns
+        for index, tile in enumerate(self._pool):  # a tile that stays shown is not hidden
+            tile.setVisible(index < shown)          # first: that would redo the layout
+
+    def tile_width(self) -> int:
+        """The widest tile showing (a picture's is narrower than a vector's values)."""
+        widths = [tile.sizeHint().width() for tile in self.tiles]
+        return max(widths) if widths else VALUES_WIDTH + 4
 
     def _arrange(self) -> None:
-        """As many columns as the panel's width holds."""
-        columns = max(1, self.scroll.viewport().width() // (VALUES_WIDTH + 10))
+        """As many columns as the viewport's width holds, from the tiles' own width and
+        the grid's margins and spacing (a fixed guess left a column's gap at the right)."""
+        margins = self._grid.contentsMargins()
+        spacing = max(0, self._grid.horizontalSpacing())
+        room = self.scroll.viewport().width() - margins.left() - margins.right() + spacing
+        columns = max(1, room // (self.tile_width() + spacing))
         if columns == self._columns:
             return
         self._columns = columns
