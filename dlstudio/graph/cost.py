@@ -11,7 +11,9 @@ Conventions (docs/insight.md, "What each layer costs"):
   activations, pooling (its comparisons and sums are not multiply-adds), merges,
   dropout, upsampling and lookups (Embedding) count 0.
 - activation memory: the node's output as float32 (4 bytes a value); views (Flatten,
-  Reshape, Identity, Output) share their input's memory and count 0. The training memory
+  Reshape, Identity, Output) share their input's memory and count 0. A recurrent layer
+  also counts what it keeps at every time step for the backward pass (RECURRENT_KEPT):
+  its output alone is ~1/70 of that for an LSTM over 40 steps. The training memory
   estimate (`dlstudio.train.memory`) uses this same rule.
 Every number is a Python int, so nothing overflows however large the graph.
 """
@@ -29,6 +31,18 @@ from dlstudio.graph.shape_text import Shape
 
 FLOAT_BYTES = 4
 VIEWS = ("Flatten", "Reshape", "Identity", "Output")  # share their input's memory
+
+# Values a recurrent layer keeps per time step, layer and direction for the backward pass,
+# in units of its hidden size. Measured with torch's saved-tensor hooks (torch 2.x, CPU,
+# inputs no wider than the units): an LSTM keeps 7-8 with ATen's kernel (four gates, the
+# cell state, its tanh, the hidden state) and 16-22 with oneDNN (the CPU default for
+# float32: its workspace of gates and states, more with layers and directions); a GRU
+# 7-8 with either (three gates, the new gate's hidden product, the states); a plain RNN
+# 1-1.7 (its hidden state). The training estimate doubles every activation
+# (memory.BACKWARD_FACTOR), so these are half the largest figure, rounded up: not below
+# what autograd keeps. oneDNN pads its states to the wider of input and units, so a
+# layer much wider in than out keeps more. tests/train/test_memory.py measures it.
+RECURRENT_KEPT = {"LSTM": 11, "GRU": 4, "RNN": 1}
 
 Params = Mapping[str, Any]
 MacRule = Callable[[Params, Sequence[Shape], Shape], int]
@@ -50,15 +64,29 @@ def product(shape: Sequence[int]) -> int:
     return size
 
 
-def activation_elements(type_name: str, shape: Shape | None) -> int:
-    """Values a node's output holds in memory for one sample (0 for a view)."""
+def activation_elements(type_name: str, shape: Shape | None, params: Params | None = None,
+                        inputs: Sequence[Shape] | None = None) -> int:
+    """Values a node holds in memory for one sample: its output (0 for a view), and for a
+    recurrent layer (given its params and input shapes) what it keeps per time step."""
     if shape is None or type_name in VIEWS:
         return 0
-    return product(shape)
+    return product(shape) + recurrent_kept(type_name, params, inputs)
 
 
-def activation_bytes(type_name: str, shape: Shape | None) -> int:
-    return activation_elements(type_name, shape) * FLOAT_BYTES
+def recurrent_kept(type_name: str, params: Params | None,
+                   inputs: Sequence[Shape] | None) -> int:
+    """steps x layers x directions x RECURRENT_KEPT x units; 0 for any other layer."""
+    per_unit = RECURRENT_KEPT.get(type_name)
+    if per_unit is None or params is None or not inputs or len(inputs[0]) != 2:
+        return 0
+    directions = 2 if params.get("bidirectional") else 1
+    return (int(inputs[0][0]) * int(params.get("num_layers", 1)) * directions * per_unit
+            * int(params["units"]))
+
+
+def activation_bytes(type_name: str, shape: Shape | None, params: Params | None = None,
+                     inputs: Sequence[Shape] | None = None) -> int:
+    return activation_elements(type_name, shape, params, inputs) * FLOAT_BYTES
 
 
 # ----- multiply-adds per layer type ---------------------------------------------------
@@ -178,7 +206,7 @@ def node_cost(graph: Graph, report: ShapeReport, node_id: str) -> NodeCost | Non
         return None
     return NodeCost(int(node.spec.count_params(node.params, inputs)),
                     macs(node.type, node.params, inputs, output),
-                    activation_bytes(node.type, output))
+                    activation_bytes(node.type, output, node.params, inputs))
 
 
 # ----- words ---------------------------------------------------------------------------

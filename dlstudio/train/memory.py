@@ -8,8 +8,9 @@ The rule (docs/training.md, "Memory check"): every number is float32 (4 bytes).
 - optimizer state per trainable weight: SGD 1 with momentum, 0 without; Adam and AdamW
   2 (the two moments); RMSprop and Adagrad 1;
 - activations: every node's output (the Input's too; not Flatten, Reshape, Identity and
-  Output, whose outputs are views of their input: the rule of `dlstudio.graph.cost`,
-  which the canvas and the summary show per node) x the batch size, x 2 because the
+  Output, whose outputs are views of their input; a recurrent layer's gates and states
+  of every time step: the rule of `dlstudio.graph.cost`, which the canvas and the
+  summary show per node) x the batch size, x 2 because the
   backward pass keeps about as much again (saved inputs, masks and gradients of the
   activations). That is an estimate within a small factor, not an allocator's count:
   tests/train/test_memory.py measures it against the tensors autograd really keeps.
@@ -125,8 +126,8 @@ def estimate_memory(graph: Graph, batch_size: int, optimizer: str = "adam",
         inputs = report.input_shapes.get(node_id)
         count = 0 if inputs is None else int(node.spec.count_params(node.params, inputs))
         trains = bool(node.params.get("trainable", True))
-        acts = (activation_bytes(node.type, report.shapes.get(node_id)) * batch_size
-                * BACKWARD_FACTOR)
+        acts = (activation_bytes(node.type, report.shapes.get(node_id), node.params, inputs)
+                * batch_size * BACKWARD_FACTOR)
         params += count
         trainable += count if trains else 0
         activations += acts

@@ -101,6 +101,9 @@ def test_sequence_layers() -> None:
     assert costs["n0"].macs == 0 and costs["n0"].params == 1600  # a lookup
     # per step: 4 gates × 32 × (inputs + 32 state), both directions; layer 2 reads 64
     assert costs["n1"].macs == 50 * 4 * 32 * (16 + 32) * 2 + 50 * 4 * 32 * (64 + 32) * 2
+    # memory: its output (50 steps × 64) and, per step, layer and direction, 11 × 32
+    # kept for the backward pass (RECURRENT_KEPT: gates and states)
+    assert costs["n1"].activation_bytes == (50 * 64 + 50 * 2 * 2 * 11 * 32) * 4
     attention = 4 * 50 * 64 * 64 + 2 * 50 * 50 * 64
     assert costs["n3"].macs == attention
     assert costs["n2"].macs == attention + 2 * 50 * 64 * 128 + 2 * 2 * 50 * 64
