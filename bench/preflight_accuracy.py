@@ -42,7 +42,7 @@ from dlstudio.graph.templates import build_template
 from dlstudio.train import Trainer, TrainSettings, defaults_for_template
 from dlstudio.train.devices import resolve_device
 from dlstudio.train.feed import make_feed
-from dlstudio.train.memory import estimate_for, format_bytes
+from dlstudio.train.memory import estimate_for, format_bytes, measure_kept_bytes
 from dlstudio.train.optim import build_optimizer
 from dlstudio.train.plan import measure_time
 from dlstudio.train.preflight import load_training_data
@@ -96,18 +96,7 @@ def measured_memory(name: str, settings: TrainSettings) -> int:
     kept += sum(p.grad.numel() * p.grad.element_size() for p in params if p.grad is not None)
     kept += sum(v.numel() * v.element_size() for state in optimizer.state.values()
                 for key, v in state.items() if isinstance(v, torch.Tensor) and key != "step")
-    weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    saved: dict[int, int] = {}
-
-    def pack(tensor: torch.Tensor) -> torch.Tensor:
-        storage = tensor.untyped_storage()
-        if storage.data_ptr() not in weights:
-            saved[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        output = model(x)
-    return kept + sum(saved.values()) + output.numel() * output.element_size()
+    return kept + measure_kept_bytes(model, lambda: model(x))
 
 
 def main() -> int:

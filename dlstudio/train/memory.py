@@ -144,6 +144,27 @@ def estimate_for(graph: Graph, settings: TrainSettings,
                            report)
 
 
+def measure_kept_bytes(model: Any, run: Any) -> int:
+    """What a batch really holds for the backward pass, to test the estimate against:
+    every tensor autograd saves while `run()` does the forward pass (unique storages; the
+    model's weights left out, they are counted as weights), plus the output it returns.
+    Used by tests/train/test_memory.py and bench/preflight_accuracy.py."""
+    import torch
+
+    weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    saved: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in weights:
+            saved[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        output = run()
+    return sum(saved.values()) + output.numel() * output.element_size()
+
+
 # ----- what is available ---------------------------------------------------------------
 def memory_limit(settings: TrainSettings, device: str) -> tuple[int | None, str]:
     """The bytes a run may use and how to say where that number comes from; None when

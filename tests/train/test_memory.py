@@ -25,6 +25,7 @@ from dlstudio.train.memory import (
     check_memory,
     estimate_memory,
     format_bytes,
+    measure_kept_bytes,
     ram_available,
 )
 from dlstudio.train.optim import build_optimizer
@@ -95,41 +96,13 @@ def test_activation_estimate_covers_what_autograd_keeps_within_four_times(
     30 GB, which is all the check decides."""
     graph = build_template(template)
     model = compile_graph(graph)
-    weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
     batch = 32
-    saved: dict[int, int] = {}
-
-    def pack(tensor: torch.Tensor) -> torch.Tensor:
-        storage = tensor.untyped_storage()
-        if storage.data_ptr() not in weights:
-            saved[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
     x = torch.randn(batch, 1, 28, 28, requires_grad=True)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        output = model.logits(x)
-    measured = sum(saved.values()) + output.numel() * output.element_size()
+    measured = measure_kept_bytes(model, lambda: model.logits(x))
     estimate = estimate_memory(graph, batch).activation_bytes
     assert measured <= estimate <= measured * 4, (format_bytes(estimate),
                                                   format_bytes(measured))
     assert BACKWARD_FACTOR == 2
-
-
-def _autograd_keeps(model: torch.nn.Module, x: torch.Tensor) -> int:
-    """Bytes of every tensor autograd saves for the backward pass of `x` (unique storages,
-    the weights left out), plus the output."""
-    weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    saved: dict[int, int] = {}
-
-    def pack(tensor: torch.Tensor) -> torch.Tensor:
-        storage = tensor.untyped_storage()
-        if storage.data_ptr() not in weights:
-            saved[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        output = model.logits(x)
-    return sum(saved.values()) + output.numel() * output.element_size()
 
 
 @pytest.mark.parametrize("onednn", [True, False])
@@ -151,8 +124,9 @@ def test_recurrent_layers_count_what_they_keep_per_step(
         graph.connect(src.id, dst.id)
     batch = 16
     with torch.backends.mkldnn.flags(enabled=onednn):
-        measured = _autograd_keeps(compile_graph(graph),
-                                   torch.randn(batch, 40, 32, requires_grad=True))
+        model = compile_graph(graph)
+        x = torch.randn(batch, 40, 32, requires_grad=True)
+        measured = measure_kept_bytes(model, lambda: model.logits(x))
     estimate = estimate_memory(graph, batch).activation_bytes
     assert measured <= estimate <= measured * 4, (format_bytes(estimate),
                                                   format_bytes(measured))
@@ -162,7 +136,9 @@ def test_lstm_text_estimate_covers_what_autograd_keeps() -> None:
     """The whole template (was ~0.04x of the measured figure when only the LSTM's last
     output was counted)."""
     graph = build_template("lstm-text")
-    measured = _autograd_keeps(compile_graph(graph), torch.randint(0, 128, (32, 40)))
+    model = compile_graph(graph)
+    x = torch.randint(0, 128, (32, 40))
+    measured = measure_kept_bytes(model, lambda: model.logits(x))
     estimate = estimate_memory(graph, 32).activation_bytes
     assert measured <= estimate <= measured * 4, (format_bytes(estimate),
                                                   format_bytes(measured))
