@@ -126,3 +126,23 @@ def _badges(window):
     from dlstudio.ui.health.badges import HealthBadge
 
     return [i for i in window.view.canvas_scene.items() if isinstance(i, HealthBadge)]
+
+
+def test_a_line_keeps_its_height_in_a_tall_problems_panel(qtbot) -> None:
+    """In a tall Problems dock the line was stretched: heading, message and button
+    spread apart with blank bands between them."""
+    from dlstudio.ui.health.lines import HealthLines, HealthRow
+    from dlstudio.ui.panels.problems import ProblemsPanel
+
+    panel = ProblemsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(700, 500)
+    panel.show()
+    row = HealthRow("fc1 · since epoch 1", "Most of its units never fire.", None, (), "k")
+    panel.show_health([row])
+    qtbot.waitUntil(lambda: panel.health_area.isVisible())
+    qtbot.wait(20)
+    (line,) = panel.health.lines
+    assert isinstance(panel.health, HealthLines)
+    assert line.height() <= line.sizeHint().height() + 2
+    assert line.geometry().top() <= 4  # at the top, not centred

@@ -129,6 +129,7 @@ class HealthLines(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)
+        self._layout.addStretch(1)  # lines keep their height at the top of a tall panel
         self.hide()
 
     def show_rows(self, rows: list[HealthRow]) -> None:
@@ -141,7 +142,7 @@ class HealthLines(QWidget):
             line = HealthLine(row, self)
             line.activated.connect(self._on_line_activated)
             line.fix_requested.connect(self.fix_requested)
-            self._layout.addWidget(line)
+            self._layout.insertWidget(len(self.lines), line)  # above the stretch
             self.lines.append(line)
         self.setVisible(bool(rows))
         if focused and self.lines:
