@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 import os
 import re
 import shutil
@@ -25,6 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from dlstudio.atomic import write_atomic
+from dlstudio.run_files import (
+    RUN_FORMAT,
+    RunError,
+    best_epoch,
+    json_field,
+    read_run_json,
+    write_run_json,
+)
 
 RUNS_FOLDER = "runs"  # the user data folder's; also the shared folder of version 1 projects
 RUNS_SUFFIX = ".runs"  # name.dlstudio keeps its runs in name.runs/
@@ -34,13 +40,8 @@ METRICS_FILE = "metrics.csv"
 CHECKPOINT_FOLDER = "checkpoints"
 EPOCH_CHECKPOINT = re.compile(r"epoch-(\d{4,})\.pt")  # the trainer's kept epochs
 STATUSES = ("running", "finished", "stopped", "failed")
-RUN_FORMAT = 1
 SPLITS = ("train", "val")
 EXTRA_COLUMNS = ("lr", "seconds", "samples_per_second")
-
-
-class RunError(ValueError):
-    """A run folder that cannot be read or written; the message names the file."""
 
 
 @dataclass
@@ -104,7 +105,7 @@ class Run:
                 found[int(match.group(1))] = folder / name
         if self.history and "last.pt" in names:
             found.setdefault(int(self.history[-1]["epoch"]), folder / "last.pt")
-        best = _best_epoch(folder / HISTORY_FILE)
+        best = best_epoch(folder / HISTORY_FILE)
         if best is not None and "best.pt" in names:
             found.setdefault(best, folder / "best.pt")
         return dict(sorted(found.items()))
@@ -189,7 +190,7 @@ class RunStore:
                            f"{error.strerror or error}") from None
         run = Run(folder, name, now.isoformat(timespec="seconds"), data, dict(settings),
                   dict(graph))
-        _write_json(folder / SETTINGS_FILE, {
+        write_run_json(folder / SETTINGS_FILE, {
             "format": RUN_FORMAT, "name": name, "created": run.created, "data": data,
             "settings": run.settings, "graph": run.graph,
         })
@@ -206,7 +207,7 @@ class RunStore:
         checkpoint = run.checkpoint
         if checkpoint is not None and checkpoint.is_relative_to(run.folder):
             result["checkpoint"] = checkpoint.relative_to(run.folder).as_posix()
-        _write_json(run.folder / HISTORY_FILE, {
+        write_run_json(run.folder / HISTORY_FILE, {
             "format": RUN_FORMAT, "status": run.status, "message": run.message,
             "history": run.history, "result": result,
         })
@@ -282,19 +283,21 @@ class RunStore:
     def load(folder: Path) -> Run:
         """Read one run folder; RunError names the file and field on a problem."""
         folder = Path(folder)
-        head = _read_json(folder / SETTINGS_FILE)
-        tail = _read_json(folder / HISTORY_FILE)
+        head = read_run_json(folder / SETTINGS_FILE)
+        tail = read_run_json(folder / HISTORY_FILE)
         where = folder / SETTINGS_FILE
-        run = Run(folder, _field(head, "name", str, where), _field(head, "created", str, where),
-                  _field(head, "data", str, where), _field(head, "settings", dict, where),
-                  _field(head, "graph", dict, where))
+        run = Run(folder, json_field(head, "name", str, where),
+                  json_field(head, "created", str, where),
+                  json_field(head, "data", str, where),
+                  json_field(head, "settings", dict, where),
+                  json_field(head, "graph", dict, where))
         where = folder / HISTORY_FILE
-        run.status = _field(tail, "status", str, where)
+        run.status = json_field(tail, "status", str, where)
         if run.status not in STATUSES:
             raise RunError(f"{where}: field 'status' is {run.status!r}")
-        run.message = _field(tail, "message", str, where)
-        run.history = _field(tail, "history", list, where)
-        run.result = _field(tail, "result", dict, where)
+        run.message = json_field(tail, "message", str, where)
+        run.history = json_field(tail, "history", list, where)
+        run.result = json_field(tail, "result", dict, where)
         for index, entry in enumerate(run.history):
             if not isinstance(entry, dict) or not isinstance(entry.get("epoch"), int):
                 raise RunError(f"{where}: history entry {index} has no whole 'epoch'")
@@ -369,54 +372,3 @@ def _cell(value: Any) -> str:
 
 def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "untitled"
-
-
-def json_safe(value: Any) -> Any:
-    """NaN and infinities (a diverged loss) become null: JSON has no such numbers."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    try:
-        write_atomic(path, json.dumps(json_safe(data), indent=1, allow_nan=False) + "\n")
-    except (OSError, TypeError, ValueError) as error:
-        raise RunError(f"cannot write {path}: {error}") from None
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise RunError(f"cannot read {path}: {error.strerror or error}") from None
-    except ValueError as error:
-        raise RunError(f"{path} is not valid JSON: {error}") from None
-    if not isinstance(data, dict):
-        raise RunError(f"{path}: expected a JSON object")
-    if data.get("format") != RUN_FORMAT:
-        raise RunError(f"{path}: field 'format' is {data.get('format')!r}; this DL Studio "
-                       f"reads run format {RUN_FORMAT}")
-    return data
-
-
-def _best_epoch(path: Path) -> int | None:
-    """The best epoch the trainer's own history.json names, if it can be read."""
-    try:
-        value = json.loads(path.read_text(encoding="utf-8")).get("best_epoch")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _field(data: dict[str, Any], key: str, kind: type, where: Path) -> Any:
-    if key not in data:
-        raise RunError(f"{where}: field {key!r} is missing")
-    value = data[key]
-    if not isinstance(value, kind):
-        raise RunError(f"{where}: field {key!r} should be a {kind.__name__}")
-    return value

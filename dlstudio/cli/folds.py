@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from dlstudio.cli.evaluate import table_lines
 from dlstudio.cli.safe_text import shown
 from dlstudio.cli.support import EXIT_OK, UserError, print_json
-from dlstudio.runs import json_safe
+from dlstudio.run_files import json_safe
 
 if TYPE_CHECKING:
     from dlstudio.train import RunResult
