@@ -39,14 +39,17 @@ from dlstudio.train.health_signs import (
 )
 
 
-def _deep(activation: str, depth: int, units: int = 32) -> Graph:
-    """1×8×8 -> Flatten -> depth × (Dense units -> activation) -> Dense 10 -> Softmax."""
+def _deep(activation: str, depth: int, units: int = 32, batchnorm: int = 0) -> Graph:
+    """1×8×8 -> Flatten -> depth × (Dense units [-> BatchNorm1d] -> activation) -> Dense 10
+    -> Softmax; the first `batchnorm` Dense layers are followed by a BatchNorm1d."""
     g = Graph()
     nodes = [g.add_node("Input", name="image", params={"kind": "image", "shape": (1, 8, 8)}),
              g.add_node("Flatten", name="flatten")]
     for i in range(1, depth + 1):
-        nodes += [g.add_node("Dense", name=f"fc{i}", params={"units": units}),
-                  g.add_node(activation, name=f"act{i}")]
+        nodes.append(g.add_node("Dense", name=f"fc{i}", params={"units": units}))
+        if i <= batchnorm:
+            nodes.append(g.add_node("BatchNorm1d", name=f"bn{i}"))
+        nodes.append(g.add_node(activation, name=f"act{i}"))
     nodes += [g.add_node("Dense", name="out", params={"units": 10}),
               g.add_node("Softmax", name="softmax"),
               g.add_node("Output", name="output", params={"loss": "cross_entropy"})]
@@ -80,6 +83,21 @@ def test_a_deep_sigmoid_stack_shows_vanishing_gradients(
     assert {s for s in last.health if s.kind == VANISHING_GRADIENTS} == set(vanishing.values())
     assert new_signs(last) == [] and set(new_signs(first)) == set(first.health)
     assert not any(s.kind == LOSS_FLAT for s in last.health)  # vanishing explains it
+
+
+def test_inserted_batchnorm_layers_are_not_judged_for_vanishing_gradients(
+        digits: DataBundle, shrink: Callable[..., DataBundle]) -> None:
+    """After Insert BatchNorm on the first five Dense layers of the deep Sigmoid stack,
+    the BatchNorm scales' own gradients are tiny beside their weights (a scale near 1):
+    they were flagged as vanishing, on the very layers the fix added. They are not judged
+    now, nor do they hide a real sign: the stack without them is flagged as before."""
+    history = _train(_deep("Sigmoid", 8, batchnorm=5), shrink(digits, 200, 50), lr=1e-3,
+                     epochs=1)
+    stats = history[0].layer_stats
+    assert all(stats[f"bn{i}"]["grad_norm"] / stats[f"bn{i}"]["weight_norm"]
+               < 1e-3 * stats["out"]["grad_norm"] / stats["out"]["weight_norm"]
+               for i in range(1, 6))  # what used to be called vanishing
+    assert not {node for _, node in _kinds(history[0]) if node.startswith("bn")}
 
 
 def test_a_very_negative_bias_kills_the_relus(
