@@ -53,7 +53,15 @@ def graph_signature(data: dict[str, Any]) -> str:
     """`network_signature` of a graph as saved (Graph.to_dict(), a run's settings)."""
     nodes = [{k: v for k, v in node.items() if k != "position"} if isinstance(node, dict)
              else node for node in data.get("nodes", [])]
-    return json.dumps({**data, "nodes": nodes}, sort_keys=True, default=str)
+    # In any order: an undone delete or insert adds nodes and wires back last, and the
+    # weights fit the graph it gives back (the stale-weights notice stayed up after Ctrl+Z).
+    return json.dumps({**data, "nodes": sorted(nodes, key=_by_id),
+                       "edges": sorted(data.get("edges", []), key=_by_id)},
+                      sort_keys=True, default=str)
+
+
+def _by_id(item: Any) -> str:
+    return str(item.get("id", "")) if isinstance(item, dict) else str(item)
 
 
 def settings_for(document: Document) -> tuple[TrainSettings, str | None]:
