@@ -63,6 +63,7 @@ class ActivationOverlay(QObject):
         self._late.setSingleShot(True)
         self._late.setInterval(0)
         self._late.timeout.connect(self._on_late_timeout)
+        self._replaced: set[str] = set()  # removed now; back at the next turn = replaced
         try_panel.image_panel.sample_changed.connect(self._on_pad_sample_changed)
         try_panel.model_changed.connect(self._on_try_panel_model_changed)
 
@@ -260,6 +261,16 @@ class ActivationOverlay(QObject):
             self.shown.discard(node_id)
             self.items.pop(node_id, None)  # went with its node's item
             self.shown_changed.emit()
+            # A replace (a health fix's "Use LeakyReLU", and its undo) removes the node
+            # and adds one with the same id in the same step: its preview stays.
+            self._replaced.add(node_id)
+            QTimer.singleShot(0, self._on_replaced_settled)
+
+    def _on_replaced_settled(self) -> None:
+        back = {n for n in self._replaced if self.scene is not None and n in self.scene.nodes}
+        self._replaced.clear()
+        if back:
+            self.show_only(self.shown | back)
 
 
 def _run_single_steps(model: GraphModule, graph: Graph, values: dict[str, torch.Tensor],
