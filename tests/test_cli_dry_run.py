@@ -94,3 +94,20 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path,
     assert_user_error(*run(capsys, "--resume", str(tmp_path)), "--resume")
     assert_user_error(*run(capsys, "--template", "xor", "--folds", "3"), "--folds")
     assert _files(tmp_path) == []
+
+
+def test_a_project_with_a_broken_graph_is_one_line_naming_the_file_and_nodes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was the compiler's list flattened to '- Dense ... - ReLU ...', without the file,
+    and only after the data was checked (a graph with no dataset was refused for that)."""
+    graph = build_template("xor")
+    for edge_id in list(graph.edges)[:2]:
+        graph.disconnect(edge_id)
+    project = tmp_path / "broken.dlstudio"
+    save_project(Project(graph=graph), project)
+    for argv in ((), ("--data", "builtin:xor"), ("--data", "builtin:xor", "--json")):
+        assert_user_error(*run(capsys, str(project), *argv), str(project), "2 problem(s)",
+                          "its input is not connected; ")
+        assert_user_error(*run_cli(capsys, "train", str(project), "--epochs", "1", *argv),
+                          str(project), "2 problem(s)")
+    assert _files(tmp_path) == [project]

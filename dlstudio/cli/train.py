@@ -118,6 +118,7 @@ def _source(args: argparse.Namespace) -> tuple[Graph, str, TrainSettings]:
         raise UserError("give a PROJECT file, --template NAME or --resume RUN_DIR")
     graph, _ = load_graph(args)
     freeze_until(graph, args.freeze_until)
+    _refuse_problems(graph, args)
     if args.template is not None:
         name, base = args.template, defaults_for_template(args.template).to_dict()
     else:
@@ -140,6 +141,17 @@ def _source(args: argparse.Namespace) -> tuple[Graph, str, TrainSettings]:
 
         raise UserError(f"{args.project} names no dataset: pass --data SPEC ({SPEC_FORMS})")
     return graph, name, settings_with(base, given)
+
+
+def _refuse_problems(graph: Graph, args: argparse.Namespace) -> None:
+    """A graph with errors, in one line naming the file and each node (as `summary`
+    says it), before any data is read: the compiler's message spans lines."""
+    from dlstudio.graph import infer_shapes
+
+    errors = [p.message for p in infer_shapes(graph).problems if p.severity == "error"]
+    if errors:
+        label = args.project if args.project is not None else args.template
+        raise UserError(f"{label} has {len(errors)} problem(s): " + "; ".join(errors))
 
 
 def _resumed(args: argparse.Namespace) -> tuple[Graph, TrainSettings]:
