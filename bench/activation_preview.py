@@ -32,11 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as main.py sets it
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QSettings, Qt, QTimer  # noqa: E402, TID251
-from PySide6.QtGui import QMouseEvent  # noqa: E402, TID251
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer  # noqa: E402, TID251
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402, TID251
 
-from bench.drawpad_latency import DIGITS, percentile  # noqa: E402
+from bench.drawpad_latency import DIGITS, percentile, send  # noqa: E402
 from dlstudio.compile import compile_graph  # noqa: E402
 from dlstudio.data import load_data  # noqa: E402
 from dlstudio.graph.templates import build_template  # noqa: E402
@@ -105,14 +104,7 @@ class Pen:
         self.painting = still
 
     def send(self, kind: QEvent.Type, point: tuple[float, float]) -> None:
-        button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove \
-            else Qt.MouseButton.LeftButton
-        held = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease \
-            else Qt.MouseButton.LeftButton
-        local = QPointF(*point)
-        QApplication.sendEvent(self.pad, QMouseEvent(kind, local, self.pad.mapToGlobal(local),
-                                                     button, held,
-                                                     Qt.KeyboardModifier.NoModifier))
+        send(self.pad, kind, point)
         if kind == QEvent.Type.MouseMove:
             self.waiting.append(time.perf_counter())
 

@@ -123,7 +123,7 @@ def _check_structure(graph: Graph, report: ShapeReport) -> None:
         report.problems.append(Problem(extra.id, f"{label(extra)}: a graph has one Output; "
                                                  f'"{outputs[0].name}" is already one'))
     if len(outputs) == 1:
-        feeding = _upstream_of(graph, outputs[0].id)
+        feeding = upstream_of(graph, outputs[0].id)
         for node in graph.nodes.values():
             if node.id not in feeding:
                 report.problems.append(Problem(
@@ -131,7 +131,7 @@ def _check_structure(graph: Graph, report: ShapeReport) -> None:
                     "warning"))
 
 
-def _upstream_of(graph: Graph, node_id: str) -> set[str]:
+def upstream_of(graph: Graph, node_id: str) -> set[str]:
     """The node and every node with a path to it: one walk against the wires (linear, so
     a 10,000-node graph is checked in milliseconds, not one path search per node)."""
     found, todo = {node_id}, [node_id]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlstudio.graph import Graph
+from dlstudio.graph.inference import upstream_of
 from dlstudio.train.events import EpochStats
 from dlstudio.train.health_signs import (
     ADD_DROPOUT,
@@ -213,13 +214,10 @@ class HealthWatch:
     def _upstream(self, names: set[str]) -> set[str]:
         """Every node that feeds one of `names`: a dead ReLU gives them no gradient."""
         by_name = {node.name: node for node in self.graph.nodes.values()}
-        todo = [by_name[n].id for n in names if n in by_name]
         seen: set[str] = set()
-        while todo:
-            for edge in self.graph.edges_into(todo.pop()):
-                if edge.src not in seen:
-                    seen.add(edge.src)
-                    todo.append(edge.src)
+        for name in names & by_name.keys():
+            node_id = by_name[name].id
+            seen |= upstream_of(self.graph, node_id) - {node_id}
         return {self.graph.nodes[i].name for i in seen}
 
     # ----- per run -----------------------------------------------------------------------
