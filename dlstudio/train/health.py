@@ -190,10 +190,28 @@ class HealthWatch:
                 amount = "no gradient at all" if share == 0 else \
                     f"gradients {short(share)} the size of the later layers' (each " \
                     "measured against its weights)"
-                found.append(_Found(VANISHING_GRADIENTS, name, (
-                    f"it gets {amount}, so it barely learns (vanishing gradients, as in "
-                    "deep or saturated stacks of Sigmoid or Tanh)"), (INSERT_BATCHNORM,)))
+                message = (f"it gets {amount}, so it barely learns (vanishing gradients, "
+                           "as in deep or saturated stacks of Sigmoid or Tanh)")
+                normaliser = self._normaliser_after(name)
+                if normaliser:  # its own BatchNorm is there: the loss is further on
+                    bare = [n for n in self.layers[index + 1:-1]
+                            if n not in self.normalising and not self._normaliser_after(n)]
+                    where = f" (first {bare[0]}, which has none)" if bare else ""
+                    found.append(_Found(VANISHING_GRADIENTS, name, (
+                        f"{message}; it already feeds {normaliser}, so the gradient fades "
+                        f"in the layers after it{where}"), ()))
+                else:
+                    found.append(_Found(VANISHING_GRADIENTS, name, message,
+                                        (INSERT_BATCHNORM,)))
         return found
+
+    def _normaliser_after(self, name: str) -> str:
+        """The normalisation layer `name` feeds directly, or ""."""
+        node = next((n for n in self.graph.nodes.values() if n.name == name), None)
+        if node is None:
+            return ""
+        return next((self.graph.nodes[e.dst].name for e in self.graph.edges_out_of(node.id)
+                     if self.graph.nodes[e.dst].type in NORMALISATION_TYPES), "")
 
     def _exploding(self, name: str, grad: float, ratio: float,
                    history: Sequence[EpochStats]) -> str:
