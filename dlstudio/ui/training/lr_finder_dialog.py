@@ -245,7 +245,14 @@ class LrFinderDialog(QDialog):
             self.use_button.setText(f"Use {self.result.suggestion:.1e}")
         else:
             self.use_button.setText("Use")
-        self.use_button.setEnabled(self.result is not None and not training)
+        usable = self.result is not None and not training
+        self.use_button.setEnabled(usable)
+        # Enter applies the suggestion once there is one: the focus was on Cancel, now
+        # disabled, and Enter did nothing (the keyboard had to Tab to Use).
+        self.use_button.setDefault(usable)
+        focus = self.focusWidget()
+        if usable and (focus is None or not focus.isEnabled() or focus is self.cancel_button):
+            self.use_button.setFocus()
         self.use_button.setToolTip(TRAINING_TEXT if training else
                                    "Set this learning rate in the settings (Ctrl+Z undoes "
                                    "it)")
