@@ -54,6 +54,16 @@ def test_json_is_one_object_with_the_curve(capsys: pytest.CaptureFixture[str]) -
     assert json.loads(again)["losses"] == result["losses"]
 
 
+def test_batch_size_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    """The rate that works depends on the batch size: the test runs with the one given
+    (was an unknown flag whose value became the PROJECT: 'not allowed with --template')."""
+    argv = ("--template", "xor", "--batches", "20", "--json")
+    code, out, err = run(capsys, *argv, "--batch-size", "4")
+    assert code == 0, err
+    _, default, _ = run(capsys, *argv)
+    assert json.loads(out)["raw_losses"] != json.loads(default)["raw_losses"]
+
+
 def test_project_with_data_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project = tmp_path / "xor.dlstudio"
     save_project(Project(graph=build_template("xor")), project)
@@ -71,6 +81,7 @@ def test_project_with_data_flag(tmp_path: Path, capsys: pytest.CaptureFixture[st
     (["--start-lr", "0.1", "--end-lr", "0.1"], ["--end-lr", "larger"]),
     (["--batches", "many"], ["--batches", "many"]),
     (["--data", "builtin:nothing-here"], ["nothing-here"]),
+    (["--batch-size", "0"], ["--batch-size", "got 0"]),
 ])
 def test_bad_flags_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
                                            flags: list[str], words: list[str]) -> None:

@@ -1,9 +1,9 @@
 """`dlstudio lr-find`: the learning-rate range test from the terminal.
 
 Builds the network and optimizer as `dlstudio train` would (the template's or project's
-settings, `--data` and `--seed` applied), runs the range test (train/lr_finder.py) and
-prints a small table of rate against smoothed loss and the suggested rate. Nothing is
-saved: the weights the test moved are thrown away.
+settings, `--data`, `--batch-size` and `--seed` applied), runs the range test
+(train/lr_finder.py) and prints a small table of rate against smoothed loss and the
+suggested rate. Nothing is saved: the weights the test moved are thrown away.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ def _add(parser: argparse.ArgumentParser) -> None:
                         help=f"the first rate (default {DEFAULT_START_LR:g})")
     parser.add_argument("--end-lr", type=float, default=DEFAULT_END_LR, metavar="RATE",
                         help=f"the last rate (default {DEFAULT_END_LR:g})")
+    parser.add_argument("--batch-size", type=int, metavar="N",
+                        help="samples per batch (default: the project's or template's; "
+                             "the rate that works depends on it)")
     parser.add_argument("--seed", type=int, metavar="N",
                         help="random seed for the weights and the batch order")
     add_json_flag(parser)
@@ -84,7 +87,8 @@ def _check_flags(args: argparse.Namespace) -> None:
 
 
 def _settings(args: argparse.Namespace) -> tuple[Graph, str, TrainSettings]:
-    """The graph, a label, and the settings `train` would use, with --data and --seed."""
+    """The graph, a label, and the settings `train` would use, with --data, --batch-size
+    and --seed."""
     from dlstudio.cli.train_flags import settings_with
     from dlstudio.data import SPEC_FORMS
     from dlstudio.train import TrainSettings, defaults_for_template
@@ -107,6 +111,8 @@ def _settings(args: argparse.Namespace) -> tuple[Graph, str, TrainSettings]:
         given["data"] = args.data
     if args.seed is not None:
         given["seed"] = args.seed
+    if args.batch_size is not None:
+        given["batch_size"] = args.batch_size
     if not given.get("data", base.get("data")):
         raise UserError(f"{label} names no dataset: pass --data SPEC ({SPEC_FORMS})")
     return graph, label, settings_with(base, given)
