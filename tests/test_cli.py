@@ -126,6 +126,27 @@ def test_usage_mistakes_are_one_line(argv: list[str],
     assert_user_error(code, out, err, "error:", "--help")
 
 
+@pytest.mark.parametrize("argv", [
+    ["summary", "--template", "mlp", "--bogus", "3"],
+    ["train", "--template", "xor", "--batchsize", "8"],
+    ["lr-find", "--template", "xor", "--epochs=3", "x"],
+])
+def test_an_unknown_flag_with_a_value_is_named(argv: list[str],
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse reads the unknown flag's value as PROJECT and said 'argument project: not
+    allowed with argument --template', which names neither mistake."""
+    code, out, err = run(capsys, *argv)
+    flag = next(arg for arg in argv if arg.startswith("--") and arg != "--template")
+    assert_user_error(code, out, err, f"unrecognized arguments: {flag.partition('=')[0]}")
+    assert "project" not in err
+
+
+def test_a_project_and_a_template_are_still_refused_as_such(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "train", "--template", "xor", "--epoch", "3", "a.dlstudio")
+    assert_user_error(code, out, err, "argument project: not allowed with argument --template")
+
+
 def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "summary", "--help")
     assert code == 0 and "--template" in out and "--json" in out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -39,7 +39,20 @@ class UserError(Exception):
 class Parser(argparse.ArgumentParser):
     """argparse that reports usage mistakes in one line, like every other user error."""
 
+    _given: Sequence[str] = ()
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> Any:
+        self._given = list(args) if args is not None else sys.argv[1:]
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> NoReturn:
+        names = [arg.partition("=")[0] for arg in self._given if arg.startswith("--")]
+        unknown = [name for name in names  # (a known flag's abbreviation is known)
+                   if not any(known.startswith(name) for known in self._option_string_actions)]
+        if unknown and message.startswith("argument project: not allowed"):
+            # argparse read the unknown flag's value as PROJECT: name the flag instead
+            message = f"unrecognized arguments: {' '.join(unknown)}"
         self.exit(EXIT_USER_ERROR,
                   f"{self.prog}: error: {shown(message)} (see {self.prog} --help)\n")
 
