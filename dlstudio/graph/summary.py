@@ -20,7 +20,8 @@ from dlstudio.graph.shape_text import Shape, format_shape
 @dataclass(frozen=True)
 class LayerRow:
     """One node. `params`, `macs` and `activation_bytes` (its output's float32 bytes for
-    one sample) are None while its input shape is unknown (a problem upstream)."""
+    one sample, with a recurrent layer's per-step gates and states: graph/cost.py) are
+    None while its input shape is unknown (a problem upstream)."""
 
     name: str
     type: str
