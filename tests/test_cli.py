@@ -150,3 +150,11 @@ def test_a_project_and_a_template_are_still_refused_as_such(
 def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "summary", "--help")
     assert code == 0 and "--template" in out and "--json" in out
+
+
+def test_one_epoch_is_said_in_the_singular(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "train", "--template", "xor", "--epochs", "1",
+                       "--out", str(tmp_path / "run"))
+    assert code == 0, err
+    assert "batches per epoch, 1 epoch\n" in err, err

@@ -328,7 +328,7 @@ class Trainer:
         start = f" from epoch {len(self.resumed.history) + 1}" if self.resumed else ""
         return (f"training on {describe_device(device)}{precision}: {self.data.summary()}; "
                 f"{samples} samples in {batches} batches per epoch, "
-                f"{self.settings.epochs} epochs{start}")
+                f"{self.settings.epochs} epoch{'' if self.settings.epochs == 1 else 's'}{start}")
 
     def _payload(self, step: Step, schedule: LrSchedule, generator: torch.Generator,
                  history: list[EpochStats]) -> dict[str, Any]:
